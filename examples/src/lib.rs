@@ -1,0 +1,1 @@
+//! Host examples live in `examples/`.
