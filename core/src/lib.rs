@@ -3,5 +3,6 @@
 #![deny(missing_docs)]
 //! stackgrad
 pub use nalgebra;
+pub mod check;
 mod real;
 pub use real::Real;
