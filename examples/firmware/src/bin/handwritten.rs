@@ -1,0 +1,30 @@
+//! The window classifier with the hand-written backward pass: its score, its gradients
+//! and (on a board) the instructions of a forward pass and of a gradient step.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+use stackgrad_firmware::nalgebra::SVector;
+use stackgrad_firmware::window::{window_input, Window, WindowGrads};
+use stackgrad_firmware::{measure, print_values, Io, Outcome};
+
+stackgrad_firmware::entry!(run);
+
+fn run(io: &mut dyn Io) -> Outcome {
+    let model = Window::<f32>::example(2024);
+    let x = window_input::<f32>();
+    let mut g = WindowGrads::zeros();
+    let s = model.gradient(&x, &mut g);
+    print_values(io, "s", [s]);
+    print_values(io, "ds/du", g.u.iter().copied());
+    print_values(io, "ds/db", g.b.iter().copied());
+    print_values(io, "ds/dx", g.x.iter().copied());
+    for i in 0..g.w.nrows() {
+        print_values(io, "ds/dW row", g.w.row(i).iter().copied());
+    }
+    if !s.is_finite() {
+        return Err("score is not finite");
+    }
+    let mut h = SVector::zeros();
+    measure(io, "hand_forward", 16, || model.forward(&x, &mut h));
+    measure(io, "hand_step", 16, || model.gradient(&x, &mut g));
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! stackgrad on emulated microcontrollers.
+//!
+//! Each program in `src/bin` is one function `run(&mut dyn Io) -> Result<(), &str>`
+//! passed to [`entry!`]. On a bare-metal target it runs on the board (see [`board`]):
+//! output over semihosting, instruction counts from SysTick (Cortex-M) or `minstret`
+//! (RISC-V), peak stack from stack painting, and QEMU's exit status from the result.
+//! On the host the very same function runs with `std` (see `host`), and `run.sh`
+//! compares the two outputs.
+//!
+//! Lines starting with `#` are measurements (instruction counts, stack), printed only
+//! on a board and left out of the comparison with the host.
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(not(target_os = "none"))]
+extern crate std;
+
+pub mod data;
+pub mod window;
+
+#[cfg(target_os = "none")]
+pub mod board;
+#[cfg(not(target_os = "none"))]
+pub mod host;
+
+use core::fmt::Write;
+
+pub use stackgrad;
+pub use stackgrad::nalgebra;
+
+/// Where a program prints, and how it counts instructions.
+pub trait Io: Write {
+    /// Instructions executed since the program started, where they can be counted
+    /// deterministically (on a board under `qemu -icount shift=0`); `None` on the host.
+    fn instructions(&mut self) -> Option<u64>;
+    /// The board's name (`mps2-an386`, `microbit`, `riscv-virt` or `host`).
+    fn board(&self) -> &'static str {
+        env!("FIRMWARE_BOARD")
+    }
+}
+
+/// What a program returns: `Err` carries the reason it failed.
+pub type Outcome = Result<(), &'static str>;
+
+/// Runs `f` `reps` times and prints `# NAME INSTRUCTIONS` (the mean per run) where
+/// instructions are counted; returns that mean. On the host `f` runs `reps` times too,
+/// and nothing is printed.
+pub fn measure<R>(io: &mut dyn Io, name: &str, reps: u32, mut f: impl FnMut() -> R) -> Option<u64> {
+    let reps = reps.max(1);
+    let t0 = io.instructions();
+    for _ in 0..reps {
+        core::hint::black_box(f());
+    }
+    let t1 = io.instructions();
+    match (t0, t1) {
+        (Some(a), Some(b)) => {
+            let per = b.saturating_sub(a) / u64::from(reps);
+            let _ = writeln!(io, "# {name} {per}");
+            Some(per)
+        }
+        _ => None,
+    }
+}
+
+/// Prints `name: v₀ v₁ …` with each value in Rust's shortest round-trip form, so equal
+/// bits print equal text on every target.
+pub fn print_values<S: core::fmt::LowerExp>(
+    io: &mut dyn Io,
+    name: &str,
+    values: impl IntoIterator<Item = S>,
+) {
+    let _ = write!(io, "{name}:");
+    for v in values {
+        let _ = write!(io, " {v:e}");
+    }
+    let _ = writeln!(io);
+}
+
+/// Prints the verdict line that ends every program (`ok` or `FAIL: why`) and returns
+/// the exit status (0 or 1).
+pub fn report(io: &mut dyn Io, outcome: Outcome) -> i32 {
+    match outcome {
+        Ok(()) => {
+            let _ = writeln!(io, "ok");
+            0
+        }
+        Err(why) => {
+            let _ = writeln!(io, "FAIL: {why}");
+            1
+        }
+    }
+}
+
+/// Turns `fn run(&mut dyn Io) -> Outcome` into the program's entry point: `main` for
+/// the board's runtime on bare metal, an ordinary `main` on the host.
+#[macro_export]
+macro_rules! entry {
+    ($run:path) => {
+        #[cfg(target_os = "none")]
+        #[no_mangle]
+        pub extern "C" fn main() -> ! {
+            $crate::board::start($run)
+        }
+
+        #[cfg(not(target_os = "none"))]
+        fn main() {
+            $crate::host::start($run)
+        }
+    };
+}

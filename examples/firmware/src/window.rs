@@ -1,0 +1,114 @@
+//! The CS224n window classifier, `s = uᵀ tanh(W x + b)`, with a hand-written backward
+//! pass: the baseline that stackgrad's gradient is measured against.
+//!
+//! `x` is the concatenation of the word vectors of a 5-word window
+//! (`museums in Paris are amazing`, 4 numbers per word), `W` is 8 × 20. With
+//! `h = tanh(z)`, `z = W x + b` and `δ = u ∘ (1 − h²)` (lecture 4):
+//! `∂s/∂u = h`, `∂s/∂b = δ`, `∂s/∂W = δ xᵀ`, `∂s/∂x = Wᵀ δ`.
+//!
+//! Written in place with nalgebra's BLAS-style operations (`gemv`, `ger`, `gemv_tr`),
+//! so the baseline does no more work than a careful C implementation would.
+
+use stackgrad::check::XorShift32;
+use stackgrad::nalgebra::{SMatrix, SVector};
+use stackgrad::Real;
+
+/// Words in a window.
+pub const WORDS: usize = 5;
+/// Numbers per word vector.
+pub const DIM: usize = 4;
+/// Inputs: `WORDS · DIM`.
+pub const INPUTS: usize = WORDS * DIM;
+/// Hidden units.
+pub const HIDDEN: usize = 8;
+
+/// The window `museums in Paris are amazing`, one (made-up, fixed) 4-vector per word.
+pub const WINDOW: [[f64; DIM]; WORDS] = [
+    [0.25, -0.5, 0.75, 0.125],   // museums
+    [-0.375, 0.5, 0.0, -0.25],   // in
+    [0.875, 0.25, -0.625, 0.5],  // Paris
+    [-0.125, -0.25, 0.375, 0.0], // are
+    [0.5, 0.625, 0.25, -0.75],   // amazing
+];
+
+/// The parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window<S: Real> {
+    /// Weights, `HIDDEN × INPUTS`.
+    pub w: SMatrix<S, HIDDEN, INPUTS>,
+    /// Bias.
+    pub b: SVector<S, HIDDEN>,
+    /// Output weights.
+    pub u: SVector<S, HIDDEN>,
+}
+
+/// The gradient of `s` with respect to each parameter and to the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowGrads<S: Real> {
+    /// `∂s/∂W = δ xᵀ`.
+    pub w: SMatrix<S, HIDDEN, INPUTS>,
+    /// `∂s/∂b = δ`.
+    pub b: SVector<S, HIDDEN>,
+    /// `∂s/∂u = h`.
+    pub u: SVector<S, HIDDEN>,
+    /// `∂s/∂x = Wᵀ δ`.
+    pub x: SVector<S, INPUTS>,
+}
+
+impl<S: Real> WindowGrads<S> {
+    /// All zeros.
+    pub fn zeros() -> Self {
+        Self {
+            w: SMatrix::zeros(),
+            b: SVector::zeros(),
+            u: SVector::zeros(),
+            x: SVector::zeros(),
+        }
+    }
+}
+
+/// The input vector `x` of [`WINDOW`].
+pub fn window_input<S: Real>() -> SVector<S, INPUTS> {
+    SVector::from_fn(|i, _| S::constant(WINDOW[i / DIM][i % DIM]))
+}
+
+impl<S: Real> Window<S> {
+    /// Fixed pseudo-random parameters (xorshift32 from `seed`), the same on every target:
+    /// `W` uniform in `±0.3`, `b` in `±0.1`, `u` in `±0.5`.
+    pub fn example(seed: u32) -> Self {
+        let mut r = XorShift32::new(seed);
+        let mut next = |scale: f64| S::constant(scale * r.next_symmetric::<f64>());
+        let w = SMatrix::from_fn(|_, _| next(0.3));
+        let b = SVector::from_fn(|_, _| next(0.1));
+        let u = SVector::from_fn(|_, _| next(0.5));
+        Self { w, b, u }
+    }
+
+    /// Forward pass: writes `h = tanh(W x + b)` and returns `s = uᵀ h`.
+    pub fn forward(&self, x: &SVector<S, INPUTS>, h: &mut SVector<S, HIDDEN>) -> S {
+        h.copy_from(&self.b);
+        h.gemv(S::one(), &self.w, x, S::one());
+        h.apply(|v| *v = Real::tanh(*v));
+        self.u.dot(h)
+    }
+
+    /// Backward pass from `h` (kept by [`Window::forward`]): writes every gradient.
+    pub fn backward(&self, x: &SVector<S, INPUTS>, h: &SVector<S, HIDDEN>, g: &mut WindowGrads<S>) {
+        g.u.copy_from(h);
+        // δ = u ∘ (1 − h²), kept in g.b.
+        for ((d, &ui), &hi) in g.b.iter_mut().zip(self.u.iter()).zip(h.iter()) {
+            *d = ui * (S::one() - hi * hi);
+        }
+        // β = 0: nalgebra never reads the old contents.
+        g.w.ger(S::one(), &g.b, x, S::zero());
+        g.x.gemv_tr(S::one(), &self.w, &g.b, S::zero());
+    }
+
+    /// One gradient step's worth of work: forward, then backward. Returns `s`.
+    pub fn gradient(&self, x: &SVector<S, INPUTS>, g: &mut WindowGrads<S>) -> S {
+        let mut h = SVector::zeros();
+        let s = self.forward(x, &mut h);
+        self.backward(x, &h, g);
+        s
+    }
+}
