@@ -37,7 +37,6 @@ fn main() -> Result<(), stackgrad::Error> {
         grads.wrt(z)[0]
     );
     drop(grads);
-    drop(g);
     println!("tape used: {:?} of {:?}", tape.used(), tape.capacity());
     Ok(())
 }

@@ -83,7 +83,6 @@ fn main() -> Result<(), stackgrad::Error> {
         );
     }
     drop(grads);
-    drop(g);
     println!(
         "\ntape used {:?} (capacity {:?})",
         tape.used(),
