@@ -1,8 +1,23 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-//! stackgrad
+#![doc = include_str!("../../README.md")]
+
 pub use nalgebra;
 pub mod check;
+mod error;
+mod graph;
+mod node;
+pub mod ops;
 mod real;
-pub use real::Real;
+mod tape;
+mod var;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::{Error, Resource};
+pub use graph::{Grads, Graph};
+pub use real::{One, Real, Zero};
+pub use tape::{Tape, Usage};
+pub use var::{Var, VarId};
