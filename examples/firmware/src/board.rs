@@ -100,8 +100,10 @@ pub struct Board {
 impl Board {
     fn flush(&mut self) {
         if self.len > 0 {
-            if let Ok(mut out) = semihosting::io::stdout() {
-                let _ = semihosting::io::Write::write_all(&mut out, &self.line[..self.len]);
+            if let (Ok(mut out), Some(line)) =
+                (semihosting::io::stdout(), self.line.get(..self.len))
+            {
+                let _ = semihosting::io::Write::write_all(&mut out, line);
             }
             self.len = 0;
         }
@@ -111,11 +113,13 @@ impl Board {
 impl Write for Board {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         for &b in s.as_bytes() {
-            if self.len == self.line.len() {
+            if self.len >= self.line.len() {
                 self.flush();
             }
-            self.line[self.len] = b;
-            self.len += 1;
+            if let Some(slot) = self.line.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
             if b == b'\n' {
                 self.flush();
             }
@@ -143,23 +147,34 @@ pub fn start(run: fn(&mut dyn Io) -> Outcome) -> ! {
     paint_stack();
     let outcome = run(&mut board);
     let peak = stack_peak();
-    let _ = writeln!(board, "# stack {peak}");
-    let _ = writeln!(board, "# stack_region {}", stack_top() - stack_bottom());
-    let _ = writeln!(board, "# ticks_per_2^20_instructions {}", ticks_per_m);
+    crate::print_metric(&mut board, "stack", peak as u64);
+    crate::print_metric(
+        &mut board,
+        "stack_region",
+        (stack_top() - stack_bottom()) as u64,
+    );
+    crate::print_metric(&mut board, "ticks_per_2^20_instructions", ticks_per_m);
     let code = crate::report(&mut board, outcome);
     board.flush();
     semihosting::process::exit(code)
 }
 
-/// Reports a fatal condition and leaves QEMU with status 1.
-fn die(args: core::fmt::Arguments<'_>) -> ! {
+/// Reports a fatal condition (`what`, then `name=value` pairs in hexadecimal) and
+/// leaves QEMU with status 1. Uses no `core::fmt` machinery, to stay small.
+fn die(what: &str, values: &[(&str, u32)]) -> ! {
     let mut board = Board {
         line: [0; 256],
         len: 0,
         ticks_per_m: 1 << 20,
     };
-    let _ = board.write_fmt(args);
-    let _ = writeln!(board);
+    let _ = board.write_str(what);
+    for &(name, v) in values {
+        let _ = board.write_str(" ");
+        let _ = board.write_str(name);
+        let _ = board.write_str("=");
+        let _ = crate::fmt::write_hex32(&mut board, v);
+    }
+    let _ = board.write_str("\n");
     board.flush();
     semihosting::process::exit(1)
 }
@@ -167,7 +182,21 @@ fn die(args: core::fmt::Arguments<'_>) -> ! {
 #[cfg(not(feature = "panic-never"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    die(format_args!("PANIC: {info}"))
+    // The location only: formatting the message would link all of `core::fmt`.
+    let mut board = Board {
+        line: [0; 256],
+        len: 0,
+        ticks_per_m: 1 << 20,
+    };
+    let _ = board.write_str("PANIC at ");
+    if let Some(at) = info.location() {
+        let _ = board.write_str(at.file());
+        let _ = board.write_str(":");
+        let _ = crate::fmt::write_u64(&mut board, u64::from(at.line()));
+    }
+    let _ = board.write_str("\n");
+    board.flush();
+    semihosting::process::exit(101)
 }
 
 /// With `panic-never`, any panic path that survives optimisation refers to this
@@ -251,16 +280,15 @@ mod counter {
 
     #[cortex_m_rt::exception]
     unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-        super::die(format_args!(
-            "HardFault: pc={:#010x} lr={:#010x}",
-            frame.pc(),
-            frame.lr()
-        ))
+        super::die("HardFault:", &[("pc", frame.pc()), ("lr", frame.lr())])
     }
 
     #[cortex_m_rt::exception]
     unsafe fn DefaultHandler(irqn: i16) {
-        super::die(format_args!("unexpected exception or interrupt {irqn}"))
+        super::die(
+            "unexpected exception or interrupt:",
+            &[("irqn", irqn as u32)],
+        )
     }
 }
 
@@ -284,20 +312,22 @@ mod counter {
 
     #[export_name = "ExceptionHandler"]
     fn exception_handler(_frame: &riscv_rt::TrapFrame) -> ! {
-        super::die(format_args!(
-            "exception: mcause={:#x} mepc={:#010x} mtval={:#010x}",
-            riscv::register::mcause::read().bits(),
-            riscv::register::mepc::read(),
-            riscv::register::mtval::read()
-        ))
+        super::die(
+            "exception:",
+            &[
+                ("mcause", riscv::register::mcause::read().bits() as u32),
+                ("mepc", riscv::register::mepc::read() as u32),
+                ("mtval", riscv::register::mtval::read() as u32),
+            ],
+        )
     }
 
     #[export_name = "DefaultHandler"]
     fn default_handler() -> ! {
-        super::die(format_args!(
-            "unexpected interrupt: mcause={:#x}",
-            riscv::register::mcause::read().bits()
-        ))
+        super::die(
+            "unexpected interrupt:",
+            &[("mcause", riscv::register::mcause::read().bits() as u32)],
+        )
     }
 }
 

@@ -16,6 +16,8 @@
 extern crate std;
 
 pub mod data;
+pub mod fmt;
+pub mod programs;
 pub mod window;
 
 #[cfg(target_os = "none")]
@@ -55,25 +57,32 @@ pub fn measure<R>(io: &mut dyn Io, name: &str, reps: u32, mut f: impl FnMut() ->
     match (t0, t1) {
         (Some(a), Some(b)) => {
             let per = b.saturating_sub(a) / u64::from(reps);
-            let _ = writeln!(io, "# {name} {per}");
+            print_metric(io, name, per);
             Some(per)
         }
         _ => None,
     }
 }
 
-/// Prints `name: v₀ v₁ …` with each value in Rust's shortest round-trip form, so equal
-/// bits print equal text on every target.
-pub fn print_values<S: core::fmt::LowerExp>(
-    io: &mut dyn Io,
-    name: &str,
-    values: impl IntoIterator<Item = S>,
-) {
-    let _ = write!(io, "{name}:");
+/// Prints `name: v₀ v₁ …`, each value as [`fmt::Sci`] (9 significant digits, the same
+/// text on every target for the same bits).
+pub fn print_values(io: &mut dyn Io, name: &str, values: impl IntoIterator<Item = f32>) {
+    let _ = io.write_str(name);
+    let _ = io.write_str(":");
     for v in values {
-        let _ = write!(io, " {v:e}");
+        let _ = io.write_str(" ");
+        let _ = fmt::write_sci(io, v);
     }
-    let _ = writeln!(io);
+    let _ = io.write_str("\n");
+}
+
+/// Prints `# name value`, a measurement line (left out of the comparison with the host).
+pub fn print_metric(io: &mut dyn Io, name: &str, value: u64) {
+    let _ = io.write_str("# ");
+    let _ = io.write_str(name);
+    let _ = io.write_str(" ");
+    let _ = fmt::write_u64(io, value);
+    let _ = io.write_str("\n");
 }
 
 /// Prints the verdict line that ends every program (`ok` or `FAIL: why`) and returns
@@ -81,11 +90,13 @@ pub fn print_values<S: core::fmt::LowerExp>(
 pub fn report(io: &mut dyn Io, outcome: Outcome) -> i32 {
     match outcome {
         Ok(()) => {
-            let _ = writeln!(io, "ok");
+            let _ = io.write_str("ok\n");
             0
         }
         Err(why) => {
-            let _ = writeln!(io, "FAIL: {why}");
+            let _ = io.write_str("FAIL: ");
+            let _ = io.write_str(why);
+            let _ = io.write_str("\n");
             1
         }
     }

@@ -11,7 +11,7 @@
 
 use stackgrad::check::XorShift32;
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::Real;
+use stackgrad::{Error, Real, Tape};
 
 /// Words in a window.
 pub const WORDS: usize = 5;
@@ -110,5 +110,106 @@ impl<S: Real> Window<S> {
         let s = self.forward(x, &mut h);
         self.backward(x, &h, g);
         s
+    }
+}
+
+/// A tape big enough for the window classifier: 196 gradient scalars for the leaves
+/// (`W`, `b`, `u`, `x`) plus 50 for the four operations, and 8 nodes.
+pub type WindowTape<S> = Tape<S, 256, 8>;
+
+impl<S: Real> Window<S> {
+    /// stackgrad's forward pass: records `s = u · tanh(W x + b)` with every leaf tracked
+    /// (as a gradient step does) and returns `s`, without the backward pass.
+    pub fn record<const N: usize, const M: usize>(
+        &self,
+        tape: &mut Tape<S, N, M>,
+        x: &SVector<S, INPUTS>,
+    ) -> Result<S, Error> {
+        let g = tape.graph();
+        let (w, b, u, xv) = (
+            g.param(&self.w),
+            g.param(&self.b),
+            g.param(&self.u),
+            g.param(x),
+        );
+        let s = u.dot((w * xv + b).tanh());
+        match g.error() {
+            Some(e) => Err(e),
+            None => Ok(s.scalar()),
+        }
+    }
+
+    /// stackgrad's gradient step: records the graph and runs the backward pass. The
+    /// gradients stay in the tape (read them with [`Tape::grad`]); if `out` is given they
+    /// are also copied there. Returns `s`.
+    pub fn stackgrad_gradient<const N: usize, const M: usize>(
+        &self,
+        tape: &mut Tape<S, N, M>,
+        x: &SVector<S, INPUTS>,
+        out: Option<&mut WindowGrads<S>>,
+    ) -> Result<S, Error> {
+        let g = tape.graph();
+        let (w, b, u, xv) = (
+            g.param(&self.w),
+            g.param(&self.b),
+            g.param(&self.u),
+            g.param(x),
+        );
+        let s = u.dot((w * xv + b).tanh());
+        let value = s.scalar();
+        let grads = s.backward()?;
+        if let Some(out) = out {
+            out.w = grads.wrt(w);
+            out.b = grads.wrt(b);
+            out.u = grads.wrt(u);
+            out.x = grads.wrt(xv);
+        }
+        Ok(value)
+    }
+
+    /// `s` at `W + t·Vw, b + t·Vb, u + t·Vu, x + t·Vx`, the direction's components taken
+    /// in the order `W` (column-major), `b`, `u`, `x`: the line a gradient self-check
+    /// differentiates along.
+    pub fn score_along(
+        &self,
+        x: &SVector<S, INPUTS>,
+        dir: &stackgrad::check::Direction,
+        t: S,
+    ) -> S {
+        let mut v = dir.iter::<S>();
+        let mut moved = self.clone();
+        let mut xm = *x;
+        for p in moved
+            .w
+            .iter_mut()
+            .chain(moved.b.iter_mut())
+            .chain(moved.u.iter_mut())
+            .chain(xm.iter_mut())
+        {
+            *p += t * v.next().unwrap_or(S::zero());
+        }
+        let mut h = SVector::zeros();
+        moved.forward(&xm, &mut h)
+    }
+}
+
+impl<S: Real> WindowGrads<S> {
+    /// Every component in the order of [`Window::score_along`]: `W`, `b`, `u`, `x`.
+    pub fn iter(&self) -> impl Iterator<Item = S> + '_ {
+        self.w
+            .iter()
+            .chain(self.b.iter())
+            .chain(self.u.iter())
+            .chain(self.x.iter())
+            .copied()
+    }
+
+    /// The largest `|a − b|` over every component (NaN if any is NaN).
+    pub fn max_abs_diff(&self, other: &Self) -> S {
+        let mut m = S::zero();
+        for (a, b) in self.iter().zip(other.iter()) {
+            m = Real::max(m, (a - b).abs());
+        }
+        m
     }
 }

@@ -1,18 +1,15 @@
 //! The window classifier with the hand-written backward pass: its score, its gradients
 //! and (on a board) the instructions of a forward pass and of a gradient step.
-#![cfg_attr(target_os = "none", no_std, no_main)]
 
-use stackgrad_firmware::nalgebra::SVector;
-use stackgrad_firmware::window::{window_input, Window, WindowGrads};
-use stackgrad_firmware::{measure, print_values, Io, Outcome};
+use crate::nalgebra::SVector;
+use crate::window::{window_input, Window, WindowGrads};
+use crate::{measure, print_values, Io, Outcome};
 
-stackgrad_firmware::entry!(run);
+/// Seed of the window classifier's parameters in every program.
+pub const SEED: u32 = 2024;
 
-fn run(io: &mut dyn Io) -> Outcome {
-    let model = Window::<f32>::example(2024);
-    let x = window_input::<f32>();
-    let mut g = WindowGrads::zeros();
-    let s = model.gradient(&x, &mut g);
+/// Prints `s` and every gradient under `prefix`.
+pub fn print_window(io: &mut dyn Io, s: f32, g: &WindowGrads<f32>) {
     print_values(io, "s", [s]);
     print_values(io, "ds/du", g.u.iter().copied());
     print_values(io, "ds/db", g.b.iter().copied());
@@ -20,6 +17,15 @@ fn run(io: &mut dyn Io) -> Outcome {
     for i in 0..g.w.nrows() {
         print_values(io, "ds/dW row", g.w.row(i).iter().copied());
     }
+}
+
+/// The program.
+pub fn run(io: &mut dyn Io) -> Outcome {
+    let model = Window::<f32>::example(SEED);
+    let x = window_input::<f32>();
+    let mut g = WindowGrads::zeros();
+    let s = model.gradient(&x, &mut g);
+    print_window(io, s, &g);
     if !s.is_finite() {
         return Err("score is not finite");
     }
