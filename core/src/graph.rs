@@ -125,6 +125,11 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         Var::from_handle(self, h)
     }
 
+    /// What the tape uses so far (zero if the gradients are borrowed right now).
+    pub fn used(&self) -> crate::Usage {
+        self.inner.try_borrow().map(|i| i.tape.used()).unwrap_or_default()
+    }
+
     /// The error that poisoned this graph, if any.
     pub fn error(&self) -> Option<Error> {
         if let Some(e) = self.poison.get() {
