@@ -14,14 +14,20 @@ fn the_lecture_gate_example_exactly() {
     let f = gates(x, y, z);
     let grads = f.backward().unwrap();
     assert_eq!(f.scalar(), 6.0);
-    assert_eq!([grads.wrt(x)[0], grads.wrt(y)[0], grads.wrt(z)[0]], [2.0, 5.0, 0.0]);
+    assert_eq!(
+        [grads.wrt(x)[0], grads.wrt(y)[0], grads.wrt(z)[0]],
+        [2.0, 5.0, 0.0]
+    );
     // The same in f32.
     let (x0, y0, z0) = (Matrix1::new(1.0f32), Matrix1::new(2.0), Matrix1::new(0.0));
     let mut tape: Tape<f32, 16, 8> = Tape::new();
     let g = tape.graph();
     let (x, y, z) = (g.param(&x0), g.param(&y0), g.param(&z0));
     let grads = gates(x, y, z).backward().unwrap();
-    assert_eq!([grads.wrt(x)[0], grads.wrt(y)[0], grads.wrt(z)[0]], [2.0, 5.0, 0.0]);
+    assert_eq!(
+        [grads.wrt(x)[0], grads.wrt(y)[0], grads.wrt(z)[0]],
+        [2.0, 5.0, 0.0]
+    );
 }
 
 #[test]
@@ -102,7 +108,10 @@ macro_rules! overflow_case {
     ($name:ident, |$x:ident, $y:ident| $op:expr) => {
         #[test]
         fn $name() {
-            let (x0, y0) = (Matrix2::new(0.5, -1.0, 2.0, 0.25), Matrix2::new(1.5, 0.5, -0.5, 3.0));
+            let (x0, y0) = (
+                Matrix2::new(0.5, -1.0, 2.0, 0.25),
+                Matrix2::new(1.5, 0.5, -0.5, 3.0),
+            );
             // 1. How much does the op need?
             let mut tape: Tape<f64, 256, 256> = Tape::new();
             let g = tape.graph();
@@ -123,7 +132,17 @@ macro_rules! overflow_case {
             assert!(!v.is_valid());
             assert!(v.value().iter().all(|e: &f64| e.is_nan()));
             let err = g.error().unwrap();
-            assert!(matches!(err, Error::Capacity { capacity: 256, resource: Resource::Scalars, .. }), "{err:?}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Capacity {
+                        capacity: 256,
+                        resource: Resource::Scalars,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
             assert!(matches!($x.sum().backward(), Err(Error::Capacity { .. })));
             assert!(matches!(v.sum().backward(), Err(Error::Capacity { .. })));
             // 3. After a reset, the same op works again and gives the same gradient.
@@ -171,8 +190,18 @@ fn running_out_of_nodes_is_an_error_too() {
     assert!(y.is_valid());
     let z = y.ln(); // a fourth node
     assert!(!z.is_valid());
-    assert_eq!(g.error(), Some(Error::Capacity { needed: 4, capacity: 3, resource: Resource::Nodes }));
-    assert!(y.backward().is_err(), "a poisoned graph gives no gradient, not even of an earlier node");
+    assert_eq!(
+        g.error(),
+        Some(Error::Capacity {
+            needed: 4,
+            capacity: 3,
+            resource: Resource::Nodes
+        })
+    );
+    assert!(
+        y.backward().is_err(),
+        "a poisoned graph gives no gradient, not even of an earlier node"
+    );
     let g = tape.graph();
     let x = g.param(&x0);
     assert!(x.square().exp().backward().is_ok());
@@ -209,4 +238,24 @@ fn high_water_mark_survives_resets() {
     tape.reset();
     assert_eq!(tape.used().scalars, 0);
     assert_eq!(tape.high_water(), used);
+}
+
+#[test]
+fn unreached_variables_get_zero_and_backward_can_run_twice() {
+    let (x0, y0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Matrix2::new(-1.0, 0.5, 2.0, 1.0));
+    let mut tape: Tape<f64, 128, 16> = Tape::new();
+    let g = tape.graph();
+    let (x, y) = (g.param(&x0), g.param(&y0));
+    let later = (y * y).sum(); // recorded, tracked, not reached from `f`
+    let f = (x * x).sum();
+    let first = f.backward().unwrap().wrt(x);
+    let grads = f.backward().unwrap();
+    assert_eq!(grads.wrt(x), first);
+    assert_eq!(grads.wrt(y), Matrix2::zeros());
+    assert_eq!(grads.wrt(later), Matrix1::zeros());
+    drop(grads);
+    // A second root on the same graph gives its own gradients.
+    let grads = later.backward().unwrap();
+    assert_eq!(grads.wrt(x), Matrix2::zeros());
+    assert_eq!(grads.wrt(y), y0.transpose() * Matrix2::repeat(1.0) + Matrix2::repeat(1.0) * y0.transpose());
 }
