@@ -125,6 +125,14 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         Var::from_handle(self, h)
     }
 
+    /// What the tape uses so far (zero if the gradients are borrowed right now).
+    pub fn used(&self) -> crate::Usage {
+        self.inner
+            .try_borrow()
+            .map(|i| i.tape.used())
+            .unwrap_or_default()
+    }
+
     /// The error that poisoned this graph, if any.
     pub fn error(&self) -> Option<Error> {
         if let Some(e) = self.poison.get() {
@@ -262,12 +270,23 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         }
         let (grads, hi) = t.pool.split_at_mut(t.gtop);
         let nodes = t.nodes.get(..t.len).unwrap_or(&[]);
-        grads.fill(T::zero());
-        if let Some(g) = nodes.get(root).and_then(|n| grads.get_mut(n.grad as usize)) {
-            *g = T::one();
+        let written = t.written.get_mut(..t.len).unwrap_or(&mut []);
+        // Gradients are not zeroed up front: the first contribution to a node may
+        // overwrite its slot (see `Sweep::grad_fresh`), and slots nobody wrote are zeroed
+        // at the end. This saves a pass over the largest gradients (the weights').
+        written.fill(false);
+        if let (Some(n), Some(w)) = (nodes.get(root), written.get_mut(root)) {
+            if let Some(g) = grads.get_mut(n.grad as usize) {
+                *g = T::one();
+                *w = true;
+            }
         }
         for (i, node) in nodes.iter().enumerate().take(root + 1).rev() {
-            if node.grad == NONE_OFFSET || node.inputs == [NONE, NONE] {
+            let (written_lower, written_upper) = written.split_at_mut(i);
+            if node.grad == NONE_OFFSET
+                || node.inputs == [NONE, NONE]
+                || written_upper.first() != Some(&true)
+            {
                 continue;
             }
             let (lower, upper) = grads.split_at_mut(node.grad as usize);
@@ -276,6 +295,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 out: value_of(nodes, &self.refs, hi, t.gtop, i as u16),
                 up: upper.get(..node.len as usize).unwrap_or(&[]),
                 lower,
+                written: written_lower,
                 inputs: [
                     value_of(nodes, &self.refs, hi, t.gtop, node.inputs[0]),
                     value_of(nodes, &self.refs, hi, t.gtop, node.inputs[1]),
@@ -283,6 +303,14 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 nodes,
             };
             (node.backward)(&mut sweep);
+        }
+        for (node, w) in nodes.iter().zip(written.iter()) {
+            if !*w && node.grad != NONE_OFFSET {
+                let start = node.grad as usize;
+                if let Some(g) = grads.get_mut(start..start + node.len as usize) {
+                    g.fill(T::zero());
+                }
+            }
         }
         t.grads_ready = true;
         Ok(())

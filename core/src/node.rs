@@ -55,6 +55,8 @@ pub(crate) struct Sweep<'s, T> {
     pub(crate) up: &'s [T],
     /// The gradients of every earlier node (inputs always come earlier).
     pub(crate) lower: &'s mut [T],
+    /// Whether each earlier node's gradient has been written in this pass.
+    pub(crate) written: &'s mut [bool],
     pub(crate) inputs: [&'s [T]; 2],
     pub(crate) nodes: &'s [Node<T>],
 }
@@ -69,16 +71,33 @@ impl<'s, T: Real> Sweep<'s, T> {
         }
     }
 
-    /// The gradient accumulator of input `k`, or `None` if that input is not tracked.
+    /// The gradient accumulator of input `k` (zeroed on first use), or `None` if that
+    /// input is not tracked. Backward rules add into it.
     #[inline]
     pub(crate) fn grad(&mut self, k: usize) -> Option<&mut [T]> {
+        let (g, fresh) = self.grad_fresh(k)?;
+        if fresh {
+            g.fill(T::zero());
+        }
+        Some(g)
+    }
+
+    /// Like [`Sweep::grad`], without zeroing: also returns `true` if this is the first
+    /// write to the slot, in which case the rule must *overwrite* every entry (its
+    /// content is stale) instead of adding to it. Used where overwriting saves a pass,
+    /// as in the matrix product (`ger` with `β = 0`).
+    #[inline]
+    pub(crate) fn grad_fresh(&mut self, k: usize) -> Option<(&mut [T], bool)> {
         let i = *self.node.inputs.get(k)? as usize;
         let n = self.nodes.get(i)?;
         if n.grad == NONE_OFFSET {
             return None;
         }
+        let written = self.written.get_mut(i)?;
+        let fresh = !*written;
+        *written = true;
         let start = n.grad as usize;
-        self.lower.get_mut(start..start + n.len as usize)
+        Some((self.lower.get_mut(start..start + n.len as usize)?, fresh))
     }
 
     /// The operation's scalar parameter.

@@ -9,7 +9,7 @@
 //!
 //! # Memory
 //!
-//! `size_of::<Tape<T, S, N>>()` is about `S·size_of::<T>() + N·size_of::<Node<T>>()`,
+//! `size_of::<Tape<T, S, N>>()` is about `S·size_of::<T>() + N·(size_of::<Node<T>>() + 1)`,
 //! fixed at compile time. One recording uses:
 //!
 //! - per parameter: `R·C` scalars (its gradient; its value is *not* copied);
@@ -58,6 +58,9 @@ pub struct Usage {
 pub struct Tape<T, const SCALARS: usize, const NODES: usize> {
     pub(crate) pool: [T; SCALARS],
     pub(crate) nodes: [Node<T>; NODES],
+    /// During a backward pass: whether a node's gradient has been written yet. A node
+    /// nobody wrote to has a zero gradient and its backward rule is skipped.
+    pub(crate) written: [bool; NODES],
     /// Nodes in use.
     pub(crate) len: usize,
     /// Gradients occupy `pool[..gtop]`, growing up.
@@ -90,6 +93,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         Tape {
             pool: [T::zero(); SCALARS],
             nodes: [Node::empty(); NODES],
+            written: [false; NODES],
             len: 0,
             gtop: 0,
             vbot: SCALARS,

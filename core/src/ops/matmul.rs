@@ -18,18 +18,24 @@ fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &
     ) else {
         return;
     };
-    if let Some(mut ga) = s.grad(0).and_then(view_mut::<T, R, K>) {
-        // ∂A += Ḡ Bᵀ = Σ_c Ḡ[:, c] B[:, c]ᵀ
-        for c in 0..C {
-            ga.ger(T::one(), &up.column(c), &b.column(c), T::one());
+    if let Some((ga, fresh)) = s.grad_fresh(0) {
+        if let Some(mut ga) = view_mut::<T, R, K>(ga) {
+            // ∂A += Ḡ Bᵀ = Σ_c Ḡ[:, c] B[:, c]ᵀ; the first term overwrites a fresh slot.
+            for c in 0..C {
+                let beta = if fresh && c == 0 { T::zero() } else { T::one() };
+                ga.ger(T::one(), &up.column(c), &b.column(c), beta);
+            }
         }
     }
-    if let Some(mut gb) = s.grad(1).and_then(view_mut::<T, K, C>) {
-        if C == 1 {
-            let mut col = gb.column_mut(0);
-            col.gemv_tr(T::one(), &a, &up.column(0), T::one());
-        } else {
-            gb.gemm_tr(T::one(), &a, &up, T::one());
+    if let Some((gb, fresh)) = s.grad_fresh(1) {
+        if let Some(mut gb) = view_mut::<T, K, C>(gb) {
+            let beta = if fresh { T::zero() } else { T::one() };
+            if C == 1 {
+                let mut col = gb.column_mut(0);
+                col.gemv_tr(T::one(), &a, &up.column(0), beta);
+            } else {
+                gb.gemm_tr(T::one(), &a, &up, beta);
+            }
         }
     }
 }
