@@ -68,8 +68,22 @@ if [ -z "${FW_NO_INSTALL:-}" ]; then
     fi
 fi
 
-# ---------------------------------------------------------------- build
+# ---------------------------------------------------------------- lint and host tests
 start=$(date +%s)
+log "cargo fmt --check, clippy (host, thumbv6m), host tests"
+cargo fmt --check
+cargo clippy -q --release --all-targets -- -D warnings
+cargo clippy -q --release --target thumbv6m-none-eabi -- -D warnings
+for be in "${BACKENDS[@]}"; do
+    if ! cargo test -q --release --no-default-features --features "$be" >"$out/test-$be.log" 2>&1; then
+        cat "$out/test-$be.log"
+        echo "run.sh: host tests failed ($be)" >&2
+        exit 1
+    fi
+    grep -E '^test result: ok. [1-9]' "$out/test-$be.log" | sed "s/^/($be) /" >&2
+done
+
+# ---------------------------------------------------------------- build
 panic_free=()
 for be in "${BACKENDS[@]}"; do
     feats=(--no-default-features --features "$be")
@@ -125,7 +139,7 @@ compare() { # host.txt board.txt -> prints the first disagreement, status 1 if a
         }' "$1" "$2"
 }
 
-failures=0
+failures=0 compared=0 identical=0
 for be in "${BACKENDS[@]}"; do
     for p in "${PROGRAMS[@]}"; do
         "$out/$be/host/$p" >"$out/$be/host/$p.txt" || {
@@ -145,6 +159,11 @@ for be in "${BACKENDS[@]}"; do
             elif ! why=$(compare "$out/$be/host/$p.txt" "$out/$be/$b/$p.txt"); then
                 echo "FAIL $p on $b ($be) disagrees with the host: $why"
                 failures=$((failures + 1))
+            else
+                compared=$((compared + 1))
+                if cmp -s <(grep -v '^#' "$out/$be/$b/$p.txt") "$out/$be/host/$p.txt"; then
+                    identical=$((identical + 1))
+                fi
             fi
         done
         # A fault must end the run at once with status 1 and a report.
@@ -171,16 +190,17 @@ ratio() { # a b -> a/b with 2 decimals, or "-"
 }
 
 echo
-echo "Sizes (bytes) and peak stack; stack is measured by painting, from the top of RAM."
-printf '%-12s %-11s %-10s %8s %8s %6s %6s %7s\n' program board backend .text .rodata .data .bss stack
+echo "Sizes (bytes). stack: peak, measured by painting, from the top of RAM. RAM = .data + .bss + stack."
+printf '%-12s %-11s %-10s %8s %8s %6s %6s %7s %7s\n' program board backend .text .rodata .data .bss stack RAM
 for p in "${PROGRAMS[@]}"; do
     for bt in "${BOARDS[@]}"; do
         b=${bt%%:*}
         for be in "${BACKENDS[@]}"; do
             elf="$out/$be/$b/$p"
-            printf '%-12s %-11s %-10s %8s %8s %6s %6s %7s\n' "$p" "$b" "$be" \
-                "$(section "$elf" .text)" "$(section "$elf" .rodata)" "$(section "$elf" .data)" \
-                "$(section "$elf" .bss)" "$(metric "$elf.txt" stack)"
+            data=$(section "$elf" .data) bss=$(section "$elf" .bss) stack=$(metric "$elf.txt" stack)
+            printf '%-12s %-11s %-10s %8s %8s %6s %6s %7s %7s\n' "$p" "$b" "$be" \
+                "$(section "$elf" .text)" "$(section "$elf" .rodata)" "$data" "$bss" "${stack:--}" \
+                "$((data + bss + ${stack:-0}))"
         done
     done
 done
@@ -208,12 +228,38 @@ if [ "${#BACKENDS[@]}" -ge 2 ]; then
         b=${bt%%:*}
         line="$b:"
         for p in "${PROGRAMS[@]}"; do
-            for n in $(awk '$1 == "#" && $2 !~ /^stack/ && $2 !~ /^ticks/ { print $2 }' "$out/libm/$b/$p.txt" 2>/dev/null); do
+            for n in $(awk '$1 == "#" && $2 ~ /(_forward|_step)$/ { print $2 }' "$out/libm/$b/$p.txt" 2>/dev/null); do
                 line+=" $n $(ratio "$(metric "$out/micromath/$b/$p.txt" "$n")" "$(metric "$out/libm/$b/$p.txt" "$n")")"
             done
         done
         echo "  $line"
     done
+fi
+
+echo
+echo "Outputs agreeing with the host: $compared; byte-identical: $identical (the rest within 1e-5)."
+
+echo
+echo "Goals (libm):"
+goal() { # text ok
+    printf '  %-58s %s\n' "$1" "$2"
+}
+for bt in "${BOARDS[@]}"; do
+    b=${bt%%:*} f="$out/libm/$b/gradients.txt"
+    [ -f "$f" ] || continue
+    r1=$(ratio "$(metric "$f" sg_step)" "$(metric "$f" sg_forward)")
+    r2=$(ratio "$(metric "$f" sg_step)" "$(metric "$f" hand_step)")
+    goal "$b: stackgrad gradient step / forward = $r1 (<= 3)" "$(awk -v r="$r1" 'BEGIN { print (r != "-" && r <= 3) ? "met" : "NOT met" }')"
+    goal "$b: stackgrad step / hand-written step = $r2 (<= 1.3)" "$(awk -v r="$r2" 'BEGIN { print (r != "-" && r <= 1.3) ? "met" : "NOT met" }')"
+done
+if [ -f "$out/libm/microbit/train" ]; then
+    e="$out/libm/microbit/train"
+    ram=$(($(section "$e" .data) + $(section "$e" .bss) + $(metric "$e.txt" stack)))
+    goal "train on microbit: RAM $ram bytes (<= 16384), ran to the end" "$([ "$ram" -le 16384 ] && grep -qx ok "$e.txt" && echo met || echo 'NOT met')"
+fi
+if [ -f "$out/libm/mps2-an386/gradients" ]; then
+    t=$(section "$out/libm/mps2-an386/gradients" .text)
+    goal "gradients .text on thumbv7em: $t bytes (<= 24576)" "$([ "$t" -le 24576 ] && echo met || echo 'NOT met')"
 fi
 
 echo

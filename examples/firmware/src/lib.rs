@@ -76,8 +76,12 @@ pub fn print_values(io: &mut dyn Io, name: &str, values: impl IntoIterator<Item 
     let _ = io.write_str("\n");
 }
 
-/// Prints `# name value`, a measurement line (left out of the comparison with the host).
+/// Prints `# name value`, a measurement line, on a board only (measurements are left
+/// out of the comparison with the host, which prints none).
 pub fn print_metric(io: &mut dyn Io, name: &str, value: u64) {
+    if io.instructions().is_none() {
+        return;
+    }
     let _ = io.write_str("# ");
     let _ = io.write_str(name);
     let _ = io.write_str(" ");

@@ -1,0 +1,138 @@
+//! Host tests: the firmware programs' code run with `std`, checked against known values
+//! (the boards' output is compared with the host's by `run.sh`).
+
+use stackgrad::check::{check_gradient, Direction, Tolerance};
+use stackgrad_firmware::programs::{gradients, handwritten, selfcheck, train};
+use stackgrad_firmware::window::{window_input, Window, WindowGrads, WindowTape};
+use stackgrad_firmware::Io;
+
+/// Collects a program's output.
+struct Capture(String);
+
+impl core::fmt::Write for Capture {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.push_str(s);
+        Ok(())
+    }
+}
+
+impl Io for Capture {
+    fn instructions(&mut self) -> Option<u64> {
+        None
+    }
+}
+
+fn run(program: fn(&mut dyn Io) -> stackgrad_firmware::Outcome) -> String {
+    let mut io = Capture(String::new());
+    let outcome = program(&mut io);
+    stackgrad_firmware::report(&mut io, outcome);
+    io.0
+}
+
+#[test]
+fn lecture_example_is_exact() {
+    assert_eq!(
+        gradients::lecture(1.0, 2.0, 0.0).unwrap(),
+        (6.0, [2.0, 5.0, 0.0])
+    );
+    let out = run(gradients::run);
+    assert!(
+        out.starts_with("f(1,2,0): 6e0\ngrad f: 2e0 5e0 0e0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn window_gradients_match_the_hand_written_ones_and_f64() {
+    let model = Window::<f32>::example(handwritten::SEED);
+    let x = window_input::<f32>();
+    let mut tape = WindowTape::<f32>::new();
+    let (mut ours, mut hand) = (WindowGrads::zeros(), WindowGrads::zeros());
+    let s = model
+        .stackgrad_gradient(&mut tape, &x, Some(&mut ours))
+        .unwrap();
+    let s_hand = model.gradient(&x, &mut hand);
+    assert!((s - s_hand).abs() <= 1e-6);
+    assert!(ours.max_abs_diff(&hand) <= 1e-6);
+    // The same model in f64 through the hand-written formulas agrees to f32 precision.
+    let m64 = Window::<f64>::example(handwritten::SEED);
+    let mut g64 = WindowGrads::zeros();
+    m64.gradient(&window_input::<f64>(), &mut g64);
+    // micromath's approximate f32 `tanh` (relative error near 1e-3) moves the f32
+    // gradients away from the exact ones; libm's is within an ulp or so.
+    let tol = if <f32 as stackgrad::Real>::BACKEND == "micromath" {
+        5e-3
+    } else {
+        1e-6
+    };
+    let worst = ours
+        .iter()
+        .zip(g64.iter())
+        .map(|(a, b)| (f64::from(a) - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= tol, "worst difference from f64: {worst}");
+}
+
+#[test]
+fn window_gradient_passes_the_check_in_f64() {
+    let model = Window::<f64>::example(handwritten::SEED);
+    let x = window_input::<f64>();
+    let mut tape = WindowTape::<f64>::new();
+    let mut g = WindowGrads::zeros();
+    model
+        .stackgrad_gradient(&mut tape, &x, Some(&mut g))
+        .unwrap();
+    for seed in 1..=8 {
+        let dir = Direction::new(seed);
+        let c = check_gradient(
+            |t| model.score_along(&x, &dir, t),
+            g.iter(),
+            &dir,
+            1e-5,
+            Tolerance::new(1e-7, 1e-9),
+        );
+        assert!(c.passed, "seed {seed}: {c:?}");
+    }
+}
+
+#[test]
+fn selfcheck_passes_and_catches_corruption() {
+    let out = run(selfcheck::run);
+    assert!(out.contains("corrupted and NaN gradients caught"), "{out}");
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn train_learns_iris_and_its_tape_is_big_enough() {
+    let out = run(train::run);
+    assert!(out.ends_with("ok\n"), "{out}");
+    let acc = out
+        .lines()
+        .find(|l| l.starts_with("held-out accuracy"))
+        .unwrap();
+    let (c, n) = acc.rsplit(' ').next().unwrap().split_once('/').unwrap();
+    let (c, n): (usize, usize) = (c.parse().unwrap(), n.parse().unwrap());
+    assert!(c * 10 >= n * 9, "{acc}");
+    // One step fits, with the margin stated in train.rs.
+    let mut net = train::Net::new(7);
+    let mut tape = train::TrainTape::new();
+    let x = stackgrad::nalgebra::SVector::<f32, 4>::new(0.1, -0.2, 0.3, 0.4);
+    net.step(&mut tape, &x, 1, 0.0).unwrap();
+    let used = tape.high_water();
+    assert!(used.scalars <= train::TAPE_SCALARS && used.nodes <= train::TAPE_NODES);
+    assert!(
+        used.scalars + 32 > train::TAPE_SCALARS,
+        "tape oversized: {used:?}"
+    );
+}
+
+#[test]
+fn host_output_is_what_run_sh_compares() {
+    // Every line a board prints, except measurements (`#`), comes from the program:
+    // the host prints the same lines, and none of them is a measurement.
+    for program in [gradients::run, selfcheck::run, train::run, handwritten::run] {
+        let out = run(program);
+        assert!(!out.lines().any(|l| l.starts_with('#')), "{out}");
+    }
+}
