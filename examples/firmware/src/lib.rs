@@ -46,12 +46,13 @@ pub type Outcome = Result<(), &'static str>;
 
 /// Runs `f` `reps` times and prints `# NAME INSTRUCTIONS` (the mean per run) where
 /// instructions are counted; returns that mean. On the host `f` runs `reps` times too,
-/// and nothing is printed.
-pub fn measure<R>(io: &mut dyn Io, name: &str, reps: u32, mut f: impl FnMut() -> R) -> Option<u64> {
+/// and nothing is printed. `f` is a trait object (one copy of this function in flash);
+/// the indirect call costs a few instructions per run.
+pub fn measure(io: &mut dyn Io, name: &str, reps: u32, f: &mut dyn FnMut()) -> Option<u64> {
     let reps = reps.max(1);
     let t0 = io.instructions();
     for _ in 0..reps {
-        core::hint::black_box(f());
+        f();
     }
     let t1 = io.instructions();
     match (t0, t1) {

@@ -58,11 +58,17 @@ pub fn run(io: &mut dyn Io) -> Outcome {
     }
 
     let mut h = SVector::zeros();
-    measure(io, "hand_forward", 16, || model.forward(&x, &mut h));
-    measure(io, "hand_step", 16, || model.gradient(&x, &mut hand));
-    measure(io, "sg_forward", 16, || model.record(&mut tape, &x));
-    measure(io, "sg_step", 16, || {
-        model.stackgrad_gradient(&mut tape, &x, None)
+    measure(io, "hand_forward", 16, &mut || {
+        core::hint::black_box(model.forward(&x, &mut h));
+    });
+    measure(io, "hand_step", 16, &mut || {
+        core::hint::black_box(model.gradient(&x, &mut hand));
+    });
+    measure(io, "sg_forward", 16, &mut || {
+        let _ = core::hint::black_box(model.record(&mut tape, &x));
+    });
+    measure(io, "sg_step", 16, &mut || {
+        let _ = core::hint::black_box(model.stackgrad_gradient(&mut tape, &x, None));
     });
     Ok(())
 }
