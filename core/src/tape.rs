@@ -181,6 +181,31 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             .filter(|_| start + R * C <= self.gtop)
             .ok_or(Error::Stale)
     }
+
+    /// Every gradient of the last backward pass, in the order the tracked nodes were
+    /// recorded. Parameters registered before any operation come first, back to back:
+    /// for a model that registers its `P` parameter scalars first, `grads()?[..P]` is
+    /// the gradient of all of them in one slice, ready for an
+    /// [`Optimizer`](crate::optim::Optimizer) step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stale`] if no backward pass has run on the current graph.
+    pub fn grads(&self) -> Result<&[T], Error> {
+        if !self.grads_ready {
+            return Err(Error::Stale);
+        }
+        self.pool.get(..self.gtop).ok_or(Error::Stale)
+    }
+
+    /// Like [`Tape::grads`], mutable: to clip or rescale gradients in place
+    /// ([`clip_grad_norm`](crate::optim::clip_grad_norm)) before a step.
+    pub fn grads_mut(&mut self) -> Result<&mut [T], Error> {
+        if !self.grads_ready {
+            return Err(Error::Stale);
+        }
+        self.pool.get_mut(..self.gtop).ok_or(Error::Stale)
+    }
 }
 
 pub(crate) const NONE_OFFSET: u32 = u32::MAX;
