@@ -7,8 +7,10 @@ pub use nalgebra;
 
 mod error;
 mod graph;
+pub mod nn;
 mod node;
 pub mod ops;
+pub mod optim;
 mod real;
 mod tape;
 mod var;

@@ -41,18 +41,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
-        self.binary(
-            bias,
-            add_bias_backward::<T, R>,
-            T::zero(),
-            |z, b, out| {
-                for (ocol, zcol) in out.chunks_exact_mut(R).zip(z.chunks_exact(R)) {
-                    for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
-                        *o = x + y;
-                    }
+        self.binary(bias, add_bias_backward::<T, R>, T::zero(), |z, b, out| {
+            for (ocol, zcol) in out.chunks_exact_mut(R).zip(z.chunks_exact(R)) {
+                for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
+                    *o = x + y;
                 }
-            },
-        )
+            }
+        })
     }
 }
 

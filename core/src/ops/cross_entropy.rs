@@ -136,10 +136,7 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// Domain: targets are normally in `[0, 1]` (any real is accepted; the formula is
     /// linear in `y`). Finite logits of any size are exact (no overflow); a NaN logit
     /// gives NaN, and a `±∞` logit gives NaN or `+∞` (`∞ − ∞` in the formula).
-    pub fn binary_cross_entropy_with_logits(
-        self,
-        targets: Var<'g, T, K, B>,
-    ) -> Var<'g, T, 1, 1> {
+    pub fn binary_cross_entropy_with_logits(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
         let inv_n = T::one() / T::constant((K * B) as f64);
         self.binary(targets, bce_backward::<T>, inv_n, move |z, y, out| {
             let mut acc = T::zero();
@@ -246,11 +243,15 @@ mod tests {
         // z = 0: ln 2 whatever the target; z = ±800 does not overflow.
         let z0 = matrix![0.0, 800.0, -800.0];
         let y0 = matrix![0.7, 0.0, 0.0];
-        let l = g.constant(&z0).binary_cross_entropy_with_logits(g.constant(&y0));
+        let l = g
+            .constant(&z0)
+            .binary_cross_entropy_with_logits(g.constant(&y0));
         assert!(close(l.scalar(), (2f64.ln() + 800.0) / 3.0, 1e-14));
         let z1 = matrix![f64::NAN];
         let y1 = matrix![1.0];
-        let l = g.constant(&z1).binary_cross_entropy_with_logits(g.constant(&y1));
+        let l = g
+            .constant(&z1)
+            .binary_cross_entropy_with_logits(g.constant(&y1));
         assert!(l.scalar().is_nan());
     }
 }

@@ -11,11 +11,9 @@ use crate::{Real, Var};
 #[inline]
 fn row_index<T: Real>(x: T, rows: usize) -> Option<usize> {
     let f = x.to_f64();
-    // `!(f >= 0.0)` also rejects NaN.
-    if !(f >= 0.0) || f >= rows as f64 || libm::floor(f) != f {
-        return None;
-    }
-    Some(f as usize)
+    // The range test is written so that NaN fails it.
+    let whole = (0.0..rows as f64).contains(&f) && libm::floor(f) == f;
+    whole.then_some(f as usize)
 }
 
 fn gather_backward<T: Real, const V: usize, const D: usize>(s: &mut Sweep<'_, T>) {

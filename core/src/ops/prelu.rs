@@ -20,7 +20,8 @@ fn prelu_backward<T: Real>(s: &mut Sweep<'_, T>) {
     }
     if let Some(ga) = s.grad(1).and_then(|g| g.first_mut()) {
         for (&u, &x) in up.iter().zip(x) {
-            if !(x > T::zero()) {
+            // x ≤ 0, or NaN (which then gives a NaN gradient)
+            if x <= T::zero() || x.is_nan() {
                 *ga += u * x;
             }
         }
