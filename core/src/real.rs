@@ -628,7 +628,8 @@ impl Real for f32 {
         if self.is_nan() || !(Real::abs(self) <= 1.0) {
             f32::NAN
         } else {
-            micromath::F32(self).acos().0
+            // micromath keeps its `acos` private: π/2 − asin x.
+            core::f32::consts::FRAC_PI_2 - micromath::F32(self).asin().0
         }
     }
     #[inline]

@@ -8,7 +8,8 @@
 //!
 //! - [`dual`]: the number type and its arithmetic (one chain rule).
 //! - [`rules`]: the one table of derivative rules, with each kink's convention.
-//! - [`mod@nalgebra`]: `Dual` as a nalgebra `RealField` scalar.
+//! - [`scalar`]: `Dual` as a nalgebra scalar (`RealField` and the traits under it).
+//!   (Not named `nalgebra`, which would shadow the crate for `use stackgrad::forward::*`.)
 //! - [`drivers`]: [`derivative`], [`gradient`], [`jacobian`], [`hessian`],
 //!   [`hessian_vector_product`].
 //!
@@ -35,8 +36,8 @@
 
 pub mod drivers;
 pub mod dual;
-pub mod nalgebra;
 pub mod rules;
+pub mod scalar;
 
 pub use drivers::{derivative, gradient, hessian, hessian_vector_product, jacobian};
 pub use dual::Dual;

@@ -21,7 +21,7 @@
 //! | [`max`], [`min`] | on a tie the derivative is split evenly, `½` to each side (PyTorch and JAX agree) |
 //! | [`sqrt`], [`cbrt`] | derivative `+∞` at 0 |
 //! | [`asin`], [`acos`], [`acosh`], [`atanh`] | derivative `±∞` at the ends of the domain |
-//! | [`powf`] | `∂/∂x = 0` at `x = y = 0` (as `x⁰ = 1`); `∂/∂y = 0` where `xʸ = 0` (the limit of `xʸ ln x`) |
+//! | [`powf`] | `∂/∂x = 0` at `x = y = 0` (as `x⁰ = 1`); `∂/∂y = 0` at `x = 0` (the limit of `xʸ ln x` for `y > 0`) |
 //! | [`powi`] | `x⁰ = 1` with derivative 0, also at `x = 0` |
 //! | [`atan2`], [`hypot`] | derivative NaN at the origin (`0/0`) |
 //!
@@ -125,8 +125,10 @@ pub fn powi<T: Real>(x: T, n: i32) -> (T, T) {
 
 /// `xʸ`; partial derivatives `∂/∂x = y xʸ⁻¹` and `∂/∂y = xʸ ln x`.
 ///
-/// `∂/∂x = 0` at `x = y = 0`; `∂/∂y = 0` where `xʸ = 0`. A negative `x` gives NaN for
-/// `∂/∂y` (and for the value unless `y` is an integer).
+/// `∂/∂x = 0` at `x = y = 0` (as `x⁰ = 1`); `∂/∂y = 0` at `x = 0` (the limit of
+/// `xʸ ln x` for `y > 0`, and a convention otherwise, so that a constant exponent never
+/// meets `0 · ∞`). A negative `x` gives NaN for `∂/∂y` (and for the value unless `y` is
+/// an integer). As IEEE `pow` does, `1ʸ = 1` and `x⁰ = 1` even for a NaN `y` or `x`.
 #[inline]
 pub fn powf<T: Real>(x: T, y: T) -> (T, T, T) {
     let f = x.powf(y);
@@ -135,7 +137,7 @@ pub fn powf<T: Real>(x: T, y: T) -> (T, T, T) {
     } else {
         y * x.powf(y - T::one())
     };
-    let dy = if f == T::zero() { T::zero() } else { f * x.ln() };
+    let dy = if x == T::zero() { T::zero() } else { f * x.ln() };
     (f, dx, dy)
 }
 
@@ -482,9 +484,13 @@ mod tests {
             }
         }
         for rule in [powf::<f64>, atan2, hypot, rem, max, min] {
-            assert!(rule(n, 1.0).0.is_nan());
-            assert!(rule(1.0, n).0.is_nan());
+            assert!(rule(n, 2.0).0.is_nan());
+            assert!(rule(2.0, n).0.is_nan());
         }
+        // IEEE pow: 1ʸ = 1 and x⁰ = 1 even for NaN; the derivatives still show the NaN.
+        assert_eq!(powf(1.0, n).0, 1.0);
+        assert!(powf(1.0, n).1.is_nan());
+        assert!(powf(n, 0.0).2.is_nan());
         assert!(signum(n).0.is_nan());
     }
 
