@@ -694,7 +694,13 @@ impl Real for f32 {
         if self == 0.0 || !self.is_finite() {
             self
         } else {
-            let r = Real::powf(Real::abs(self), 1.0 / 3.0);
+            // micromath's powf is only a first guess (a few % off); two Newton steps on
+            // r³ = a bring it to f32 precision.
+            let a = Real::abs(self);
+            let mut r = Real::powf(a, 1.0 / 3.0);
+            for _ in 0..2 {
+                r -= (r * r * r - a) / (3.0 * r * r);
+            }
             if self < 0.0 {
                 -r
             } else {
