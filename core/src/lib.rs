@@ -3,9 +3,25 @@
 // must implement (with bodies that do nothing unsafe); that impl is the one `allow`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
-//! stackgrad
+#![doc = include_str!("../../README.md")]
+
 pub use nalgebra;
-mod real;
-pub use real::Real;
+
+mod error;
 pub mod forward;
+mod graph;
+mod node;
+pub mod ops;
+mod real;
+mod tape;
+mod var;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::{Error, Resource};
 pub use forward::Dual;
+pub use graph::{Grads, Graph};
+pub use real::{One, Real, Zero};
+pub use tape::{Tape, Usage};
+pub use var::{Var, VarId};

@@ -1,0 +1,132 @@
+//! What the tape stores per node, and what a backward rule sees of the tape.
+//!
+//! The tape is operation-agnostic: every node carries a pointer to its operation's
+//! backward rule (a vector-Jacobian product), monomorphised for the node's shapes, and
+//! the tape calls it in reverse order with a [`Sweep`].
+
+use nalgebra::{SMatrixView, SMatrixViewMut};
+
+use crate::tape::NONE_OFFSET;
+use crate::Real;
+
+/// "No node" in an input slot.
+pub(crate) const NONE: u16 = u16::MAX;
+
+/// A backward rule: reads the node's upstream gradient and adds each input's downstream
+/// gradient (upstream × local) into that input's gradient.
+pub(crate) type BackwardFn<T> = fn(&mut Sweep<'_, T>);
+
+/// One node of the graph.
+#[derive(Clone, Copy)]
+pub(crate) struct Node<T> {
+    pub(crate) backward: BackwardFn<T>,
+    pub(crate) inputs: [u16; 2],
+    /// Offset of the value in the pool, or `NONE_OFFSET` for a borrowed leaf.
+    pub(crate) value: u32,
+    /// Offset of the gradient in the pool, or `NONE_OFFSET` if the node is not tracked.
+    pub(crate) grad: u32,
+    /// Number of scalars (`R·C`).
+    pub(crate) len: u32,
+    /// A scalar parameter of the operation (a slope, a scale), if it has one.
+    pub(crate) param: T,
+}
+
+fn leaf_backward<T>(_: &mut Sweep<'_, T>) {}
+
+impl<T: Real> Node<T> {
+    pub(crate) fn empty() -> Node<T> {
+        Node {
+            backward: leaf_backward::<T>,
+            inputs: [NONE, NONE],
+            value: NONE_OFFSET,
+            grad: NONE_OFFSET,
+            len: 0,
+            param: T::zero(),
+        }
+    }
+}
+
+/// A backward rule's window on the tape, for one node.
+pub(crate) struct Sweep<'s, T> {
+    pub(crate) node: &'s Node<T>,
+    /// The node's own value.
+    pub(crate) out: &'s [T],
+    /// The node's upstream gradient, `∂loss/∂out`.
+    pub(crate) up: &'s [T],
+    /// The gradients of every earlier node (inputs always come earlier).
+    pub(crate) lower: &'s mut [T],
+    /// Whether each earlier node's gradient has been written in this pass.
+    pub(crate) written: &'s mut [bool],
+    pub(crate) inputs: [&'s [T]; 2],
+    pub(crate) nodes: &'s [Node<T>],
+}
+
+impl<'s, T: Real> Sweep<'s, T> {
+    /// The value of input `k` (0 or 1).
+    #[inline]
+    pub(crate) fn input(&self, k: usize) -> &'s [T] {
+        match self.inputs.get(k) {
+            Some(s) => s,
+            None => &[],
+        }
+    }
+
+    /// The gradient accumulator of input `k` (zeroed on first use), or `None` if that
+    /// input is not tracked. Backward rules add into it.
+    #[inline]
+    pub(crate) fn grad(&mut self, k: usize) -> Option<&mut [T]> {
+        let (g, fresh) = self.grad_fresh(k)?;
+        if fresh {
+            g.fill(T::zero());
+        }
+        Some(g)
+    }
+
+    /// Like [`Sweep::grad`], without zeroing: also returns `true` if this is the first
+    /// write to the slot, in which case the rule must *overwrite* every entry (its
+    /// content is stale) instead of adding to it. Used where overwriting saves a pass,
+    /// as in the matrix product (`ger` with `β = 0`).
+    #[inline]
+    pub(crate) fn grad_fresh(&mut self, k: usize) -> Option<(&mut [T], bool)> {
+        let i = *self.node.inputs.get(k)? as usize;
+        let n = self.nodes.get(i)?;
+        if n.grad == NONE_OFFSET {
+            return None;
+        }
+        let written = self.written.get_mut(i)?;
+        let fresh = !*written;
+        *written = true;
+        let start = n.grad as usize;
+        Some((self.lower.get_mut(start..start + n.len as usize)?, fresh))
+    }
+
+    /// The operation's scalar parameter.
+    #[inline]
+    pub(crate) fn param(&self) -> T {
+        self.node.param
+    }
+}
+
+/// A fixed-shape view of a column-major slice, or `None` if its length is not `R·C`.
+#[inline]
+pub(crate) fn view<T: Real, const R: usize, const C: usize>(
+    s: &[T],
+) -> Option<SMatrixView<'_, T, R, C>> {
+    if s.len() == R * C {
+        Some(SMatrixView::<T, R, C>::from_slice(s))
+    } else {
+        None
+    }
+}
+
+/// A fixed-shape mutable view of a column-major slice, or `None` if its length is not `R·C`.
+#[inline]
+pub(crate) fn view_mut<T: Real, const R: usize, const C: usize>(
+    s: &mut [T],
+) -> Option<SMatrixViewMut<'_, T, R, C>> {
+    if s.len() == R * C {
+        Some(SMatrixViewMut::<T, R, C>::from_slice(s))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,93 @@
+//! Element-wise `+`, `−` and unary `−`. `+` distributes the upstream gradient to both
+//! inputs unchanged; `−` negates it for the right-hand side.
+
+use core::ops::{Add, Neg, Sub};
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+fn add_into<T: Real>(g: Option<&mut [T]>, up: &[T], sign: T) {
+    if let Some(g) = g {
+        for (g, &u) in g.iter_mut().zip(up) {
+            *g += sign * u;
+        }
+    }
+}
+
+fn add_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    add_into(s.grad(0), up, T::one());
+    add_into(s.grad(1), up, T::one());
+}
+
+fn sub_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    add_into(s.grad(0), up, T::one());
+    add_into(s.grad(1), up, -T::one());
+}
+
+fn neg_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    add_into(s.grad(0), up, -T::one());
+}
+
+/// `a + b`, element-wise. `∂/∂a = ∂/∂b = I`.
+impl<'g, T: Real, const R: usize, const C: usize> Add for Var<'g, T, R, C> {
+    type Output = Var<'g, T, R, C>;
+    fn add(self, rhs: Self) -> Self::Output {
+        self.binary(rhs, add_backward::<T>, T::zero(), |a, b, out| {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = x + y;
+            }
+        })
+    }
+}
+
+/// `a − b`, element-wise. `∂/∂a = I`, `∂/∂b = −I`.
+impl<'g, T: Real, const R: usize, const C: usize> Sub for Var<'g, T, R, C> {
+    type Output = Var<'g, T, R, C>;
+    fn sub(self, rhs: Self) -> Self::Output {
+        self.binary(rhs, sub_backward::<T>, T::zero(), |a, b, out| {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = x - y;
+            }
+        })
+    }
+}
+
+/// `−a`. `∂/∂a = −I`.
+impl<'g, T: Real, const R: usize, const C: usize> Neg for Var<'g, T, R, C> {
+    type Output = Var<'g, T, R, C>;
+    fn neg(self) -> Self::Output {
+        self.unary(neg_backward::<T>, T::zero(), |a, out| {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = -x;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, grad_of, mat};
+
+    #[test]
+    fn add_sub_neg_match_central_differences() {
+        let x = mat::<3, 2>(1);
+        check(x, |g, v| {
+            let c = g.constant_value(mat::<3, 2>(2));
+            ((v + c) - v.component_mul(v) + (-v))
+                .component_mul(g.constant_value(mat(3)))
+                .sum()
+        });
+    }
+
+    #[test]
+    fn plus_distributes_and_fan_out_sums() {
+        // f = x + x + x: the gradient of x is the sum of three upstream gradients.
+        let d = grad_of::<1, 1>(2.0, |_, x| x + x + x);
+        assert_eq!(d, 3.0);
+        let d = grad_of::<1, 1>(2.0, |_, x| x - x);
+        assert_eq!(d, 0.0);
+    }
+}

@@ -1,0 +1,46 @@
+//! The inner product `⟨a, b⟩ = Σ aᵢⱼ bᵢⱼ` of two matrices of the same shape, a scalar.
+//! For the window classifier, `s = uᵀh = u.dot(h)`: `∂s/∂u = h`, `∂s/∂h = u`.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+fn dot_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let (a, b) = (s.input(0), s.input(1));
+    let Some(&u) = s.up.first() else { return };
+    if let Some(ga) = s.grad(0) {
+        for (g, &y) in ga.iter_mut().zip(b) {
+            *g += u * y;
+        }
+    }
+    if let Some(gb) = s.grad(1) {
+        for (g, &x) in gb.iter_mut().zip(a) {
+            *g += u * x;
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// `Σ aᵢⱼ bᵢⱼ` (nalgebra's `dot`). `∂/∂a = Ḡ·b`, `∂/∂b = Ḡ·a`.
+    pub fn dot(self, other: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
+        self.binary(other, dot_backward::<T>, T::zero(), |a, b, out| {
+            let mut acc = T::zero();
+            for (&x, &y) in a.iter().zip(b) {
+                acc += x * y;
+            }
+            if let Some(o) = out.first_mut() {
+                *o = acc;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, mat};
+
+    #[test]
+    fn matches_central_differences() {
+        check(mat::<4, 2>(1), |g, x| x.dot(g.constant_value(mat(2))));
+        check(mat::<4, 1>(3), |_, x| x.dot(x));
+    }
+}

@@ -1,0 +1,103 @@
+//! Element-wise `max` and `min` of two matrices. They *route* the upstream gradient to
+//! the input that won.
+//!
+//! Conventions: on a tie (`a = b`) each input receives half of the upstream gradient
+//! (PyTorch and JAX agree), so the two halves still sum to the whole. If either input is
+//! NaN, the value is NaN and both inputs receive a NaN gradient: NaN is never masked.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+/// The share of the upstream gradient that `x` receives when competing with `y`;
+/// `sign = 1` for max, `−1` for min.
+#[inline]
+fn share<T: Real>(x: T, y: T, sign: T) -> T {
+    let (x, y) = (sign * x, sign * y);
+    if x > y {
+        T::one()
+    } else if x < y {
+        T::zero()
+    } else if x == y {
+        T::constant(0.5)
+    } else {
+        T::nan()
+    }
+}
+
+fn minmax_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let (a, b, up, sign) = (s.input(0), s.input(1), s.up, s.param());
+    if let Some(ga) = s.grad(0) {
+        for (((g, &u), &x), &y) in ga.iter_mut().zip(up).zip(a).zip(b) {
+            *g += u * share(x, y, sign);
+        }
+    }
+    if let Some(gb) = s.grad(1) {
+        for (((g, &u), &x), &y) in gb.iter_mut().zip(up).zip(a).zip(b) {
+            *g += u * share(y, x, sign);
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// Element-wise maximum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
+    pub fn max(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
+        self.minmax(other, T::one())
+    }
+
+    /// Element-wise minimum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
+    pub fn min(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
+        self.minmax(other, -T::one())
+    }
+
+    fn minmax(self, other: Var<'g, T, R, C>, sign: T) -> Var<'g, T, R, C> {
+        self.binary(other, minmax_backward::<T>, sign, move |a, b, out| {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = if sign > T::zero() {
+                    Real::max(x, y)
+                } else {
+                    Real::min(x, y)
+                };
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::nalgebra::{matrix, SMatrix};
+    use crate::testing::{check, mat};
+    use crate::Tape;
+
+    #[test]
+    fn matches_central_differences_away_from_ties() {
+        check(mat::<3, 2>(1), |g, x| {
+            x.max(g.constant_value(mat(2)))
+                .component_mul(g.constant_value(mat(3)))
+                .sum()
+        });
+        check(mat::<3, 2>(4), |g, x| {
+            x.min(g.constant_value(mat(5)))
+                .component_mul(g.constant_value(mat(6)))
+                .sum()
+        });
+    }
+
+    #[test]
+    fn ties_split_evenly_and_nan_is_never_masked() {
+        let a0: SMatrix<f64, 1, 3> = matrix![1.0, 2.0, f64::NAN];
+        let b0: SMatrix<f64, 1, 3> = matrix![1.0, 3.0, 0.0];
+        let mut tape: Tape<f64, 64, 8> = Tape::new();
+        let g = tape.graph();
+        let (a, b) = (g.param(&a0), g.param(&b0));
+        let m = a.max(b);
+        let v = m.value();
+        assert_eq!(v[0], 1.0);
+        assert_eq!(v[1], 3.0);
+        assert!(v[2].is_nan());
+        let grads = m.sum().backward().unwrap();
+        let (da, db) = (grads.wrt(a), grads.wrt(b));
+        assert_eq!((da[0], db[0]), (0.5, 0.5));
+        assert_eq!((da[1], db[1]), (0.0, 1.0));
+        assert!(da[2].is_nan() && db[2].is_nan());
+    }
+}

@@ -1,0 +1,38 @@
+//! Multiplication by a fixed scalar, `k·a`. `∂/∂a = k·Ḡ`.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+fn scale_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let (k, up) = (s.param(), s.up);
+    if let Some(ga) = s.grad(0) {
+        for (g, &u) in ga.iter_mut().zip(up) {
+            *g += k * u;
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// `k·a` for a constant `k` (nalgebra's `scale`). `∂/∂a = k·Ḡ`. A NaN or infinite
+    /// `k` propagates.
+    pub fn scale(self, k: T) -> Var<'g, T, R, C> {
+        self.unary(scale_backward::<T>, k, |a, out| {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = k * x;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, grad_of, mat};
+
+    #[test]
+    fn matches_central_differences() {
+        check(mat::<3, 2>(1), |g, x| {
+            x.scale(-2.5).component_mul(g.constant_value(mat(2))).sum()
+        });
+        assert_eq!(grad_of::<1, 1>(1.0, |_, x| x.scale(4.0)), 4.0);
+    }
+}

@@ -1,0 +1,152 @@
+//! Stacking matrices on top of each other, and taking a block of rows back out: how the
+//! window `x = [x₁; …; x₅]` is built from word vectors and how `∂s/∂x` splits into one
+//! gradient per word.
+//!
+//! The output shape is spelled by the caller and checked at compile time, because stable
+//! Rust cannot compute `R1 + R2` in a type.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+/// Copies (forward) or accumulates (backward) between a `R1×C` block at row `r0` of an
+/// `R×C` column-major matrix and a compact `R1×C` matrix.
+#[inline]
+fn for_block<T: Copy>(r: usize, r0: usize, r1: usize, big: &[T], mut f: impl FnMut(usize, T)) {
+    for (c, col) in big.chunks_exact(r).enumerate() {
+        if let Some(block) = col.get(r0..r0 + r1) {
+            for (i, &x) in block.iter().enumerate() {
+                f(c * r1 + i, x);
+            }
+        }
+    }
+}
+
+fn vstack_backward<T: Real, const R1: usize, const R2: usize, const C: usize>(
+    s: &mut Sweep<'_, T>,
+) {
+    let up = s.up;
+    let r = R1 + R2;
+    if let Some(ga) = s.grad(0) {
+        for_block(r, 0, R1, up, |i, u| {
+            if let Some(g) = ga.get_mut(i) {
+                *g += u;
+            }
+        });
+    }
+    if let Some(gb) = s.grad(1) {
+        for_block(r, R1, R2, up, |i, u| {
+            if let Some(g) = gb.get_mut(i) {
+                *g += u;
+            }
+        });
+    }
+}
+
+fn rows_backward<T: Real, const R: usize, const START: usize, const LEN: usize, const C: usize>(
+    s: &mut Sweep<'_, T>,
+) {
+    let up = s.up;
+    if let Some(ga) = s.grad(0) {
+        for (c, col) in ga.chunks_exact_mut(R).enumerate() {
+            if let (Some(dst), Some(src)) = (
+                col.get_mut(START..START + LEN),
+                up.get(c * LEN..(c + 1) * LEN),
+            ) {
+                for (g, &u) in dst.iter_mut().zip(src) {
+                    *g += u;
+                }
+            }
+        }
+    }
+}
+
+impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
+    /// `[a; b]`: `a` on top of `b`, an `R×C` matrix with `R = R1 + R2` (checked at
+    /// compile time). Backward hands each input its block of rows of `Ḡ`.
+    ///
+    /// ```
+    /// # use stackgrad::{Tape, nalgebra::{vector, SVector}};
+    /// let (a0, b0) = (vector![1.0, 2.0], vector![3.0]);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let x = g.param(&a0).vstack::<1, 3>(g.param(&b0));
+    /// assert_eq!(x.value(), vector![1.0, 2.0, 3.0]);
+    /// ```
+    pub fn vstack<const R2: usize, const R: usize>(
+        self,
+        other: Var<'g, T, R2, C>,
+    ) -> Var<'g, T, R, C> {
+        const { assert!(R == R1 + R2, "vstack: the output must have R1 + R2 rows") };
+        self.binary(
+            other,
+            vstack_backward::<T, R1, R2, C>,
+            T::zero(),
+            |a, b, out| {
+                for (c, col) in out.chunks_exact_mut(R).enumerate() {
+                    let (top, bottom) = col.split_at_mut(R1);
+                    if let (Some(x), Some(y)) =
+                        (a.get(c * R1..(c + 1) * R1), b.get(c * R2..(c + 1) * R2))
+                    {
+                        top.copy_from_slice(x);
+                        bottom.copy_from_slice(y);
+                    }
+                }
+            },
+        )
+    }
+
+    /// Rows `START .. START + LEN` (checked at compile time to lie inside). Backward adds
+    /// `Ḡ` into that block of rows of the input's gradient.
+    pub fn rows<const START: usize, const LEN: usize>(self) -> Var<'g, T, LEN, C> {
+        const {
+            assert!(
+                START + LEN <= R1,
+                "rows: the block must lie inside the matrix"
+            )
+        };
+        self.unary(
+            rows_backward::<T, R1, START, LEN, C>,
+            T::zero(),
+            |a, out| {
+                for_block(R1, START, LEN, a, |i, x| {
+                    if let Some(o) = out.get_mut(i) {
+                        *o = x;
+                    }
+                });
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, mat};
+
+    #[test]
+    fn matches_central_differences() {
+        check(mat::<2, 3>(1), |g, x| {
+            x.vstack::<3, 5>(g.constant_value(mat(2)))
+                .component_mul(g.constant_value(mat(3)))
+                .sum()
+        });
+        check(mat::<2, 3>(1), |g, x| {
+            g.constant_value(mat::<1, 3>(2))
+                .vstack::<2, 3>(x)
+                .component_mul(g.constant_value(mat(3)))
+                .sum()
+        });
+        check(mat::<5, 2>(4), |g, x| {
+            x.rows::<1, 3>()
+                .component_mul(g.constant_value(mat(5)))
+                .sum()
+        });
+    }
+
+    #[test]
+    fn rows_undo_vstack() {
+        check(mat::<2, 1>(6), |_, x| {
+            let s = x.vstack::<2, 4>(x.scale(3.0));
+            (s.rows::<0, 2>().component_mul(s.rows::<2, 2>())).sum()
+        });
+    }
+}

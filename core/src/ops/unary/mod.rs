@@ -1,0 +1,63 @@
+//! Element-wise functions `y = f(x)`, one file each, all sharing one engine.
+//!
+//! A function states its value `f` and its derivative `df`, which may use the input `x`,
+//! the output `y` (cheaper for `exp`, `tanh`, `sigmoid`) and a scalar parameter `p` (the
+//! slope of a leaky ReLU). The engine records one node per call and, backward, adds
+//! `Ḡ ∘ f'(x)` into the input's gradient.
+//!
+//! Implement [`Unary`] to add your own, and apply it with [`Var::map`].
+
+mod exp;
+mod hardtanh;
+mod leaky_relu;
+mod ln;
+mod relu;
+mod sigmoid;
+mod softplus;
+mod sqrt;
+mod square;
+mod tanh;
+
+pub use exp::Exp;
+pub use hardtanh::HardTanh;
+pub use leaky_relu::LeakyRelu;
+pub use ln::Ln;
+pub use relu::Relu;
+pub use sigmoid::Sigmoid;
+pub use softplus::Softplus;
+pub use sqrt::Sqrt;
+pub use square::Square;
+pub use tanh::Tanh;
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+/// An element-wise function with its derivative.
+pub trait Unary<T: Real> {
+    /// The value `f(x)`; `p` is the operation's scalar parameter (unused by most).
+    fn f(x: T, p: T) -> T;
+    /// The derivative `f'(x)`, given `x`, `y = f(x)` and `p`. Must return NaN where `x` is
+    /// NaN, so a NaN is never turned into a silent zero gradient.
+    fn df(x: T, y: T, p: T) -> T;
+}
+
+fn unary_backward<T: Real, U: Unary<T>>(s: &mut Sweep<'_, T>) {
+    let (x, y, up, p) = (s.input(0), s.out, s.up, s.param());
+    if let Some(gx) = s.grad(0) {
+        for (((g, &u), &x), &y) in gx.iter_mut().zip(up).zip(x).zip(y) {
+            *g += u * U::df(x, y, p);
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// Applies `U` element-wise with parameter `p`: one node, whose backward rule is
+    /// `Ḡ ∘ U::df`.
+    pub fn map<U: Unary<T>>(self, p: T) -> Var<'g, T, R, C> {
+        self.unary(unary_backward::<T, U>, p, move |a, out| {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = U::f(x, p);
+            }
+        })
+    }
+}

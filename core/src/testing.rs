@@ -1,0 +1,88 @@
+//! Test helpers shared by the operations' unit tests (compiled for tests only).
+
+use nalgebra::SMatrix;
+
+use crate::ops::Unary;
+use crate::{Graph, Tape, Var};
+
+pub(crate) type TestGraph<'a> = Graph<'a, f64, 4096, 64>;
+
+/// A deterministic matrix with entries in (−2, 2), different for each `seed`.
+pub(crate) fn mat<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, C> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    SMatrix::from_fn(|_, _| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+    })
+}
+
+/// `|a − b| ≤ tol·max(1, |a|, |b|)`, or both the same infinity. Fails on NaN.
+pub(crate) fn close(a: f64, b: f64, tol: f64) -> bool {
+    a == b || (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
+}
+
+fn eval<const R: usize, const C: usize>(
+    x0: &SMatrix<f64, R, C>,
+    f: &impl for<'a, 'g> Fn(&'g TestGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
+) -> (f64, SMatrix<f64, R, C>) {
+    let mut tape: Tape<f64, 4096, 64> = Tape::new();
+    let g = tape.graph();
+    let x = g.param(x0);
+    let y = f(&g, x);
+    let grads = y.backward().expect("test graph fits");
+    (y.scalar(), grads.wrt(x))
+}
+
+/// Checks the tape gradient of `f` at `x0` against central differences in f64.
+pub(crate) fn check<const R: usize, const C: usize>(
+    x0: SMatrix<f64, R, C>,
+    f: impl for<'a, 'g> Fn(&'g TestGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
+) {
+    let (_, analytic) = eval(&x0, &f);
+    for i in 0..R * C {
+        let h = 1e-6 * 1f64.max(x0[i].abs());
+        let (mut xp, mut xm) = (x0, x0);
+        xp[i] += h;
+        xm[i] -= h;
+        let numeric = (eval(&xp, &f).0 - eval(&xm, &f).0) / (2.0 * h);
+        assert!(
+            close(analytic[i], numeric, 1e-6),
+            "entry {i}: tape {} vs central difference {numeric}",
+            analytic[i]
+        );
+    }
+}
+
+/// The derivative of a scalar function at `x`, by the tape.
+pub(crate) fn grad_of<const R: usize, const C: usize>(
+    x: f64,
+    f: impl for<'a, 'g> Fn(&'g TestGraph<'a>, Var<'g, f64, 1, 1>) -> Var<'g, f64, 1, 1>,
+) -> f64 {
+    eval(&SMatrix::<f64, 1, 1>::new(x), &f).1[0]
+}
+
+/// Checks an element-wise op against central differences at each point, one at a time.
+pub(crate) fn check_unary(
+    op: impl for<'g> Fn(Var<'g, f64, 1, 1>) -> Var<'g, f64, 1, 1>,
+    points: &[f64],
+) {
+    for &p in points {
+        check(SMatrix::<f64, 1, 1>::new(p), |_, x| op(x));
+    }
+}
+
+/// Checks `f` and `f'` exactly on an edge table of `(x, f(x), f'(x))`, and that NaN in
+/// gives NaN out for both.
+pub(crate) fn edge_table<U: Unary<f64>>(p: f64, rows: &[(f64, f64, f64)]) {
+    for &(x, fx, dfx) in rows {
+        let y = U::f(x, p);
+        assert!(close(y, fx, 1e-15), "f({x}) = {y}, expected {fx}");
+        let d = U::df(x, y, p);
+        assert!(close(d, dfx, 1e-15), "f'({x}) = {d}, expected {dfx}");
+    }
+    let y = U::f(f64::NAN, p);
+    assert!(y.is_nan(), "f(NaN) = {y}");
+    assert!(U::df(f64::NAN, y, p).is_nan(), "f'(NaN) is not NaN");
+}

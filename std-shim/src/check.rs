@@ -1,0 +1,243 @@
+//! Numerical gradient checks: the tape's gradient against central differences in `f64`.
+//!
+//! For each entry `xᵢ` of the input, the numerical derivative is
+//! `(f(x + hᵢeᵢ) − f(x − hᵢeᵢ)) / 2hᵢ` with a step scaled to the entry,
+//! `hᵢ = step·max(1, |xᵢ|)`, and the entry passes when
+//! `|analytic − numeric| ≤ tol·max(1, |analytic|, |numeric|)` (a relative error with an
+//! absolute floor). NaN never passes: the comparison is written so that a NaN on either
+//! side fails, and so does an infinity unless both sides are the same infinity.
+
+use core::fmt;
+
+use stackgrad::nalgebra::SMatrix;
+use stackgrad::{Error, Graph, Tape, Var};
+
+/// Scalars of the tape the checker evaluates on (on the heap: 1 MiB of `f64`).
+pub const CHECK_SCALARS: usize = 1 << 17;
+/// Nodes of the tape the checker evaluates on.
+pub const CHECK_NODES: usize = 4096;
+
+/// The graph a checked function is recorded on.
+pub type CheckGraph<'a> = Graph<'a, f64, CHECK_SCALARS, CHECK_NODES>;
+
+/// Settings of a check. `Default` is `step = 1e-6`, `tol = 1e-6`, which f64 central
+/// differences meet comfortably for smooth functions away from kinks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CheckConfig {
+    /// Relative finite-difference step.
+    pub step: f64,
+    /// Relative tolerance (with an absolute floor of `tol`).
+    pub tol: f64,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            step: 1e-6,
+            tol: 1e-6,
+        }
+    }
+}
+
+/// The outcome of a check: the worst entry, with its analytic and numeric values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradCheck {
+    /// `(row, column)` of the worst entry.
+    pub worst: (usize, usize),
+    /// The tape's derivative there.
+    pub analytic: f64,
+    /// The central difference there.
+    pub numeric: f64,
+    /// `|analytic − numeric| / max(1, |analytic|, |numeric|)` (NaN if either is NaN).
+    pub error: f64,
+    /// The tolerance it was held to.
+    pub tol: f64,
+    /// The value of the function at the input.
+    pub value: f64,
+    /// How many entries were checked.
+    pub entries: usize,
+}
+
+impl GradCheck {
+    /// `true` if every entry passed.
+    pub fn passed(&self) -> bool {
+        self.error <= self.tol || (self.analytic == self.numeric)
+    }
+}
+
+impl fmt::Display for GradCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed() { "PASS" } else { "FAIL" };
+        write!(
+            f,
+            "{verdict}: {} entries; worst at {:?}: tape {:.10e}, central difference {:.10e}, \
+             relative error {:.2e} (tolerance {:.0e})",
+            self.entries, self.worst, self.analytic, self.numeric, self.error, self.tol
+        )
+    }
+}
+
+/// The relative error with an absolute floor; NaN if either side is NaN, 0 for equal
+/// infinities, +∞ for any other infinity.
+pub fn relative_error(a: f64, b: f64) -> f64 {
+    if a == b {
+        return 0.0;
+    }
+    if a.is_nan() || b.is_nan() {
+        return f64::NAN;
+    }
+    let e = (a - b).abs() / 1f64.max(a.abs()).max(b.abs());
+    if e.is_nan() {
+        f64::INFINITY
+    } else {
+        e
+    }
+}
+
+/// Evaluates `f` at `x0` on `tape`: its value and its tape gradient.
+///
+/// # Errors
+///
+/// The tape's error if `f` does not fit in it.
+pub fn value_and_grad<const R: usize, const C: usize, F>(
+    tape: &mut Tape<f64, CHECK_SCALARS, CHECK_NODES>,
+    x0: &SMatrix<f64, R, C>,
+    f: &F,
+) -> Result<(f64, SMatrix<f64, R, C>), Error>
+where
+    F: for<'a, 'g> Fn(&'g CheckGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
+{
+    let g = tape.graph();
+    let x = g.param(x0);
+    let y = f(&g, x);
+    let grads = y.backward()?;
+    Ok((y.scalar(), grads.wrt(x)))
+}
+
+/// A tape for [`value_and_grad`], on the heap.
+pub fn boxed_tape() -> Box<Tape<f64, CHECK_SCALARS, CHECK_NODES>> {
+    // Built on a thread with a large stack, since `Tape::new` builds the value in place
+    // before it is boxed.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| Box::new(Tape::new()))
+        .ok()
+        .and_then(|h| h.join().ok())
+        .unwrap_or_else(|| panic!("could not build the checker's tape"))
+}
+
+/// Checks the tape gradient of `f` at `x0` against central differences in `f64`.
+///
+/// `f` receives the graph (to make constants) and `x0` as a tracked variable, and returns
+/// a scalar. The checker's graph lives inside this call, so other inputs enter as copies,
+/// `g.constant_value(m)`, not borrows. Write the model generically over [`stackgrad::Real`] and call it with `f64`
+/// here, `f32` on the chip.
+///
+/// ```
+/// use stackgrad::nalgebra::Matrix2x3;
+/// use stackgrad_std::check_gradient;
+///
+/// let x0 = Matrix2x3::new(0.1, -0.4, 0.9, 1.3, -2.0, 0.5);
+/// let report = check_gradient(&x0, |_, x| x.tanh().square().sum()).unwrap();
+/// assert!(report.passed(), "{report}");
+/// ```
+///
+/// # Errors
+///
+/// The tape's error if `f` does not fit the checker's tape.
+pub fn check_gradient<const R: usize, const C: usize, F>(
+    x0: &SMatrix<f64, R, C>,
+    f: F,
+) -> Result<GradCheck, Error>
+where
+    F: for<'a, 'g> Fn(&'g CheckGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
+{
+    check_gradient_with(x0, CheckConfig::default(), f)
+}
+
+/// [`check_gradient`] with explicit settings.
+///
+/// # Errors
+///
+/// The tape's error if `f` does not fit the checker's tape.
+pub fn check_gradient_with<const R: usize, const C: usize, F>(
+    x0: &SMatrix<f64, R, C>,
+    cfg: CheckConfig,
+    f: F,
+) -> Result<GradCheck, Error>
+where
+    F: for<'a, 'g> Fn(&'g CheckGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
+{
+    let mut tape = boxed_tape();
+    let mut eval = |x: &SMatrix<f64, R, C>| value_and_grad(&mut tape, x, &f);
+    let (value, analytic) = eval(x0)?;
+    let mut report = GradCheck {
+        worst: (0, 0),
+        analytic: f64::NAN,
+        numeric: f64::NAN,
+        error: -1.0,
+        tol: cfg.tol,
+        value,
+        entries: R * C,
+    };
+    for c in 0..C {
+        for r in 0..R {
+            let h = cfg.step * 1f64.max(x0[(r, c)].abs());
+            let (mut xp, mut xm) = (*x0, *x0);
+            xp[(r, c)] += h;
+            xm[(r, c)] -= h;
+            let numeric = (eval(&xp)?.0 - eval(&xm)?.0) / (2.0 * h);
+            let a = analytic[(r, c)];
+            let e = relative_error(a, numeric);
+            // NaN counts as the worst possible error, and stays the worst.
+            let worse = !report.error.is_nan() && (e.is_nan() || e > report.error);
+            if worse {
+                report = GradCheck {
+                    worst: (r, c),
+                    analytic: a,
+                    numeric,
+                    error: e,
+                    ..report
+                };
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackgrad::nalgebra::{Matrix2, Vector3};
+
+    #[test]
+    fn a_correct_gradient_passes() {
+        let x0 = Matrix2::new(0.3, -1.2, 2.0, 0.5);
+        let r = check_gradient(&x0, |_, x| (x * x).exp().mean()).unwrap();
+        assert!(r.passed(), "{r}");
+        assert_eq!(r.entries, 4);
+    }
+
+    #[test]
+    fn a_wrong_gradient_fails() {
+        // relu at its kink: the tape says relu'(0) = 0, the central difference says 1/2.
+        let x0 = Vector3::new(0.0, 1.0, -1.0);
+        let r = check_gradient(&x0, |_, x| x.relu().sum()).unwrap();
+        assert!(!r.passed(), "{r}");
+        assert_eq!(r.worst, (0, 0));
+        assert_eq!(r.analytic, 0.0);
+        assert!((r.numeric - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn nan_never_passes() {
+        let x0 = Vector3::new(1.0, f64::NAN, 2.0);
+        let r = check_gradient(&x0, |_, x| x.square().sum()).unwrap();
+        assert!(!r.passed(), "{r}");
+        assert!(r.error.is_nan());
+        assert!(relative_error(f64::NAN, 1.0).is_nan());
+        assert!(relative_error(1.0, f64::NAN).is_nan());
+        assert_eq!(relative_error(f64::INFINITY, 1.0), f64::INFINITY);
+        assert_eq!(relative_error(f64::INFINITY, f64::INFINITY), 0.0);
+    }
+}
