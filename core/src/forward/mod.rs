@@ -12,6 +12,8 @@
 //!   (Not named `nalgebra`, which would shadow the crate for `use stackgrad::forward::*`.)
 //! - [`drivers`]: [`derivative`], [`gradient`], [`jacobian`], [`hessian`],
 //!   [`hessian_vector_product`].
+//! - [`over_reverse`]: the reverse-mode [`Tape`](crate::Tape) over `Dual<T, 1>`: gradient
+//!   and Hessian-vector product in one backward pass.
 //!
 //! ```
 //! use stackgrad::nalgebra::{vector, Matrix2, SVector};
@@ -36,6 +38,7 @@
 
 pub mod drivers;
 pub mod dual;
+pub mod over_reverse;
 pub mod rules;
 pub mod scalar;
 
