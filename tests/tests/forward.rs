@@ -46,8 +46,18 @@ fn every_unary_tape_op_matches_forward_mode() {
         ("sqrt", |v| v.sqrt(), |x| Real::sqrt(x), true),
         ("tanh", |v| v.tanh(), |x| Real::tanh(x), false),
         ("sigmoid", |v| v.sigmoid(), sigmoid, false),
-        ("softplus", |v| v.softplus(), |x| Real::ln_1p(Real::exp(x)), false),
-        ("relu", |v| v.relu(), |x| Real::max(x, Dual::constant(0.0)), false),
+        (
+            "softplus",
+            |v| v.softplus(),
+            |x| Real::ln_1p(Real::exp(x)),
+            false,
+        ),
+        (
+            "relu",
+            |v| v.relu(),
+            |x| Real::max(x, Dual::constant(0.0)),
+            false,
+        ),
         (
             "leaky_relu",
             |v| v.leaky_relu(0.1),
@@ -80,7 +90,10 @@ fn every_unary_tape_op_matches_forward_mode() {
             },
             x0,
         );
-        assert!(all_close(&reverse, &forward, 1e-14), "{name}: {reverse} vs {forward}");
+        assert!(
+            all_close(&reverse, &forward, 1e-14),
+            "{name}: {reverse} vs {forward}"
+        );
     }
 }
 
@@ -125,7 +138,11 @@ const SAMPLES: usize = 3;
 
 fn data() -> ([SVector<f64, D>; SAMPLES], [f64; SAMPLES]) {
     (
-        [pseudo_random(11, 1.0), pseudo_random(12, 1.0), pseudo_random(13, 1.0)],
+        [
+            pseudo_random(11, 1.0),
+            pseudo_random(12, 1.0),
+            pseudo_random(13, 1.0),
+        ],
         [0.5, -0.25, 1.0],
     )
 }
@@ -216,7 +233,8 @@ fn forward_over_reverse_gives_gradient_and_hessian_vector_product_of_a_network_l
     assert!((value.eps[0] - fg.dot(&v)).abs() < 1e-12);
     // Finite differences of the gradient along v.
     let e = 1e-6;
-    let fd = (gradient(packed_loss, p0 + v * e).1 - gradient(packed_loss, p0 - v * e).1) / (2.0 * e);
+    let fd =
+        (gradient(packed_loss, p0 + v * e).1 - gradient(packed_loss, p0 - v * e).1) / (2.0 * e);
     assert!(all_close(&hv, &fd, 1e-6), "Hv {hv} vs central {fd}");
 }
 

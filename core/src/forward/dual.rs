@@ -1,7 +1,7 @@
 //! The dual number [`Dual`]: a value and `N` tangents, and its arithmetic.
 //!
 //! Every elementary function takes its value and local derivative from
-//! [`rules`](super::rules) and applies them with one chain rule ([`Dual::chain`]); this
+//! [`rules`] and applies them with one chain rule ([`Dual::chain`]); this
 //! file holds the propagation, the table holds the calculus.
 
 use core::cmp::Ordering;
@@ -46,7 +46,7 @@ use crate::Real;
 /// NaN and ±∞ follow IEEE arithmetic in every component and are never masked; a derivative
 /// of `±∞` times a tangent component of 0 gives NaN. [`Real::is_nan`] is `true` if any
 /// component is NaN; [`Dual::is_finite`] only if every component is finite. Each function's
-/// derivative, domain and conventions at kinks are listed in [`rules`](super::rules).
+/// derivative, domain and conventions at kinks are listed in [`rules`].
 #[derive(Clone, Copy, Debug)]
 pub struct Dual<T, const N: usize> {
     /// The value.
@@ -85,7 +85,7 @@ impl<T: Real, const N: usize> Dual<T, N> {
         d
     }
 
-    /// Applies a rule `(f(x), f'(x))` from [`rules`](super::rules) to `self = x`:
+    /// Applies a rule `(f(x), f'(x))` from [`rules`] to `self = x`:
     /// value `f(x)`, tangents `f'(x)·eps`. The one chain rule of every unary function.
     #[inline]
     pub fn chain(self, (f, df): (T, T)) -> Self {
@@ -114,7 +114,7 @@ impl<T: Real, const N: usize> Dual<T, N> {
     }
 }
 
-/// Elementary functions, each with its rule from [`rules`](super::rules) (see there for
+/// Elementary functions, each with its rule from [`rules`] (see there for
 /// derivatives, domains and kink conventions). They are inherent methods so that
 /// `x.sin()` on a concrete `Dual` is never ambiguous between [`Real`] and nalgebra's
 /// `ComplexField`, which both offer it and both forward here.
@@ -495,7 +495,7 @@ impl<T: Real, const N: usize> fmt::Display for Dual<T, N> {
 // ---- Real --------------------------------------------------------------------------
 
 /// A dual number is a [`Real`]: every function forwards to the inherent method of the same
-/// name, and so to [`rules`](super::rules); the underlying values are computed by `T`'s
+/// name, and so to [`rules`]; the underlying values are computed by `T`'s
 /// backend.
 impl<T: Real, const N: usize> Real for Dual<T, N> {
     const BACKEND: &'static str = T::BACKEND;

@@ -137,7 +137,11 @@ pub fn powf<T: Real>(x: T, y: T) -> (T, T, T) {
     } else {
         y * x.powf(y - T::one())
     };
-    let dy = if x == T::zero() { T::zero() } else { f * x.ln() };
+    let dy = if x == T::zero() {
+        T::zero()
+    } else {
+        f * x.ln()
+    };
     (f, dx, dy)
 }
 
@@ -411,7 +415,10 @@ mod tests {
         for n in [-3, -1, 1, 2, 5] {
             for x in [-1.7, -0.4, 0.3, 2.2] {
                 let d = powi(x, n).1;
-                assert!(close(d, central(|t| powi(t, n).0, x), 1e-6), "powi {n} at {x}");
+                assert!(
+                    close(d, central(|t| powi(t, n).0, x), 1e-6),
+                    "powi {n} at {x}"
+                );
             }
         }
     }
@@ -419,7 +426,8 @@ mod tests {
     #[test]
     fn binary_rules_match_central_differences() {
         type Binary = fn(f64, f64) -> (f64, f64, f64);
-        let rules: [(&str, Binary, [(f64, f64); 3]); 5] = [
+        type Case = (&'static str, Binary, [(f64, f64); 3]);
+        let rules: [Case; 5] = [
             ("powf", powf, [(0.5, 2.5), (3.0, -1.3), (1.7, 0.0)]),
             ("atan2", atan2, [(1.0, 2.0), (-0.5, -3.0), (2.0, -0.1)]),
             ("hypot", hypot, [(3.0, 4.0), (-1.0, 0.5), (1e-3, 2.0)]),
@@ -431,8 +439,14 @@ mod tests {
                 let (_, dx, dy) = rule(x, y);
                 let fx = central(|t| rule(t, y).0, x);
                 let fy = central(|t| rule(x, t).0, y);
-                assert!(close(dx, fx, 1e-6), "∂{name}/∂x at ({x}, {y}): {dx} vs {fx}");
-                assert!(close(dy, fy, 1e-6), "∂{name}/∂y at ({x}, {y}): {dy} vs {fy}");
+                assert!(
+                    close(dx, fx, 1e-6),
+                    "∂{name}/∂x at ({x}, {y}): {dx} vs {fx}"
+                );
+                assert!(
+                    close(dy, fy, 1e-6),
+                    "∂{name}/∂y at ({x}, {y}): {dy} vs {fy}"
+                );
             }
         }
         for (x, y) in [(1.0, 2.0), (3.0, -1.0)] {

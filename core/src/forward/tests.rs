@@ -19,7 +19,10 @@ fn central(f: impl Fn(f64) -> f64, x: f64) -> f64 {
     (f(x + h) - f(x - h)) / (2.0 * h)
 }
 
-fn central_grad<const N: usize>(f: impl Fn(SVector<f64, N>) -> f64, x: SVector<f64, N>) -> SVector<f64, N> {
+fn central_grad<const N: usize>(
+    f: impl Fn(SVector<f64, N>) -> f64,
+    x: SVector<f64, N>,
+) -> SVector<f64, N> {
     let mut g = SVector::<f64, N>::zeros();
     for (i, gi) in g.iter_mut().enumerate() {
         let h = 1e-6 * x[i].abs().max(1.0);
@@ -136,8 +139,15 @@ fn every_real_function_first_and_second_derivative_match_central_differences() {
             // Second derivative by nesting, against central differences of the first.
             let (y2, d2, h) = hessian(|v: SVector<_, 1>| real_op(name, v[0]), vector![x]);
             let fd2 = central(|t| derivative(|s| real_op(name, s), t).1, x);
-            assert!(close(y2, y, 1e-15) && close(d2[0], d, 1e-15), "{name} nested");
-            assert!(close(h[(0, 0)], fd2, 1e-5), "{name}''({x}) = {}, central {fd2}", h[(0, 0)]);
+            assert!(
+                close(y2, y, 1e-15) && close(d2[0], d, 1e-15),
+                "{name} nested"
+            );
+            assert!(
+                close(h[(0, 0)], fd2, 1e-5),
+                "{name}''({x}) = {}, central {fd2}",
+                h[(0, 0)]
+            );
         }
     }
 }
@@ -150,8 +160,15 @@ fn every_real_function_in_f32() {
             let (_, d64) = derivative(|s| real_op(name, s), x);
             // micromath trades accuracy for speed: its `sqrt` is a few % off and its `powf`
             // up to about 20 %, so only the libm backend is held to f32 precision.
-            let tol = if <f32 as Real>::BACKEND == "micromath" { 0.25 } else { 1e-5 };
-            assert!(close(f64::from(d), d64, tol), "{name}'({x}) in f32: {d} vs {d64}");
+            let tol = if <f32 as Real>::BACKEND == "micromath" {
+                0.25
+            } else {
+                1e-5
+            };
+            assert!(
+                close(f64::from(d), d64, tol),
+                "{name}'({x}) in f32: {d} vs {d64}"
+            );
         }
     }
 }
@@ -277,9 +294,17 @@ fn every_nalgebra_function_matches_central_differences() {
     for &(name, points) in FIELD_OPS {
         for &x in points {
             let y = field_op(name, D1::variable(x, 0));
-            assert!(close(y.re, field_op(name, x), 1e-14), "{name}({x}) = {}", y.re);
+            assert!(
+                close(y.re, field_op(name, x), 1e-14),
+                "{name}({x}) = {}",
+                y.re
+            );
             let fd = central(|t| field_op(name, t), x);
-            assert!(close(y.eps[0], fd, 1e-6), "{name}'({x}) = {}, central {fd}", y.eps[0]);
+            assert!(
+                close(y.eps[0], fd, 1e-6),
+                "{name}'({x}) = {}, central {fd}",
+                y.eps[0]
+            );
             // Nested: the second derivative through the RealField impl of Dual<Dual<..>>.
             let xx = Dual::<D1, 1>::new(D1::variable(x, 0), vector![D1::constant(1.0)]);
             let y2 = field_op(name, xx);
@@ -348,10 +373,7 @@ fn large_values_and_infinities() {
     assert!(D1::variable(-1.0, 0).ln().re.is_nan());
     assert!(D1::variable(2.0, 0).asin().re.is_nan());
     assert_eq!(D1::variable(1.0, 0).asin().eps[0], f64::INFINITY);
-    assert_eq!(
-        (D1::variable(1.0, 0) / D1::constant(0.0)).re,
-        f64::INFINITY
-    );
+    assert_eq!((D1::variable(1.0, 0) / D1::constant(0.0)).re, f64::INFINITY);
     assert!(D1::variable(-4.0, 0).try_sqrt().is_none());
 }
 
@@ -366,8 +388,12 @@ fn constructors_comparisons_and_conversions() {
     assert_eq!(Dual::<f64, 3>::constant(4.0).eps, Vector3::zeros());
     // Comparisons use the value only.
     let y = Dual::<f64, 3>::new(2.0, vector![9.0, 9.0, 9.0]);
-    assert!(x == y && x <= y && !(x < y));
-    assert!(num_traits::Zero::is_zero(&Dual::<f64, 3>::new(0.0, vector![1.0, 0.0, 0.0])));
+    assert!(x == y && x <= y && x >= y);
+    assert_eq!(x.partial_cmp(&y), Some(core::cmp::Ordering::Equal));
+    assert!(num_traits::Zero::is_zero(&Dual::<f64, 3>::new(
+        0.0,
+        vector![1.0, 0.0, 0.0]
+    )));
     // Conversions.
     let c: Dual<f64, 3> = nalgebra::convert(1.5);
     assert_eq!((c.re, c.eps), (1.5, Vector3::zeros()));
@@ -377,7 +403,12 @@ fn constructors_comparisons_and_conversions() {
     assert_eq!(nalgebra::convert_unchecked::<_, f32>(x), 2.0_f32);
     // num-traits.
     use num_traits::{FromPrimitive, Num, Signed};
-    assert_eq!(<Dual<f64, 3> as Num>::from_str_radix("2.5", 10).map(|d| d.re).ok(), Some(2.5));
+    assert_eq!(
+        <Dual<f64, 3> as Num>::from_str_radix("2.5", 10)
+            .map(|d| d.re)
+            .ok(),
+        Some(2.5)
+    );
     assert_eq!(Dual::<f64, 3>::from_i32(-3).map(|d| d.re), Some(-3.0));
     assert!(Signed::is_negative(&-x) && Signed::is_positive(&x));
     assert_eq!(Signed::abs_sub(&x, &(x + x)).re, 0.0);
@@ -411,7 +442,11 @@ fn approx_comparisons_use_the_value() {
     assert!(!n.relative_eq(&n, D1::default_epsilon(), D1::default_max_relative()));
     let i = D1::constant(f64::INFINITY);
     assert!(i.relative_eq(&i, D1::default_epsilon(), D1::default_max_relative()));
-    assert!(!i.relative_eq(&D1::constant(1e308), D1::default_epsilon(), D1::constant(1.0)));
+    assert!(!i.relative_eq(
+        &D1::constant(1e308),
+        D1::default_epsilon(),
+        D1::constant(1.0)
+    ));
 }
 
 #[test]
@@ -457,7 +492,11 @@ fn rosenbrock_hessian_at_the_minimum_and_elsewhere() {
     assert!(all_close(&h, &want, 1e-13), "{h}");
     let (_, g2) = gradient(rosenbrock, vector![x, y]);
     assert_eq!(g, g2);
-    assert!(all_close(&g, &central_grad(rosenbrock, vector![x, y]), 1e-6));
+    assert!(all_close(
+        &g,
+        &central_grad(rosenbrock, vector![x, y]),
+        1e-6
+    ));
 }
 
 #[test]
@@ -542,7 +581,11 @@ fn determinant_derivative_is_det_times_trace_of_inverse_times_da() {
     let jacobi = a.determinant() * (inv * d).trace();
     let fd = central(|t| (a + d * t).determinant(), 0.0);
     assert!(close(det.re, a.determinant(), 1e-14));
-    assert!(close(det.eps[0], jacobi, 1e-12), "{} vs {jacobi}", det.eps[0]);
+    assert!(
+        close(det.eps[0], jacobi, 1e-12),
+        "{} vs {jacobi}",
+        det.eps[0]
+    );
     assert!(close(det.eps[0], fd, 1e-7));
     // Through LU as well.
     let det_lu = lift(a, d).lu().determinant();
@@ -556,7 +599,10 @@ fn inverse_derivative_is_minus_inverse_da_inverse() {
     let dinv = lift(a, d).try_inverse().map(|m| tangents(&m));
     let want = -inv * d * inv;
     let fd = fd_mat(|t| (a + d * t).try_inverse().unwrap_or_else(Matrix3::zeros));
-    assert!(dinv.is_some_and(|m| all_close(&m, &want, 1e-12)), "{dinv:?} vs {want}");
+    assert!(
+        dinv.is_some_and(|m| all_close(&m, &want, 1e-12)),
+        "{dinv:?} vs {want}"
+    );
     assert!(all_close(&want, &fd, 1e-7));
     // Singular: no inverse, no panic.
     let s = lift(matrix![1.0, 2.0; 2.0, 4.0], Matrix2::zeros());
@@ -570,7 +616,12 @@ fn lu_and_cholesky_solves_differentiate() {
     let db = vector![0.2, 0.1, -0.3];
     // LU: x(t) = (A + t dA)⁻¹ (b + t db).
     let x = lift(a, d).lu().solve(&lift(b, db)).map(|x| tangents(&x));
-    let fd = fd_mat(|t| (a + d * t).lu().solve(&(b + db * t)).unwrap_or_else(Vector3::zeros));
+    let fd = fd_mat(|t| {
+        (a + d * t)
+            .lu()
+            .solve(&(b + db * t))
+            .unwrap_or_else(Vector3::zeros)
+    });
     assert!(x.is_some_and(|x| all_close(&x, &fd, 1e-7)), "{x:?} vs {fd}");
     // Cholesky (A and dA symmetric, A positive definite).
     let ds = sym(d);
@@ -581,7 +632,10 @@ fn lu_and_cholesky_solves_differentiate() {
             .cholesky()
             .map_or_else(Vector3::zeros, |c| c.solve(&(b + db * t)))
     });
-    assert!(x.is_some_and(|x| all_close(&tangents(&x), &fd, 1e-7)), "{x:?} vs {fd}");
+    assert!(
+        x.is_some_and(|x| all_close(&tangents(&x), &fd, 1e-7)),
+        "{x:?} vs {fd}"
+    );
     // Exact identity: dx = A⁻¹ (db − dA x).
     let x0 = a.cholesky().map_or_else(Vector3::zeros, |c| c.solve(&b));
     let want = a.try_inverse().unwrap_or_else(Matrix3::zeros) * (db - ds * x0);
@@ -606,9 +660,17 @@ fn qr_least_squares_differentiates() {
     let x = lstsq(lift(m, dm), lift(b, db));
     let fd = fd_mat(|t| lstsq(m + dm * t, b + db * t));
     assert!(all_close(&values(&x), &lstsq(m, b), 1e-14));
-    assert!(all_close(&tangents(&x), &fd, 1e-7), "{} vs {fd}", tangents(&x));
+    assert!(
+        all_close(&tangents(&x), &fd, 1e-7),
+        "{} vs {fd}",
+        tangents(&x)
+    );
     // The normal equations agree: x = (MᵀM)⁻¹ Mᵀ b.
-    let normal = (m.transpose() * m).try_inverse().unwrap_or_else(Matrix2::zeros) * m.transpose() * b;
+    let normal = (m.transpose() * m)
+        .try_inverse()
+        .unwrap_or_else(Matrix2::zeros)
+        * m.transpose()
+        * b;
     assert!(all_close(&values(&x), &normal, 1e-12));
 }
 
@@ -627,7 +689,11 @@ fn symmetric_eigenvalues_differentiate() {
         assert!(j < 3, "eigenvalue {i} not found");
         let v = eig0.eigenvectors.column(j);
         let want = (v.transpose() * ds * v)[(0, 0)];
-        assert!(close(l.eps[0], want, 1e-9), "dλ{i} = {} vs {want}", l.eps[0]);
+        assert!(
+            close(l.eps[0], want, 1e-9),
+            "dλ{i} = {} vs {want}",
+            l.eps[0]
+        );
     }
 }
 
