@@ -242,7 +242,10 @@ fn high_water_mark_survives_resets() {
 
 #[test]
 fn unreached_variables_get_zero_and_backward_can_run_twice() {
-    let (x0, y0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Matrix2::new(-1.0, 0.5, 2.0, 1.0));
+    let (x0, y0) = (
+        Matrix2::new(1.0, 2.0, 3.0, 4.0),
+        Matrix2::new(-1.0, 0.5, 2.0, 1.0),
+    );
     let mut tape: Tape<f64, 128, 16> = Tape::new();
     let g = tape.graph();
     let (x, y) = (g.param(&x0), g.param(&y0));
@@ -257,5 +260,8 @@ fn unreached_variables_get_zero_and_backward_can_run_twice() {
     // A second root on the same graph gives its own gradients.
     let grads = later.backward().unwrap();
     assert_eq!(grads.wrt(x), Matrix2::zeros());
-    assert_eq!(grads.wrt(y), y0.transpose() * Matrix2::repeat(1.0) + Matrix2::repeat(1.0) * y0.transpose());
+    assert_eq!(
+        grads.wrt(y),
+        y0.transpose() * Matrix2::repeat(1.0) + Matrix2::repeat(1.0) * y0.transpose()
+    );
 }
