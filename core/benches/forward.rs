@@ -4,6 +4,10 @@
 //! Each function is written twice with the same operations in the same order: once over
 //! `stackgrad::Real`, once over `num_dual::DualNum<f64>` (which is `Clone`, not `Copy`, so
 //! it borrows where stackgrad copies).
+//!
+//! Measured on the 2-core dev host (median, stackgrad ÷ num-dual 0.11, two runs):
+//! rosenbrock8 95.7/291.7 ns = 0.33 and 142/257 ns = 0.55; smooth8 637/1132 ns = 0.56
+//! and 569/1024 ns = 0.56. The host is shared, so the absolute times drift between runs.
 
 use std::hint::black_box;
 
