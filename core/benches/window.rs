@@ -1,1 +1,67 @@
-fn main() {}
+//! The window classifier `s = uᵀ tanh(Wx + b)` in f32, three ways, side by side:
+//!
+//! - `forward`: the score alone, plain nalgebra (the cost of one forward pass);
+//! - `tape`: the score and `∂s/∂W, ∂s/∂b, ∂s/∂u, ∂s/∂x` by the tape, read in place;
+//! - `hand`: the same four gradients by a careful hand-written backprop (outputs written
+//!   in place with `ger`/`gemv_tr`, no transposed copies): the physical limit.
+//!
+//! Run: `cargo bench -p stackgrad --bench window`
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use stackgrad::Tape;
+
+#[path = "window_impl/mod.rs"]
+mod window_impl;
+use window_impl::{data, forward, hand, tape, HandGrads};
+
+fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion) {
+    let (w0, b0, u0, x0) = data::<H, D>();
+    let mut group = c.benchmark_group(format!("window_{H}x{D}"));
+    group.bench_function(BenchmarkId::new("forward", ""), |bench| {
+        bench.iter(|| {
+            forward(
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+            )
+        })
+    });
+
+    let mut t: Box<Tape<f32, S, 16>> = Box::new(Tape::new());
+    group.bench_function(BenchmarkId::new("tape", ""), |bench| {
+        bench.iter(|| {
+            tape(
+                &mut t,
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+            )
+        })
+    });
+
+    let mut out = Box::new(HandGrads::<H, D>::new());
+    group.bench_function(BenchmarkId::new("hand", ""), |bench| {
+        bench.iter(|| {
+            let s = hand(
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+                &mut out,
+            );
+            black_box(&out);
+            s
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_size::<8, 20, 512>(c);
+    bench_size::<64, 320, 24_000>(c);
+}
+
+criterion_group!(window, benches);
+criterion_main!(window);

@@ -100,6 +100,24 @@ impl<'s, T: Real> Sweep<'s, T> {
         Some((self.lower.get_mut(start..start + n.len as usize)?, fresh))
     }
 
+    /// Adds `values` into input `k`'s gradient, or writes them if this is the first
+    /// contribution to it. Does nothing if the input is not tracked. `values` must yield
+    /// one value per entry of the input (every element-wise rule does).
+    #[inline]
+    pub(crate) fn accumulate(&mut self, k: usize, values: impl Iterator<Item = T>) {
+        if let Some((g, fresh)) = self.grad_fresh(k) {
+            if fresh {
+                for (g, v) in g.iter_mut().zip(values) {
+                    *g = v;
+                }
+            } else {
+                for (g, v) in g.iter_mut().zip(values) {
+                    *g += v;
+                }
+            }
+        }
+    }
+
     /// The operation's scalar parameter.
     #[inline]
     pub(crate) fn param(&self) -> T {

@@ -1,0 +1,65 @@
+//! Instruction counts of the window classifier's three implementations, for callgrind:
+//!
+//! ```text
+//! cargo bench -p stackgrad --bench icount --no-run
+//! valgrind --tool=callgrind target/release/deps/icount-* SIZE VARIANT ITERS
+//! ```
+//!
+//! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`, `hand`
+//! or `none` (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
+
+use std::hint::black_box;
+
+use stackgrad::Tape;
+
+#[path = "window_impl/mod.rs"]
+mod window_impl;
+use window_impl::{data, forward, hand, tape, HandGrads};
+
+fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usize) -> f32 {
+    let (w, b, u, x) = data::<H, D>();
+    let mut t: Box<Tape<f32, S, 16>> = Box::new(Tape::new());
+    let mut out = Box::new(HandGrads::<H, D>::new());
+    let mut acc = 0.0;
+    for _ in 0..iters {
+        acc += match variant {
+            "forward" => forward(black_box(&w), black_box(&b), black_box(&u), black_box(&x)),
+            "tape" => {
+                let (s, p) = tape(
+                    &mut t,
+                    black_box(&w),
+                    black_box(&b),
+                    black_box(&u),
+                    black_box(&x),
+                );
+                s + p
+            }
+            "hand" => {
+                let s = hand(
+                    black_box(&w),
+                    black_box(&b),
+                    black_box(&u),
+                    black_box(&x),
+                    &mut out,
+                );
+                s + black_box(&out).w[(H - 1, D - 1)]
+            }
+            _ => 0.0,
+        };
+    }
+    acc
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Under `cargo bench` (args like `--bench`), do nothing.
+    if args.len() < 4 || args[1].starts_with("--") {
+        return;
+    }
+    let iters: usize = args[3].parse().unwrap_or(100);
+    let acc = match args[1].as_str() {
+        "small" => run::<8, 20, 512>(&args[2], iters),
+        _ => run::<64, 320, 24_000>(&args[2], iters),
+    };
+    println!("{acc}");
+}

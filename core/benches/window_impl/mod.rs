@@ -1,0 +1,105 @@
+//! The window classifier's three implementations, shared by the criterion benchmark and
+//! the instruction-count benchmark.
+
+use stackgrad::nalgebra::{SMatrix, SVector};
+use stackgrad::{Real, Tape};
+
+pub fn data<const H: usize, const D: usize>() -> (
+    SMatrix<f32, H, D>,
+    SVector<f32, H>,
+    SVector<f32, H>,
+    SVector<f32, D>,
+) {
+    let mut s: u32 = 0x2545_F491;
+    let mut next = move |_, _| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        (s as f32 / u32::MAX as f32 - 0.5) * 0.2
+    };
+    (
+        SMatrix::from_fn(&mut next),
+        SMatrix::from_fn(&mut next),
+        SMatrix::from_fn(&mut next),
+        SMatrix::from_fn(&mut next),
+    )
+}
+
+/// Gradients of the hand-written backprop, preallocated once.
+pub struct HandGrads<const H: usize, const D: usize> {
+    pub w: SMatrix<f32, H, D>,
+    pub b: SVector<f32, H>,
+    pub u: SVector<f32, H>,
+    pub x: SVector<f32, D>,
+}
+
+pub fn hand<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+    out: &mut HandGrads<H, D>,
+) -> f32 {
+    // Forward: z = Wx + b, h = tanh z, s = u·h.
+    let mut h = *b;
+    h.gemv(1.0, w, x, 1.0);
+    h.apply(|z| *z = Real::tanh(*z));
+    let s = u.dot(&h);
+    // Backward: δ = u ∘ (1 − h²); ∂W = δxᵀ; ∂b = δ; ∂u = h; ∂x = Wᵀδ.
+    out.u = h;
+    for ((d, &ui), &hi) in out.b.iter_mut().zip(u.iter()).zip(h.iter()) {
+        *d = ui * (1.0 - hi * hi);
+    }
+    out.w.ger(1.0, &out.b, x, 0.0);
+    out.x.gemv_tr(1.0, w, &out.b, 0.0);
+    s
+}
+
+pub fn forward<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+) -> f32 {
+    let mut h = *b;
+    h.gemv(1.0, w, x, 1.0);
+    h.apply(|z| *z = Real::tanh(*z));
+    u.dot(&h)
+}
+
+impl<const H: usize, const D: usize> HandGrads<H, D> {
+    /// Zeroed outputs.
+    pub fn new() -> Self {
+        HandGrads {
+            w: SMatrix::zeros(),
+            b: SVector::zeros(),
+            u: SVector::zeros(),
+            x: SVector::zeros(),
+        }
+    }
+}
+
+/// The score and all four gradients by the tape, read in place; returns the score and
+/// the sum of the gradient views' first entries (so nothing is optimised away).
+pub fn tape<const H: usize, const D: usize, const S: usize>(
+    tape: &mut Tape<f32, S, 16>,
+    w0: &SMatrix<f32, H, D>,
+    b0: &SVector<f32, H>,
+    u0: &SVector<f32, H>,
+    x0: &SVector<f32, D>,
+) -> (f32, f32) {
+    let g = tape.graph();
+    let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
+    let s = u.dot((w * x + b).tanh());
+    let Ok(grads) = s.backward() else {
+        return (f32::NAN, f32::NAN);
+    };
+    let (Some(dw), Some(db), Some(du), Some(dx)) =
+        (grads.view(w), grads.view(b), grads.view(u), grads.view(x))
+    else {
+        return (f32::NAN, f32::NAN);
+    };
+    let probe = dw[(H - 1, D - 1)] + db[H - 1] + du[0] + dx[D - 1];
+    drop(grads);
+    (s.scalar(), probe)
+}
