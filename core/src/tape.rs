@@ -108,6 +108,8 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// cleared, gradients and [`VarId`]s of the old graph become stale. The high-water
     /// mark is kept.
     pub fn reset(&mut self) {
+        // Usage only grows while a graph records, so its peak is its final usage.
+        self.high = self.high_water();
         self.len = 0;
         self.gtop = 0;
         self.vbot = SCALARS;
@@ -135,7 +137,11 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// The most this tape has ever used, across resets: size a tape by running one step
     /// and reading this.
     pub fn high_water(&self) -> Usage {
-        self.high
+        let used = self.used();
+        Usage {
+            scalars: self.high.scalars.max(used.scalars),
+            nodes: self.high.nodes.max(used.nodes),
+        }
     }
 
     /// The capacity, `SCALARS` and `NODES`.
