@@ -460,7 +460,7 @@ impl Real for f32 {
 #[cfg(feature = "micromath")]
 #[inline]
 fn mm_integral(x: f32) -> bool {
-    !(<f32 as Real>::abs(x) < 8_388_608.0)
+    x.is_nan() || <f32 as Real>::abs(x) >= 8_388_608.0
 }
 
 /// `f32` on micromath. Accuracy is micromath's (its docs state, for example, a maximum
@@ -617,7 +617,7 @@ impl Real for f32 {
     }
     #[inline]
     fn asin(self) -> Self {
-        if self.is_nan() || !(Real::abs(self) <= 1.0) {
+        if self.is_nan() || Real::abs(self) > 1.0 {
             f32::NAN
         } else {
             micromath::F32(self).asin().0
@@ -625,7 +625,7 @@ impl Real for f32 {
     }
     #[inline]
     fn acos(self) -> Self {
-        if self.is_nan() || !(Real::abs(self) <= 1.0) {
+        if self.is_nan() || Real::abs(self) > 1.0 {
             f32::NAN
         } else {
             // micromath keeps its `acos` private: π/2 − asin x.
