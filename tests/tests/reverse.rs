@@ -179,6 +179,17 @@ overflow_case!(capacity_sqrt, |x, y| (x.square() + y.square()).sqrt());
 overflow_case!(capacity_square, |x, y| x.square() + y);
 overflow_case!(capacity_vstack, |x, y| x.vstack::<2, 4>(y));
 overflow_case!(capacity_rows, |x, y| (x + y).rows::<1, 1>());
+overflow_case!(capacity_add_bias, |x, y| x
+    .add_bias(y.rows::<0, 1>().transpose()));
+overflow_case!(capacity_norm_squared, |x, y| (x + y).norm_squared());
+overflow_case!(capacity_softmax_cross_entropy, |x, y| x
+    .softmax_cross_entropy(y.sigmoid()));
+overflow_case!(capacity_binary_cross_entropy, |x, y| x
+    .binary_cross_entropy_with_logits(y.sigmoid()));
+overflow_case!(capacity_gather, |x, y| x
+    .gather::<2, 4>(y.rows::<0, 1>().transpose().scale(0.0)));
+overflow_case!(capacity_prelu, |x, y| x
+    .prelu(y.rows::<0, 1>().rows::<0, 1>().transpose().rows::<0, 1>()));
 
 #[test]
 fn running_out_of_nodes_is_an_error_too() {
