@@ -12,12 +12,13 @@ count() { # SIZE VARIANT ITERS -> total instructions
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 |
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-printf '%-8s %12s %12s %12s %10s %10s\n' size forward tape hand tape/fwd tape/hand
+printf '%-8s %10s %10s %10s %10s %9s %10s %14s\n' size forward tape hand hand_dot tape/fwd tape/hand tape/hand_dot
 for size in small large; do
     base=$(count "$size" none "$iters")
     f=$(( ($(count "$size" forward "$iters") - base) / iters ))
     t=$(( ($(count "$size" tape "$iters") - base) / iters ))
     h=$(( ($(count "$size" hand "$iters") - base) / iters ))
-    printf '%-8s %12d %12d %12d %10.2f %10.2f\n' "$size" "$f" "$t" "$h" \
-        "$(echo "$t / $f" | bc -l)" "$(echo "$t / $h" | bc -l)"
+    d=$(( ($(count "$size" hand_dot "$iters") - base) / iters ))
+    printf '%-8s %10d %10d %10d %10d %9.2f %10.2f %14.2f\n' "$size" "$f" "$t" "$h" "$d" \
+        "$(echo "$t / $f" | bc -l)" "$(echo "$t / $h" | bc -l)" "$(echo "$t / $d" | bc -l)"
 done

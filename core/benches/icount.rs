@@ -6,7 +6,8 @@
 //! ```
 //!
 //! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`, `hand`
-//! or `none` (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
+//! `hand_dot` (the hand-written code with the tape's dot-product kernel) or `none`
+//! (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
 
 use std::hint::black_box;
 
@@ -14,7 +15,7 @@ use stackgrad::Tape;
 
 #[path = "window_impl/mod.rs"]
 mod window_impl;
-use window_impl::{data, forward, hand, tape, HandGrads};
+use window_impl::{data, forward, hand, hand_dot, tape, HandGrads};
 
 fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usize) -> f32 {
     let (w, b, u, x) = data::<H, D>();
@@ -36,6 +37,16 @@ fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usi
             }
             "hand" => {
                 let s = hand(
+                    black_box(&w),
+                    black_box(&b),
+                    black_box(&u),
+                    black_box(&x),
+                    &mut out,
+                );
+                s + black_box(&out).w[(H - 1, D - 1)]
+            }
+            "hand_dot" => {
+                let s = hand_dot(
                     black_box(&w),
                     black_box(&b),
                     black_box(&u),

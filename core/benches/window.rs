@@ -3,7 +3,8 @@
 //! - `forward`: the score alone, plain nalgebra (the cost of one forward pass);
 //! - `tape`: the score and `∂s/∂W, ∂s/∂b, ∂s/∂u, ∂s/∂x` by the tape, read in place;
 //! - `hand`: the same four gradients by a careful hand-written backprop (outputs written
-//!   in place with `ger`/`gemv_tr`, no transposed copies): the physical limit.
+//!   in place with `ger`/`gemv_tr`, no transposed copies): the physical limit;
+//! - `hand_dot`: the same with `Wᵀδ` by the tape's 8-lane dot-product kernel.
 //!
 //! Run: `cargo bench -p stackgrad --bench window`
 
@@ -12,7 +13,7 @@ use stackgrad::Tape;
 
 #[path = "window_impl/mod.rs"]
 mod window_impl;
-use window_impl::{data, forward, hand, tape, HandGrads};
+use window_impl::{data, forward, hand, hand_dot, tape, HandGrads};
 
 fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion) {
     let (w0, b0, u0, x0) = data::<H, D>();
@@ -45,6 +46,19 @@ fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion)
     group.bench_function(BenchmarkId::new("hand", ""), |bench| {
         bench.iter(|| {
             let s = hand(
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+                &mut out,
+            );
+            black_box(&out);
+            s
+        })
+    });
+    group.bench_function(BenchmarkId::new("hand_dot", ""), |bench| {
+        bench.iter(|| {
+            let s = hand_dot(
                 black_box(&w0),
                 black_box(&b0),
                 black_box(&u0),

@@ -9,7 +9,7 @@ use core::cell::{Cell, Ref, RefCell};
 
 use nalgebra::SMatrix;
 
-use crate::node::{BackwardFn, Node, Sweep, NONE};
+use crate::node::{BackwardFn, Node, Sweep, Values, NONE};
 use crate::tape::NONE_OFFSET;
 use crate::var::{Var, VarId};
 use crate::{Error, Real, Resource, Tape};
@@ -183,9 +183,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             *slot = node;
         }
         t.len += 1;
-        let used = t.used();
-        t.high.scalars = t.high.scalars.max(used.scalars);
-        t.high.nodes = t.high.nodes.max(used.nodes);
         Handle {
             node: index as u16,
             grad: node.grad,
@@ -245,8 +242,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         // end of `lo`.
         let (lo, hi) = t.pool.split_at_mut(t.vbot);
         let out = lo.get_mut(start..).unwrap_or(&mut []);
-        let a = value_of(&t.nodes, &self.refs, hi, t.vbot, spec.inputs[0]);
-        let b = value_of(&t.nodes, &self.refs, hi, t.vbot, spec.inputs[1]);
+        let values = Values {
+            refs: &self.refs,
+            pool: hi,
+            base: t.vbot,
+        };
+        let a = values.get(&t.nodes, spec.inputs[0]);
+        let b = values.get(&t.nodes, spec.inputs[1]);
         forward(a, b, out);
         let node = Node {
             backward: spec.backward,
@@ -270,6 +272,11 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         }
         let (grads, hi) = t.pool.split_at_mut(t.gtop);
         let nodes = t.nodes.get(..t.len).unwrap_or(&[]);
+        let values = Values {
+            refs: &self.refs,
+            pool: hi,
+            base: t.gtop,
+        };
         let written = t.written.get_mut(..t.len).unwrap_or(&mut []);
         // Gradients are not zeroed up front: the first contribution to a node may
         // overwrite its slot (see `Sweep::grad_fresh`), and slots nobody wrote are zeroed
@@ -292,15 +299,12 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             let (lower, upper) = grads.split_at_mut(node.grad as usize);
             let mut sweep = Sweep {
                 node,
-                out: value_of(nodes, &self.refs, hi, t.gtop, i as u16),
+                index: i as u16,
                 up: upper.get(..node.len as usize).unwrap_or(&[]),
                 lower,
                 written: written_lower,
-                inputs: [
-                    value_of(nodes, &self.refs, hi, t.gtop, node.inputs[0]),
-                    value_of(nodes, &self.refs, hi, t.gtop, node.inputs[1]),
-                ],
                 nodes,
+                values,
             };
             (node.backward)(&mut sweep);
         }
@@ -314,26 +318,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         }
         t.grads_ready = true;
         Ok(())
-    }
-}
-
-/// The value of node `i`: borrowed, or in `hi`, the part of the pool starting at `base`.
-fn value_of<'v, T>(
-    nodes: &[Node<T>],
-    refs: &[Option<&'v [T]>],
-    hi: &'v [T],
-    base: usize,
-    i: u16,
-) -> &'v [T] {
-    let i = i as usize;
-    match (nodes.get(i), refs.get(i)) {
-        (Some(n), _) if n.value != NONE_OFFSET => {
-            let start = (n.value as usize).wrapping_sub(base);
-            hi.get(start..start.wrapping_add(n.len as usize))
-                .unwrap_or(&[])
-        }
-        (_, Some(Some(r))) => r,
-        _ => &[],
     }
 }
 
@@ -362,7 +346,12 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         if node as usize >= t.len {
             return false;
         }
-        let v = value_of(&t.nodes, &inner.refs, &t.pool, 0, node);
+        let values = Values {
+            refs: &inner.refs,
+            pool: &t.pool,
+            base: 0,
+        };
+        let v = values.get(&t.nodes, node);
         if v.len() != out.len() {
             return false;
         }

@@ -1,14 +1,19 @@
 #![no_std]
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: simba's `SimdValue` declares two `unsafe fn`s that `forward::Dual`
+// must implement (with bodies that do nothing unsafe); that impl is the one `allow`.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![doc = include_str!("../../README.md")]
 
 pub use nalgebra;
 pub mod check;
 mod error;
+pub mod forward;
 mod graph;
+pub mod nn;
 mod node;
 pub mod ops;
+pub mod optim;
 mod real;
 mod tape;
 mod var;
@@ -17,6 +22,7 @@ mod var;
 mod testing;
 
 pub use error::{Error, Resource};
+pub use forward::Dual;
 pub use graph::{Grads, Graph};
 pub use real::{One, Real, Zero};
 pub use tape::{Tape, Usage};

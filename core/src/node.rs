@@ -49,26 +49,62 @@ impl<T: Real> Node<T> {
 /// A backward rule's window on the tape, for one node.
 pub(crate) struct Sweep<'s, T> {
     pub(crate) node: &'s Node<T>,
-    /// The node's own value.
-    pub(crate) out: &'s [T],
+    /// The node's own index.
+    pub(crate) index: u16,
     /// The node's upstream gradient, `∂loss/∂out`.
     pub(crate) up: &'s [T],
     /// The gradients of every earlier node (inputs always come earlier).
     pub(crate) lower: &'s mut [T],
     /// Whether each earlier node's gradient has been written in this pass.
     pub(crate) written: &'s mut [bool],
-    pub(crate) inputs: [&'s [T]; 2],
     pub(crate) nodes: &'s [Node<T>],
+    /// Where node values live, looked up only when a rule asks for one.
+    pub(crate) values: Values<'s, T>,
+}
+
+/// Node values: borrowed leaves in `refs`, computed values in `pool`, which starts at
+/// pool offset `base`.
+#[derive(Clone, Copy)]
+pub(crate) struct Values<'v, T> {
+    pub(crate) refs: &'v [Option<&'v [T]>],
+    pub(crate) pool: &'v [T],
+    pub(crate) base: usize,
+}
+
+impl<'v, T> Values<'v, T> {
+    /// The value of node `i` (empty if there is none).
+    #[inline]
+    pub(crate) fn get(&self, nodes: &[Node<T>], i: u16) -> &'v [T] {
+        let i = i as usize;
+        match nodes.get(i) {
+            Some(n) if n.value != NONE_OFFSET => {
+                let start = (n.value as usize).wrapping_sub(self.base);
+                self.pool
+                    .get(start..start.wrapping_add(n.len as usize))
+                    .unwrap_or(&[])
+            }
+            _ => match self.refs.get(i) {
+                Some(Some(r)) => r,
+                _ => &[],
+            },
+        }
+    }
 }
 
 impl<'s, T: Real> Sweep<'s, T> {
     /// The value of input `k` (0 or 1).
     #[inline]
     pub(crate) fn input(&self, k: usize) -> &'s [T] {
-        match self.inputs.get(k) {
-            Some(s) => s,
+        match self.node.inputs.get(k) {
+            Some(&i) => self.values.get(self.nodes, i),
             None => &[],
         }
+    }
+
+    /// The node's own value.
+    #[inline]
+    pub(crate) fn out(&self) -> &'s [T] {
+        self.values.get(self.nodes, self.index)
     }
 
     /// The gradient accumulator of input `k` (zeroed on first use), or `None` if that
@@ -98,6 +134,24 @@ impl<'s, T: Real> Sweep<'s, T> {
         *written = true;
         let start = n.grad as usize;
         Some((self.lower.get_mut(start..start + n.len as usize)?, fresh))
+    }
+
+    /// Adds `values` into input `k`'s gradient, or writes them if this is the first
+    /// contribution to it. Does nothing if the input is not tracked. `values` must yield
+    /// one value per entry of the input (every element-wise rule does).
+    #[inline]
+    pub(crate) fn accumulate(&mut self, k: usize, values: impl Iterator<Item = T>) {
+        if let Some((g, fresh)) = self.grad_fresh(k) {
+            if fresh {
+                for (g, v) in g.iter_mut().zip(values) {
+                    *g = v;
+                }
+            } else {
+                for (g, v) in g.iter_mut().zip(values) {
+                    *g += v;
+                }
+            }
+        }
     }
 
     /// The operation's scalar parameter.

@@ -110,6 +110,44 @@ pub trait Real:
     fn abs(self) -> Self;
     /// Largest integer not greater than `self`.
     fn floor(self) -> Self;
+    /// Smallest integer not less than `self`. ±0, ±∞ and NaN are returned unchanged.
+    fn ceil(self) -> Self;
+    /// Nearest integer, halfway cases away from zero. ±0, ±∞ and NaN are returned unchanged.
+    fn round(self) -> Self;
+    /// Integer part (rounds toward zero). ±0, ±∞ and NaN are returned unchanged.
+    fn trunc(self) -> Self;
+    /// `true` if the sign bit is set (so `-0.0` is negative; a NaN may be either).
+    /// For a dual number, the sign of its value.
+    fn is_sign_negative(self) -> bool;
+    /// Tangent (radians). Derivative `1 + tan²x`. ±∞ gives NaN.
+    fn tan(self) -> Self;
+    /// Arcsine in `[−π/2, π/2]`. Derivative `1/√(1 − x²)` (+∞ at ±1). `|x| > 1` gives NaN.
+    fn asin(self) -> Self;
+    /// Arccosine in `[0, π]`. Derivative `−1/√(1 − x²)` (−∞ at ±1). `|x| > 1` gives NaN.
+    fn acos(self) -> Self;
+    /// Arctangent in `(−π/2, π/2)`. Derivative `1/(1 + x²)`. `atan(±∞) = ±π/2`.
+    fn atan(self) -> Self;
+    /// Hyperbolic sine. Derivative `cosh x`. Overflows to ±∞ for large `|x|`.
+    fn sinh(self) -> Self;
+    /// Hyperbolic cosine. Derivative `sinh x`. Overflows to +∞ for large `|x|`.
+    fn cosh(self) -> Self;
+    /// Inverse hyperbolic sine. Derivative `1/√(x² + 1)`.
+    fn asinh(self) -> Self;
+    /// Inverse hyperbolic cosine. Derivative `1/√(x² − 1)` (+∞ at 1). `x < 1` gives NaN.
+    fn acosh(self) -> Self;
+    /// Inverse hyperbolic tangent. Derivative `1/(1 − x²)`. `atanh(±1) = ±∞`; `|x| > 1` gives NaN.
+    fn atanh(self) -> Self;
+    /// Cube root (real, so `cbrt(−8) = −2`). Derivative `1/(3·∛x²)` (+∞ at 0).
+    fn cbrt(self) -> Self;
+    /// `2ˣ`. Derivative `ln 2 · 2ˣ`.
+    fn exp2(self) -> Self;
+    /// Base-2 logarithm. Derivative `1/(x ln 2)`. `log2(0) = −∞`; negative input gives NaN.
+    fn log2(self) -> Self;
+    /// Base-10 logarithm. Derivative `1/(x ln 10)`. `log10(0) = −∞`; negative input gives NaN.
+    fn log10(self) -> Self;
+    /// `√(self² + other²)` without undue overflow. Partial derivatives `x/h`, `y/h`
+    /// (NaN at the origin, where `h = 0`). Either argument ±∞ gives +∞.
+    fn hypot(self, other: Self) -> Self;
     /// The larger of two values; if one is NaN, NaN (NaN is never masked).
     fn max(self, other: Self) -> Self {
         if self.is_nan() || other.is_nan() {
@@ -212,6 +250,78 @@ impl Real for f64 {
     fn floor(self) -> Self {
         libm::floor(self)
     }
+    #[inline]
+    fn ceil(self) -> Self {
+        libm::ceil(self)
+    }
+    #[inline]
+    fn round(self) -> Self {
+        libm::round(self)
+    }
+    #[inline]
+    fn trunc(self) -> Self {
+        libm::trunc(self)
+    }
+    #[inline]
+    fn tan(self) -> Self {
+        libm::tan(self)
+    }
+    #[inline]
+    fn asin(self) -> Self {
+        libm::asin(self)
+    }
+    #[inline]
+    fn acos(self) -> Self {
+        libm::acos(self)
+    }
+    #[inline]
+    fn atan(self) -> Self {
+        libm::atan(self)
+    }
+    #[inline]
+    fn sinh(self) -> Self {
+        libm::sinh(self)
+    }
+    #[inline]
+    fn cosh(self) -> Self {
+        libm::cosh(self)
+    }
+    #[inline]
+    fn asinh(self) -> Self {
+        libm::asinh(self)
+    }
+    #[inline]
+    fn acosh(self) -> Self {
+        libm::acosh(self)
+    }
+    #[inline]
+    fn atanh(self) -> Self {
+        libm::atanh(self)
+    }
+    #[inline]
+    fn cbrt(self) -> Self {
+        libm::cbrt(self)
+    }
+    #[inline]
+    fn exp2(self) -> Self {
+        libm::exp2(self)
+    }
+    #[inline]
+    fn log2(self) -> Self {
+        libm::log2(self)
+    }
+    #[inline]
+    fn log10(self) -> Self {
+        libm::log10(self)
+    }
+    #[inline]
+    fn is_sign_negative(self) -> bool {
+        f64::is_sign_negative(self)
+    }
+    #[inline]
+    fn hypot(self, other: Self) -> Self {
+        libm::hypot(self, other)
+    }
 }
 
 #[cfg(not(feature = "micromath"))]
@@ -270,11 +380,93 @@ impl Real for f32 {
     fn floor(self) -> Self {
         libm::floorf(self)
     }
+    #[inline]
+    fn ceil(self) -> Self {
+        libm::ceilf(self)
+    }
+    #[inline]
+    fn round(self) -> Self {
+        libm::roundf(self)
+    }
+    #[inline]
+    fn trunc(self) -> Self {
+        libm::truncf(self)
+    }
+    #[inline]
+    fn tan(self) -> Self {
+        libm::tanf(self)
+    }
+    #[inline]
+    fn asin(self) -> Self {
+        libm::asinf(self)
+    }
+    #[inline]
+    fn acos(self) -> Self {
+        libm::acosf(self)
+    }
+    #[inline]
+    fn atan(self) -> Self {
+        libm::atanf(self)
+    }
+    #[inline]
+    fn sinh(self) -> Self {
+        libm::sinhf(self)
+    }
+    #[inline]
+    fn cosh(self) -> Self {
+        libm::coshf(self)
+    }
+    #[inline]
+    fn asinh(self) -> Self {
+        libm::asinhf(self)
+    }
+    #[inline]
+    fn acosh(self) -> Self {
+        libm::acoshf(self)
+    }
+    #[inline]
+    fn atanh(self) -> Self {
+        libm::atanhf(self)
+    }
+    #[inline]
+    fn cbrt(self) -> Self {
+        libm::cbrtf(self)
+    }
+    #[inline]
+    fn exp2(self) -> Self {
+        libm::exp2f(self)
+    }
+    #[inline]
+    fn log2(self) -> Self {
+        libm::log2f(self)
+    }
+    #[inline]
+    fn log10(self) -> Self {
+        libm::log10f(self)
+    }
+    #[inline]
+    fn is_sign_negative(self) -> bool {
+        f32::is_sign_negative(self)
+    }
+    #[inline]
+    fn hypot(self, other: Self) -> Self {
+        libm::hypotf(self, other)
+    }
+}
+
+/// `true` if rounding `x` to an integer cannot change it: NaN, ±∞, or `|x| ≥ 2²³`
+/// (every such `f32` is already an integer). micromath's rounding goes through `i32`,
+/// which would saturate there.
+#[cfg(feature = "micromath")]
+#[inline]
+fn mm_integral(x: f32) -> bool {
+    x.is_nan() || <f32 as Real>::abs(x) >= 8_388_608.0
 }
 
 /// `f32` on micromath. Accuracy is micromath's (its docs state, for example, a maximum
 /// error of about 0.002 for `exp`/`ln`-based functions); functions micromath lacks
-/// (`tanh`, `exp_m1`, `ln_1p`) are built from its `exp`/`ln` here, and IEEE edge cases
+/// (`tanh`, `exp_m1`, `ln_1p`, `sinh`, `cosh`, `asinh`, `acosh`, `atanh`,
+/// `cbrt`, `exp2`) are built from its `exp`/`ln`/`powf`/`sqrt` here, and IEEE edge cases
 /// (NaN, ±inf, 0) are handled before calling it so they stay exact.
 #[cfg(feature = "micromath")]
 impl Real for f32 {
@@ -386,6 +578,165 @@ impl Real for f32 {
     #[inline]
     fn floor(self) -> Self {
         micromath::F32(self).floor().0
+    }
+    #[inline]
+    fn ceil(self) -> Self {
+        if mm_integral(self) {
+            self
+        } else {
+            micromath::F32(self).ceil().0
+        }
+    }
+    #[inline]
+    fn round(self) -> Self {
+        if mm_integral(self) {
+            self
+        } else {
+            micromath::F32(self).round().0
+        }
+    }
+    #[inline]
+    fn trunc(self) -> Self {
+        if mm_integral(self) {
+            self
+        } else {
+            micromath::F32(self).trunc().0
+        }
+    }
+    #[inline]
+    fn is_sign_negative(self) -> bool {
+        f32::is_sign_negative(self)
+    }
+    #[inline]
+    fn tan(self) -> Self {
+        if !self.is_finite() {
+            f32::NAN
+        } else {
+            micromath::F32(self).tan().0
+        }
+    }
+    #[inline]
+    fn asin(self) -> Self {
+        if self.is_nan() || Real::abs(self) > 1.0 {
+            f32::NAN
+        } else {
+            micromath::F32(self).asin().0
+        }
+    }
+    #[inline]
+    fn acos(self) -> Self {
+        if self.is_nan() || Real::abs(self) > 1.0 {
+            f32::NAN
+        } else {
+            // micromath keeps its `acos` private: π/2 − asin x.
+            core::f32::consts::FRAC_PI_2 - micromath::F32(self).asin().0
+        }
+    }
+    #[inline]
+    fn atan(self) -> Self {
+        if self.is_nan() {
+            self
+        } else if self == f32::INFINITY {
+            core::f32::consts::FRAC_PI_2
+        } else if self == f32::NEG_INFINITY {
+            -core::f32::consts::FRAC_PI_2
+        } else {
+            micromath::F32(self).atan().0
+        }
+    }
+    #[inline]
+    fn sinh(self) -> Self {
+        // (eˣ − e⁻ˣ)/2 written through exp_m1 so that it stays accurate near 0.
+        let m = Real::exp_m1(Real::abs(self));
+        let r = 0.5 * (m + m / (m + 1.0));
+        if self.is_sign_negative() {
+            -r
+        } else {
+            r
+        }
+    }
+    #[inline]
+    fn cosh(self) -> Self {
+        let e = Real::exp(Real::abs(self));
+        0.5 * (e + 1.0 / e)
+    }
+    #[inline]
+    fn asinh(self) -> Self {
+        if !self.is_finite() {
+            return self;
+        }
+        let a = Real::abs(self);
+        let r = Real::ln_1p(a + a * a / (1.0 + Real::sqrt(1.0 + a * a)));
+        if self.is_sign_negative() {
+            -r
+        } else {
+            r
+        }
+    }
+    #[inline]
+    fn acosh(self) -> Self {
+        if self.is_nan() || self < 1.0 {
+            f32::NAN
+        } else {
+            Real::ln(self + Real::sqrt(self * self - 1.0))
+        }
+    }
+    #[inline]
+    fn atanh(self) -> Self {
+        if self.is_nan() || Real::abs(self) > 1.0 {
+            f32::NAN
+        } else {
+            0.5 * Real::ln_1p(2.0 * self / (1.0 - self))
+        }
+    }
+    #[inline]
+    fn cbrt(self) -> Self {
+        if self == 0.0 || !self.is_finite() {
+            self
+        } else {
+            // micromath's powf is only a first guess (a few % off); two Newton steps on
+            // r³ = a bring it to f32 precision.
+            let a = Real::abs(self);
+            let mut r = Real::powf(a, 1.0 / 3.0);
+            for _ in 0..2 {
+                r -= (r * r * r - a) / (3.0 * r * r);
+            }
+            if self < 0.0 {
+                -r
+            } else {
+                r
+            }
+        }
+    }
+    #[inline]
+    fn exp2(self) -> Self {
+        Real::exp(self * core::f32::consts::LN_2)
+    }
+    #[inline]
+    fn log2(self) -> Self {
+        Real::ln(self) * core::f32::consts::LOG2_E
+    }
+    #[inline]
+    fn log10(self) -> Self {
+        Real::ln(self) * core::f32::consts::LOG10_E
+    }
+    #[inline]
+    fn hypot(self, other: Self) -> Self {
+        if self.is_infinite() || other.is_infinite() {
+            f32::INFINITY
+        } else if self.is_nan() || other.is_nan() {
+            f32::NAN
+        } else {
+            // Scale by the larger magnitude so the squares neither overflow nor underflow.
+            let (a, b) = (Real::abs(self), Real::abs(other));
+            let (big, small) = if a >= b { (a, b) } else { (b, a) };
+            if big == 0.0 {
+                0.0
+            } else {
+                let r = small / big;
+                big * Real::sqrt(1.0 + r * r)
+            }
+        }
     }
 }
 

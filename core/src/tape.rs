@@ -108,6 +108,8 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// cleared, gradients and [`VarId`]s of the old graph become stale. The high-water
     /// mark is kept.
     pub fn reset(&mut self) {
+        // Usage only grows while a graph records, so its peak is its final usage.
+        self.high = self.high_water();
         self.len = 0;
         self.gtop = 0;
         self.vbot = SCALARS;
@@ -135,7 +137,11 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// The most this tape has ever used, across resets: size a tape by running one step
     /// and reading this.
     pub fn high_water(&self) -> Usage {
-        self.high
+        let used = self.used();
+        Usage {
+            scalars: self.high.scalars.max(used.scalars),
+            nodes: self.high.nodes.max(used.nodes),
+        }
     }
 
     /// The capacity, `SCALARS` and `NODES`.
@@ -180,6 +186,31 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             .get(start..start + R * C)
             .filter(|_| start + R * C <= self.gtop)
             .ok_or(Error::Stale)
+    }
+
+    /// Every gradient of the last backward pass, in the order the tracked nodes were
+    /// recorded. Parameters registered before any operation come first, back to back:
+    /// for a model that registers its `P` parameter scalars first, `grads()?[..P]` is
+    /// the gradient of all of them in one slice, ready for an
+    /// [`Optimizer`](crate::optim::Optimizer) step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stale`] if no backward pass has run on the current graph.
+    pub fn grads(&self) -> Result<&[T], Error> {
+        if !self.grads_ready {
+            return Err(Error::Stale);
+        }
+        self.pool.get(..self.gtop).ok_or(Error::Stale)
+    }
+
+    /// Like [`Tape::grads`], mutable: to clip or rescale gradients in place
+    /// ([`clip_grad_norm`](crate::optim::clip_grad_norm)) before a step.
+    pub fn grads_mut(&mut self) -> Result<&mut [T], Error> {
+        if !self.grads_ready {
+            return Err(Error::Stale);
+        }
+        self.pool.get_mut(..self.gtop).ok_or(Error::Stale)
     }
 }
 

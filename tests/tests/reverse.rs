@@ -179,6 +179,17 @@ overflow_case!(capacity_sqrt, |x, y| (x.square() + y.square()).sqrt());
 overflow_case!(capacity_square, |x, y| x.square() + y);
 overflow_case!(capacity_vstack, |x, y| x.vstack::<2, 4>(y));
 overflow_case!(capacity_rows, |x, y| (x + y).rows::<1, 1>());
+overflow_case!(capacity_add_bias, |x, y| x
+    .add_bias(y.rows::<0, 1>().transpose()));
+overflow_case!(capacity_norm_squared, |x, y| (x + y).norm_squared());
+overflow_case!(capacity_softmax_cross_entropy, |x, y| x
+    .softmax_cross_entropy(y.sigmoid()));
+overflow_case!(capacity_binary_cross_entropy, |x, y| x
+    .binary_cross_entropy_with_logits(y.sigmoid()));
+overflow_case!(capacity_gather, |x, y| x
+    .gather::<2, 4>(y.rows::<0, 1>().transpose().scale(0.0)));
+overflow_case!(capacity_prelu, |x, y| x
+    .prelu(y.rows::<0, 1>().rows::<0, 1>().transpose().rows::<0, 1>()));
 
 #[test]
 fn running_out_of_nodes_is_an_error_too() {
@@ -265,3 +276,70 @@ fn unreached_variables_get_zero_and_backward_can_run_twice() {
         y0.transpose() * Matrix2::repeat(1.0) + Matrix2::repeat(1.0) * y0.transpose()
     );
 }
+
+/// A NaN in an input shows up in the value of every operation it reaches, never a silent
+/// number; ±∞ inputs run through every operation without a panic (their IEEE results,
+/// such as `tanh ∞ = 1`, are checked in each operation's edge table).
+macro_rules! non_finite_case {
+    ($name:ident, |$x:ident, $y:ident| $op:expr) => {
+        #[test]
+        fn $name() {
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let x0 = Matrix2::new(0.5, bad, 2.0, 0.25);
+                let y0 = Matrix2::new(1.5, 0.5, -0.5, 3.0);
+                let mut tape: Tape<f64, 256, 32> = Tape::new();
+                let g = tape.graph();
+                let ($x, $y) = (g.param(&x0), g.param(&y0));
+                let v = $op;
+                let value = v.value();
+                if bad.is_nan() {
+                    assert!(
+                        value.iter().any(|e: &f64| e.is_nan()),
+                        "{}: NaN was masked: {value}",
+                        stringify!($name)
+                    );
+                }
+                // The backward pass runs, and a NaN input gives a non-finite gradient
+                // somewhere rather than a silent number everywhere.
+                let grads = v.sum().backward().unwrap();
+                if bad.is_nan() {
+                    let dx = grads.wrt($x);
+                    let dy = grads.wrt($y);
+                    assert!(
+                        dx.iter().chain(dy.iter()).any(|e| e.is_nan())
+                            || stringify!($name).contains("linear"),
+                        "{}: NaN vanished from the gradients {dx} {dy}",
+                        stringify!($name)
+                    );
+                }
+            }
+        }
+    };
+}
+
+non_finite_case!(non_finite_linear_add, |x, y| x + y);
+non_finite_case!(non_finite_linear_sub, |x, y| x - y);
+non_finite_case!(non_finite_linear_neg, |x, y| -x + y);
+non_finite_case!(non_finite_matmul, |x, y| x * y);
+non_finite_case!(non_finite_component_mul, |x, y| x.component_mul(y));
+non_finite_case!(non_finite_linear_scale, |x, y| x.scale(2.0) + y);
+non_finite_case!(non_finite_linear_transpose, |x, y| x.transpose() + y);
+non_finite_case!(non_finite_dot, |x, y| x.dot(y));
+non_finite_case!(non_finite_linear_sum, |x, y| (x + y).sum());
+non_finite_case!(non_finite_linear_mean, |x, y| (x + y).mean());
+non_finite_case!(non_finite_max, |x, y| x.max(y));
+non_finite_case!(non_finite_min, |x, y| x.min(y));
+non_finite_case!(non_finite_sigmoid, |x, y| x.sigmoid().component_mul(y));
+non_finite_case!(non_finite_tanh, |x, y| x.tanh().component_mul(y));
+non_finite_case!(non_finite_hardtanh, |x, y| x.hardtanh().component_mul(y));
+non_finite_case!(non_finite_relu, |x, y| x.relu().component_mul(y));
+non_finite_case!(non_finite_leaky_relu, |x, y| x
+    .leaky_relu(0.1)
+    .component_mul(y));
+non_finite_case!(non_finite_softplus, |x, y| x.softplus().component_mul(y));
+non_finite_case!(non_finite_exp, |x, y| x.exp().component_mul(y));
+non_finite_case!(non_finite_ln, |x, y| x.ln().component_mul(y));
+non_finite_case!(non_finite_sqrt, |x, y| x.sqrt().component_mul(y));
+non_finite_case!(non_finite_square, |x, y| x.square().component_mul(y));
+non_finite_case!(non_finite_linear_vstack, |x, y| x.vstack::<2, 4>(y));
+non_finite_case!(non_finite_linear_rows, |x, y| (x + y).rows::<0, 1>());

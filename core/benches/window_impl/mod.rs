@@ -55,6 +55,45 @@ pub fn hand<const H: usize, const D: usize>(
     s
 }
 
+/// [`hand`] with `Wᵀδ` computed by the same 8-lane dot-product kernel the tape's matrix
+/// product uses, instead of nalgebra's `gemv_tr`: the limit with that kernel.
+pub fn hand_dot<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+    out: &mut HandGrads<H, D>,
+) -> f32 {
+    let mut h = *b;
+    h.gemv(1.0, w, x, 1.0);
+    h.apply(|z| *z = Real::tanh(*z));
+    let s = u.dot(&h);
+    out.u = h;
+    for ((d, &ui), &hi) in out.b.iter_mut().zip(u.iter()).zip(h.iter()) {
+        *d = ui * (1.0 - hi * hi);
+    }
+    out.w.ger(1.0, &out.b, x, 0.0);
+    for (g, col) in out.x.iter_mut().zip(w.as_slice().chunks_exact(H)) {
+        *g = dot8(col, out.b.as_slice());
+    }
+    s
+}
+
+fn dot8(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
+    let mut tail = 0.0;
+    for (a, b) in xs.remainder().iter().zip(ys.remainder()) {
+        tail += a * b;
+    }
+    for (a, b) in xs.zip(ys) {
+        for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+            *s += a * b;
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
 pub fn forward<const H: usize, const D: usize>(
     w: &SMatrix<f32, H, D>,
     b: &SVector<f32, H>,

@@ -6,29 +6,21 @@ use core::ops::{Add, Neg, Sub};
 use crate::node::Sweep;
 use crate::{Real, Var};
 
-fn add_into<T: Real>(g: Option<&mut [T]>, up: &[T], sign: T) {
-    if let Some(g) = g {
-        for (g, &u) in g.iter_mut().zip(up) {
-            *g += sign * u;
-        }
-    }
-}
-
 fn add_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let up = s.up;
-    add_into(s.grad(0), up, T::one());
-    add_into(s.grad(1), up, T::one());
+    s.accumulate(0, up.iter().copied());
+    s.accumulate(1, up.iter().copied());
 }
 
 fn sub_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let up = s.up;
-    add_into(s.grad(0), up, T::one());
-    add_into(s.grad(1), up, -T::one());
+    s.accumulate(0, up.iter().copied());
+    s.accumulate(1, up.iter().map(|&u| -u));
 }
 
 fn neg_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let up = s.up;
-    add_into(s.grad(0), up, -T::one());
+    s.accumulate(0, up.iter().map(|&u| -u));
 }
 
 /// `a + b`, element-wise. `∂/∂a = ∂/∂b = I`.

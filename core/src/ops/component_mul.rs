@@ -6,16 +6,8 @@ use crate::{Real, Var};
 
 fn component_mul_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (a, b, up) = (s.input(0), s.input(1), s.up);
-    if let Some(ga) = s.grad(0) {
-        for ((g, &u), &y) in ga.iter_mut().zip(up).zip(b) {
-            *g += u * y;
-        }
-    }
-    if let Some(gb) = s.grad(1) {
-        for ((g, &u), &x) in gb.iter_mut().zip(up).zip(a) {
-            *g += u * x;
-        }
-    }
+    s.accumulate(0, up.iter().zip(b).map(|(&u, &y)| u * y));
+    s.accumulate(1, up.iter().zip(a).map(|(&u, &x)| u * x));
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

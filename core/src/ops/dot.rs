@@ -7,16 +7,8 @@ use crate::{Real, Var};
 fn dot_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (a, b) = (s.input(0), s.input(1));
     let Some(&u) = s.up.first() else { return };
-    if let Some(ga) = s.grad(0) {
-        for (g, &y) in ga.iter_mut().zip(b) {
-            *g += u * y;
-        }
-    }
-    if let Some(gb) = s.grad(1) {
-        for (g, &x) in gb.iter_mut().zip(a) {
-            *g += u * x;
-        }
-    }
+    s.accumulate(0, b.iter().map(|&y| u * y));
+    s.accumulate(1, a.iter().map(|&x| u * x));
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -1,8 +1,8 @@
 //! The matrix product `A·B` (`*`, as in nalgebra). Shapes are types: `R×K · K×C → R×C`,
 //! anything else does not compile.
 //!
-//! Backward: `∂/∂A = Ḡ·Bᵀ` and `∂/∂B = Aᵀ·Ḡ`, written in place with `ger` and
-//! `gemm_tr`/`gemv_tr` (no transposed copies). For the window classifier `z = Wx + b`,
+//! Backward: `∂/∂A = Ḡ·Bᵀ` and `∂/∂B = Aᵀ·Ḡ`, written in place with `ger` and with dot
+//! products of `A`'s contiguous columns (no transposed copies). For the window classifier `z = Wx + b`,
 //! this is `∂s/∂W = δxᵀ` and `∂s/∂x = Wᵀδ`.
 
 use core::ops::Mul;
@@ -11,11 +11,7 @@ use crate::node::{view, view_mut, Sweep};
 use crate::{Real, Var};
 
 fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let (Some(a), Some(b), Some(up)) = (
-        view::<T, R, K>(s.input(0)),
-        view::<T, K, C>(s.input(1)),
-        view::<T, R, C>(s.up),
-    ) else {
+    let (Some(b), Some(upv)) = (view::<T, K, C>(s.input(1)), view::<T, R, C>(s.up)) else {
         return;
     };
     if let Some((ga, fresh)) = s.grad_fresh(0) {
@@ -23,21 +19,43 @@ fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &
             // ∂A += Ḡ Bᵀ = Σ_c Ḡ[:, c] B[:, c]ᵀ; the first term overwrites a fresh slot.
             for c in 0..C {
                 let beta = if fresh && c == 0 { T::zero() } else { T::one() };
-                ga.ger(T::one(), &up.column(c), &b.column(c), beta);
+                ga.ger(T::one(), &upv.column(c), &b.column(c), beta);
             }
         }
     }
+    let (a, up) = (s.input(0), s.up);
     if let Some((gb, fresh)) = s.grad_fresh(1) {
-        if let Some(mut gb) = view_mut::<T, K, C>(gb) {
-            let beta = if fresh { T::zero() } else { T::one() };
-            if C == 1 {
-                let mut col = gb.column_mut(0);
-                col.gemv_tr(T::one(), &a, &up.column(0), beta);
-            } else {
-                gb.gemm_tr(T::one(), &a, &up, beta);
+        // ∂B[k, c] (+)= ⟨A[:, k], Ḡ[:, c]⟩: columns of A are contiguous, so each entry is
+        // one dot product of two slices, with no transposed copy.
+        for (c, gcol) in gb.chunks_exact_mut(K).enumerate() {
+            let Some(ucol) = up.get(c * R..(c + 1) * R) else {
+                return;
+            };
+            for (g, acol) in gcol.iter_mut().zip(a.chunks_exact(R)) {
+                let d = dot(acol, ucol);
+                *g = if fresh { d } else { *g + d };
             }
         }
     }
+}
+
+/// `Σ xᵢyᵢ` with eight independent partial sums, which the compiler maps to SIMD lanes
+/// (a single running sum would serialise every addition).
+#[inline]
+fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
+    let mut tail = T::zero();
+    for (a, b) in xs.remainder().iter().zip(ys.remainder()) {
+        tail += *a * *b;
+    }
+    for (a, b) in xs.zip(ys) {
+        for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+            *s += a * b;
+        }
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
 }
 
 /// The matrix product, one tape node. Value `A·B`; local gradients `Ḡ·Bᵀ` for `A` and

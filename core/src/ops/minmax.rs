@@ -26,16 +26,18 @@ fn share<T: Real>(x: T, y: T, sign: T) -> T {
 
 fn minmax_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (a, b, up, sign) = (s.input(0), s.input(1), s.up, s.param());
-    if let Some(ga) = s.grad(0) {
-        for (((g, &u), &x), &y) in ga.iter_mut().zip(up).zip(a).zip(b) {
-            *g += u * share(x, y, sign);
-        }
-    }
-    if let Some(gb) = s.grad(1) {
-        for (((g, &u), &x), &y) in gb.iter_mut().zip(up).zip(a).zip(b) {
-            *g += u * share(y, x, sign);
-        }
-    }
+    s.accumulate(
+        0,
+        up.iter()
+            .zip(a.iter().zip(b))
+            .map(|(&u, (&x, &y))| u * share(x, y, sign)),
+    );
+    s.accumulate(
+        1,
+        up.iter()
+            .zip(a.iter().zip(b))
+            .map(|(&u, (&x, &y))| u * share(y, x, sign)),
+    );
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

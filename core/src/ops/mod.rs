@@ -6,10 +6,15 @@
 //! value fans out. Derivatives at kinks follow PyTorch; each file states its convention.
 
 mod arith;
+mod bias;
 mod component_mul;
+mod cross_entropy;
 mod dot;
+mod gather;
 mod matmul;
 mod minmax;
+mod norm;
+mod prelu;
 mod reduce;
 mod scale;
 mod stack;

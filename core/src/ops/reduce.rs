@@ -7,11 +7,7 @@ use crate::{Real, Var};
 fn reduce_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let Some(&u) = s.up.first() else { return };
     let u = u * s.param();
-    if let Some(ga) = s.grad(0) {
-        for g in ga.iter_mut() {
-            *g += u;
-        }
-    }
+    s.accumulate(0, core::iter::repeat(u));
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -5,11 +5,7 @@ use crate::{Real, Var};
 
 fn scale_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (k, up) = (s.param(), s.up);
-    if let Some(ga) = s.grad(0) {
-        for (g, &u) in ga.iter_mut().zip(up) {
-            *g += k * u;
-        }
-    }
+    s.accumulate(0, up.iter().map(|&u| k * u));
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

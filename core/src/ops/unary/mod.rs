@@ -42,12 +42,13 @@ pub trait Unary<T: Real> {
 }
 
 fn unary_backward<T: Real, U: Unary<T>>(s: &mut Sweep<'_, T>) {
-    let (x, y, up, p) = (s.input(0), s.out, s.up, s.param());
-    if let Some(gx) = s.grad(0) {
-        for (((g, &u), &x), &y) in gx.iter_mut().zip(up).zip(x).zip(y) {
-            *g += u * U::df(x, y, p);
-        }
-    }
+    let (x, y, up, p) = (s.input(0), s.out(), s.up, s.param());
+    s.accumulate(
+        0,
+        up.iter()
+            .zip(x.iter().zip(y))
+            .map(|(&u, (&x, &y))| u * U::df(x, y, p)),
+    );
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

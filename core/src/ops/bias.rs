@@ -1,0 +1,78 @@
+//! Adding a bias column to every column of a batch: `Z + b𝟙ᵀ`, how `Wx + b` is computed
+//! for a batch `X = [x₁ … x_B]` in one node.
+//!
+//! Backward: `∂/∂Z = Ḡ` and `∂/∂b = Ḡ𝟙 = Σ_c Ḡ[:, c]` (the bias is used once per column,
+//! so its gradient is the sum over the batch: gradients sum at fan-out).
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+fn add_bias_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    if let Some(gz) = s.grad(0) {
+        for (g, &u) in gz.iter_mut().zip(up) {
+            *g += u;
+        }
+    }
+    if let Some(gb) = s.grad(1) {
+        for col in up.chunks_exact(R) {
+            for (g, &u) in gb.iter_mut().zip(col) {
+                *g += u;
+            }
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// `Z + b𝟙ᵀ`: the column `bias` added to each of the `C` columns (a bias broadcast
+    /// over a batch). `∂/∂Z = Ḡ`, `∂/∂b = Σ_c Ḡ[:, c]`. For `C = 1` it is `+`. NaN and
+    /// ±∞ propagate as in `+` (`∞ + (−∞)` is NaN).
+    ///
+    /// ```
+    /// # use stackgrad::{Tape, nalgebra::{matrix, vector}};
+    /// let (z0, b0) = (matrix![1.0, 2.0; 3.0, 4.0], vector![10.0, 20.0]);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let b = g.param(&b0);
+    /// let y = g.constant(&z0).add_bias(b);
+    /// assert_eq!(y.value(), matrix![11.0, 12.0; 23.0, 24.0]);
+    /// let grads = y.sum().backward()?;
+    /// assert_eq!(grads.wrt(b), vector![2.0, 2.0]); // one per column
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
+        self.binary(bias, add_bias_backward::<T, R>, T::zero(), |z, b, out| {
+            for (ocol, zcol) in out.chunks_exact_mut(R).zip(z.chunks_exact(R)) {
+                for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
+                    *o = x + y;
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, mat};
+
+    #[test]
+    fn matches_central_differences_for_both_inputs() {
+        check(mat::<3, 4>(1), |g, z| {
+            z.add_bias(g.constant_value(mat::<3, 1>(2)))
+                .component_mul(g.constant_value(mat(3)))
+                .sum()
+        });
+        check(mat::<3, 1>(4), |g, b| {
+            g.constant_value(mat::<3, 4>(5))
+                .add_bias(b)
+                .component_mul(g.constant_value(mat(6)))
+                .sum()
+        });
+        // both at once, through a fan-out
+        check(mat::<2, 1>(7), |g, b| {
+            (g.constant_value(mat::<2, 2>(8)) * b.vstack::<2, 4>(b).rows::<0, 2>().add_bias(b))
+                .component_mul(g.constant_value(mat(9)))
+                .sum()
+        });
+    }
+}

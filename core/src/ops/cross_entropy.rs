@@ -1,0 +1,257 @@
+//! Cross-entropy losses computed from logits, each one node with a scalar value:
+//! softmax cross-entropy for `K` classes and binary cross-entropy for independent
+//! yes/no outputs. Both are numerically stable for logits of any finite size.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+/// `ln Σ_k e^{z_k}` of one column, stable: `m + ln Σ e^{z_k − m}` with `m = max z`.
+/// NaN if any entry is NaN or `+∞`; `−∞` entries contribute nothing.
+fn log_sum_exp<T: Real>(z: &[T]) -> T {
+    let mut m = -T::infinity();
+    for &x in z {
+        m = Real::max(m, x);
+    }
+    if m == -T::infinity() {
+        // Every entry is −∞: the sum of exponentials is 0.
+        return m;
+    }
+    let mut acc = T::zero();
+    for &x in z {
+        acc += (x - m).exp();
+    }
+    m + acc.ln()
+}
+
+fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
+    let (z, y) = (s.input(0), s.input(1));
+    let Some(&u) = s.up.first() else { return };
+    let u = u * s.param();
+    if let Some(gz) = s.grad(0) {
+        for ((gcol, zcol), ycol) in gz
+            .chunks_exact_mut(K)
+            .zip(z.chunks_exact(K))
+            .zip(y.chunks_exact(K))
+        {
+            let lse = log_sum_exp(zcol);
+            let mut total = T::zero();
+            for &t in ycol {
+                total += t;
+            }
+            for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
+                *g += u * (total * (x - lse).exp() - t);
+            }
+        }
+    }
+    if let Some(gy) = s.grad(1) {
+        for ((gcol, zcol), ycol) in gy
+            .chunks_exact_mut(K)
+            .zip(z.chunks_exact(K))
+            .zip(y.chunks_exact(K))
+        {
+            let lse = log_sum_exp(zcol);
+            for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
+                if t != T::zero() {
+                    *g += u * (lse - x);
+                }
+            }
+        }
+    }
+}
+
+/// The stable logistic function `σ(z)`.
+fn sigmoid<T: Real>(z: T) -> T {
+    if z >= T::zero() {
+        T::one() / (T::one() + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (T::one() + e)
+    }
+}
+
+fn bce_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let (z, y) = (s.input(0), s.input(1));
+    let Some(&u) = s.up.first() else { return };
+    let u = u * s.param();
+    if let Some(gz) = s.grad(0) {
+        for ((g, &x), &t) in gz.iter_mut().zip(z).zip(y) {
+            *g += u * (sigmoid(x) - t);
+        }
+    }
+    if let Some(gy) = s.grad(1) {
+        for (g, &x) in gy.iter_mut().zip(z) {
+            *g -= u * x;
+        }
+    }
+}
+
+impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
+    /// Softmax cross-entropy from logits, averaged over the `B` columns of a batch
+    /// (PyTorch's `cross_entropy` with probability targets, `reduction = "mean"`):
+    ///
+    /// `L = (1/B) Σ_c Σ_k −y_kc · ln softmax(z_c)_k`, with
+    /// `ln softmax(z)_k = z_k − ln Σ_j e^{z_j}` computed stably (the largest logit is
+    /// subtracted first, so no logit is too large).
+    ///
+    /// `targets` holds one distribution per column: a one-hot column for a class label
+    /// (borrow it with [`Graph::constant`](crate::Graph::constant): no tape scalars).
+    ///
+    /// Derivatives: `∂L/∂z_kc = (Σ_j y_jc · softmax(z_c)_k − y_kc)/B`, which is
+    /// `(p − y)/B` for a distribution; `∂L/∂y_kc = −ln softmax(z_c)_k / B`.
+    ///
+    /// Domain: a NaN or `+∞` logit gives NaN. A `−∞` logit is allowed where its target
+    /// is 0 (its term is skipped: `0·ln 0` counts as 0), which masks a class; where its
+    /// target is positive the loss is `+∞`.
+    pub fn softmax_cross_entropy(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
+        let inv_b = T::one() / T::constant(B as f64);
+        self.binary(
+            targets,
+            softmax_ce_backward::<T, K>,
+            inv_b,
+            move |z, y, out| {
+                let mut acc = T::zero();
+                for (zcol, ycol) in z.chunks_exact(K).zip(y.chunks_exact(K)) {
+                    let lse = log_sum_exp(zcol);
+                    for (&x, &t) in zcol.iter().zip(ycol) {
+                        if t != T::zero() {
+                            acc += t * (lse - x);
+                        }
+                    }
+                }
+                if let Some(o) = out.first_mut() {
+                    *o = acc * inv_b;
+                }
+            },
+        )
+    }
+
+    /// Binary cross-entropy from logits, averaged over all `K·B` entries (PyTorch's
+    /// `binary_cross_entropy_with_logits`, `reduction = "mean"`):
+    ///
+    /// `L = mean(−y·ln σ(z) − (1 − y)·ln(1 − σ(z)))`, computed stably as
+    /// `mean(max(z, 0) − z·y + ln(1 + e^{−|z|}))`.
+    ///
+    /// Derivatives: `∂L/∂z = (σ(z) − y)/n`, `∂L/∂y = −z/n`, with `n = K·B`.
+    ///
+    /// Domain: targets are normally in `[0, 1]` (any real is accepted; the formula is
+    /// linear in `y`). Finite logits of any size are exact (no overflow); a NaN logit
+    /// gives NaN, and a `±∞` logit gives NaN or `+∞` (`∞ − ∞` in the formula).
+    pub fn binary_cross_entropy_with_logits(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
+        let inv_n = T::one() / T::constant((K * B) as f64);
+        self.binary(targets, bce_backward::<T>, inv_n, move |z, y, out| {
+            let mut acc = T::zero();
+            for (&x, &t) in z.iter().zip(y) {
+                acc += Real::max(x, T::zero()) - x * t + (-x.abs()).exp().ln_1p();
+            }
+            if let Some(o) = out.first_mut() {
+                *o = acc * inv_n;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::nalgebra::{matrix, SMatrix};
+    use crate::testing::{check, close, mat};
+    use crate::Tape;
+
+    fn one_hot<const K: usize, const B: usize>(labels: [usize; B]) -> SMatrix<f64, K, B> {
+        SMatrix::from_fn(|k, c| if labels[c] == k { 1.0 } else { 0.0 })
+    }
+
+    fn probs<const K: usize, const B: usize>(seed: u64) -> SMatrix<f64, K, B> {
+        let m = mat::<K, B>(seed).map(|x| x.exp());
+        let mut p = m;
+        for (mut col, src) in p.column_iter_mut().zip(m.column_iter()) {
+            col.copy_from(&(src / src.sum()));
+        }
+        p
+    }
+
+    #[test]
+    fn softmax_ce_matches_central_differences() {
+        let y = one_hot::<4, 3>([2, 0, 3]);
+        check(mat::<4, 3>(1), |g, z| {
+            z.softmax_cross_entropy(g.constant_value(y))
+        });
+        // soft targets, and the gradient with respect to the targets
+        check(mat::<4, 3>(2), |g, z| {
+            z.softmax_cross_entropy(g.constant_value(probs(3)))
+        });
+        check(probs::<4, 3>(4), |g, y| {
+            g.constant_value(mat::<4, 3>(5)).softmax_cross_entropy(y)
+        });
+    }
+
+    #[test]
+    fn softmax_ce_values() {
+        // Uniform logits over K classes: L = ln K for any label.
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        let z0 = SMatrix::<f64, 5, 1>::repeat(3.0);
+        let y0 = one_hot::<5, 1>([1]);
+        let g = tape.graph();
+        let l = g.param(&z0).softmax_cross_entropy(g.constant(&y0));
+        assert!(close(l.scalar(), 5f64.ln(), 1e-15));
+        // Huge logits do not overflow: [1000, 0] with label 0 gives ln(1 + e^-1000) ≈ 0,
+        // label 1 gives 1000.
+        let z1 = matrix![1000.0, 1000.0; 0.0, 0.0];
+        let y1 = matrix![1.0, 0.0; 0.0, 1.0];
+        let l = g.constant(&z1).softmax_cross_entropy(g.constant(&y1));
+        assert!(close(l.scalar(), 500.0, 1e-15));
+        // −∞ masks a class with target 0; NaN propagates.
+        let z2 = matrix![f64::NEG_INFINITY; 0.0];
+        let y2 = matrix![0.0; 1.0];
+        let l = g.constant(&z2).softmax_cross_entropy(g.constant(&y2));
+        assert_eq!(l.scalar(), 0.0);
+        let z3 = matrix![f64::NAN; 0.0];
+        let l = g.constant(&z3).softmax_cross_entropy(g.constant(&y2));
+        assert!(l.scalar().is_nan());
+        let z4 = matrix![f64::INFINITY; 0.0];
+        let l = g.constant(&z4).softmax_cross_entropy(g.constant(&y2));
+        assert!(l.scalar().is_nan());
+    }
+
+    #[test]
+    fn softmax_ce_gradient_is_p_minus_y_over_b() {
+        let z0 = matrix![1.0, 0.0; 2.0, 0.0];
+        let y0 = matrix![0.0, 1.0; 1.0, 0.0];
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        let g = tape.graph();
+        let z = g.param(&z0);
+        let grads = z.softmax_cross_entropy(g.constant(&y0)).backward().unwrap();
+        let d = grads.wrt(z);
+        let p = 1.0 / (1.0 + (-1.0f64).exp()); // softmax([2, 1]) for the larger logit
+        assert!(close(d[(0, 0)], (1.0 - p) / 2.0, 1e-15));
+        assert!(close(d[(1, 0)], (p - 1.0) / 2.0, 1e-15));
+        assert!(close(d[(0, 1)], (0.5 - 1.0) / 2.0, 1e-15));
+        assert!(close(d[(1, 1)], 0.5 / 2.0, 1e-15));
+    }
+
+    #[test]
+    fn bce_matches_central_differences_and_values() {
+        let y = matrix![1.0, 0.0, 0.3; 0.0, 1.0, 1.0];
+        check(mat::<2, 3>(1).scale(3.0), |g, z| {
+            z.binary_cross_entropy_with_logits(g.constant_value(y))
+        });
+        check(y, |g, y| {
+            g.constant_value(mat::<2, 3>(2))
+                .binary_cross_entropy_with_logits(y)
+        });
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        let g = tape.graph();
+        // z = 0: ln 2 whatever the target; z = ±800 does not overflow.
+        let z0 = matrix![0.0, 800.0, -800.0];
+        let y0 = matrix![0.7, 0.0, 0.0];
+        let l = g
+            .constant(&z0)
+            .binary_cross_entropy_with_logits(g.constant(&y0));
+        assert!(close(l.scalar(), (2f64.ln() + 800.0) / 3.0, 1e-14));
+        let z1 = matrix![f64::NAN];
+        let y1 = matrix![1.0];
+        let l = g
+            .constant(&z1)
+            .binary_cross_entropy_with_logits(g.constant(&y1));
+        assert!(l.scalar().is_nan());
+    }
+}

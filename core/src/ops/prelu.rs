@@ -1,0 +1,86 @@
+//! The parametric ReLU, whose negative-side slope `a` is learned.
+
+use crate::node::Sweep;
+use crate::{Real, Var};
+
+fn prelu_backward<T: Real>(s: &mut Sweep<'_, T>) {
+    let (x, up) = (s.input(0), s.up);
+    let Some(&a) = s.input(1).first() else { return };
+    if let Some(gx) = s.grad(0) {
+        for ((g, &u), &x) in gx.iter_mut().zip(up).zip(x) {
+            let d = if x > T::zero() {
+                T::one()
+            } else if x.is_nan() {
+                x
+            } else {
+                a
+            };
+            *g += u * d;
+        }
+    }
+    if let Some(ga) = s.grad(1).and_then(|g| g.first_mut()) {
+        for (&u, &x) in up.iter().zip(x) {
+            // x ≤ 0, or NaN (which then gives a NaN gradient)
+            if x <= T::zero() || x.is_nan() {
+                *ga += u * x;
+            }
+        }
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// PReLU with one learned slope `a` shared by all entries (PyTorch's `PReLU()`):
+    /// `x` for `x > 0`, `a·x` otherwise.
+    ///
+    /// Derivatives: `∂/∂x = 1` for `x > 0`, `a` for `x ≤ 0` (`a` at the kink 0, as in
+    /// PyTorch); `∂/∂a = Σ Ḡ·x` over the entries with `x ≤ 0`. NaN in `x` gives NaN in the
+    /// value and in both gradients; a NaN slope gives NaN for every `x ≤ 0`.
+    pub fn prelu(self, slope: Var<'g, T, 1, 1>) -> Var<'g, T, R, C> {
+        self.binary(slope, prelu_backward::<T>, T::zero(), |x, a, out| {
+            let a = a.first().copied().unwrap_or(T::nan());
+            for (o, &x) in out.iter_mut().zip(x) {
+                *o = if x > T::zero() { x } else { a * x };
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::nalgebra::{matrix, SMatrix};
+    use crate::testing::{check, mat};
+    use crate::Tape;
+
+    #[test]
+    fn matches_central_differences_for_input_and_slope() {
+        check(mat::<3, 2>(1), |g, x| {
+            x.prelu(g.constant_value(SMatrix::<f64, 1, 1>::new(0.25)))
+                .component_mul(g.constant_value(mat(2)))
+                .sum()
+        });
+        check(SMatrix::<f64, 1, 1>::new(0.3), |g, a| {
+            g.constant_value(mat::<3, 2>(3))
+                .prelu(a)
+                .component_mul(g.constant_value(mat(4)))
+                .sum()
+        });
+    }
+
+    #[test]
+    fn kink_and_nan() {
+        let x0 = matrix![0.0, f64::NAN, -2.0, 3.0];
+        let a0 = SMatrix::<f64, 1, 1>::new(0.25);
+        let mut tape: Tape<f64, 64, 8> = Tape::new();
+        let g = tape.graph();
+        let (x, a) = (g.param(&x0), g.param(&a0));
+        let y = x.prelu(a);
+        let v = y.value();
+        assert_eq!((v[0], v[2], v[3]), (0.0, -0.5, 3.0));
+        assert!(v[1].is_nan());
+        let grads = y.sum().backward().unwrap();
+        let dx = grads.wrt(x);
+        assert_eq!((dx[0], dx[2], dx[3]), (0.25, 0.25, 1.0));
+        assert!(dx[1].is_nan());
+        assert!(grads.wrt(a)[0].is_nan());
+    }
+}

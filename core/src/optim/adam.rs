@@ -1,0 +1,263 @@
+//! Adam and AdamW (PyTorch's `torch.optim.Adam` and `torch.optim.AdamW`): steps scaled
+//! by bias-corrected running moments of the gradient. They differ only in how weight
+//! decay enters: added to the gradient (Adam, an L2 term) or applied to the weights
+//! directly, decoupled from the moments (AdamW).
+
+use super::{for_each, validate, Optimizer};
+use crate::{Error, Real};
+
+/// Hyper-parameters and state shared by [`Adam`] and [`AdamW`].
+#[derive(Clone, Debug, PartialEq)]
+struct Moments<T, const P: usize> {
+    lr: T,
+    beta1: T,
+    beta2: T,
+    eps: T,
+    weight_decay: T,
+    m: [T; P],
+    v: [T; P],
+    t: u32,
+}
+
+impl<T: Real, const P: usize> Moments<T, P> {
+    fn new(lr: T, weight_decay: T) -> Self {
+        Moments {
+            lr,
+            beta1: T::constant(0.9),
+            beta2: T::constant(0.999),
+            eps: T::constant(1e-8),
+            weight_decay,
+            m: [T::zero(); P],
+            v: [T::zero(); P],
+            t: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.m = [T::zero(); P];
+        self.v = [T::zero(); P];
+        self.t = 0;
+    }
+
+    fn step<const K: usize>(
+        &mut self,
+        params: [&mut [T]; K],
+        grads: &[T],
+        decoupled: bool,
+    ) -> Result<(), Error> {
+        validate(P, &params, grads)?;
+        self.t = self.t.saturating_add(1);
+        // Bias corrections in f64, as PyTorch computes them (Python floats).
+        let t = self.t as i32;
+        let bc1 = 1.0 - libm::pow(self.beta1.to_f64(), f64::from(t));
+        let bc2 = 1.0 - libm::pow(self.beta2.to_f64(), f64::from(t));
+        let step_size = T::constant(self.lr.to_f64() / bc1);
+        let bc2_sqrt = T::constant(libm::sqrt(bc2));
+        let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
+        let (ms, vs) = (&mut self.m, &mut self.v);
+        for_each(params, |i, p| {
+            let (Some(&g), Some(m), Some(v)) = (grads.get(i), ms.get_mut(i), vs.get_mut(i)) else {
+                return;
+            };
+            let g = if decoupled {
+                *p *= T::one() - lr * wd;
+                g
+            } else {
+                g + wd * *p
+            };
+            *m += (g - *m) * (T::one() - b1);
+            *v = b2 * *v + (T::one() - b2) * g * g;
+            let denom = v.sqrt() / bc2_sqrt + eps;
+            *p -= step_size * *m / denom;
+        });
+        Ok(())
+    }
+}
+
+macro_rules! adam_common {
+    ($name:ident) => {
+        impl<T: Real, const P: usize> $name<T, P> {
+            /// Exponential decay rates `(β₁, β₂)` of the moments (default `(0.9, 0.999)`).
+            pub fn betas(mut self, beta1: T, beta2: T) -> Self {
+                self.0.beta1 = beta1;
+                self.0.beta2 = beta2;
+                self
+            }
+
+            /// `ε` (default 1e-8).
+            pub fn eps(mut self, eps: T) -> Self {
+                self.0.eps = eps;
+                self
+            }
+
+            /// Weight decay `λ` (see the type's update rule for how it enters).
+            pub fn weight_decay(mut self, lambda: T) -> Self {
+                self.0.weight_decay = lambda;
+                self
+            }
+        }
+
+        impl<T: Real, const P: usize> Optimizer<T> for $name<T, P> {
+            fn num_params(&self) -> usize {
+                P
+            }
+            fn lr(&self) -> T {
+                self.0.lr
+            }
+            fn set_lr(&mut self, lr: T) {
+                self.0.lr = lr;
+            }
+            fn steps(&self) -> u32 {
+                self.0.t
+            }
+            fn reset(&mut self) {
+                self.0.reset();
+            }
+            fn step_parts<const K: usize>(
+                &mut self,
+                params: [&mut [T]; K],
+                grads: &[T],
+            ) -> Result<(), Error> {
+                self.0.step(params, grads, Self::DECOUPLED)
+            }
+        }
+    };
+}
+
+/// Adam, as in PyTorch (without `amsgrad`). With gradient `g`, parameter `p`, step
+/// `t = 1, 2, …`:
+///
+/// ```text
+/// g ← g + λ·p                                   (weight_decay λ, default 0: an L2 term)
+/// m ← β₁·m + (1 − β₁)·g                         (β₁ default 0.9)
+/// v ← β₂·v + (1 − β₂)·g²                        (β₂ default 0.999)
+/// p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)   (ε default 1e-8)
+/// ```
+///
+/// State: `m` and `v`, `2·P` scalars, plus the step count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<T, const P: usize>(Moments<T, P>);
+
+impl<T: Real, const P: usize> Adam<T, P> {
+    const DECOUPLED: bool = false;
+
+    /// Adam with learning rate `lr` (PyTorch's default is 1e-3).
+    pub fn new(lr: T) -> Self {
+        Adam(Moments::new(lr, T::zero()))
+    }
+}
+
+adam_common!(Adam);
+
+/// AdamW, as in PyTorch: Adam with decoupled weight decay. The weights shrink first,
+/// `p ← p·(1 − lr·λ)` (`λ` default 1e-2), then take Adam's step with the plain gradient
+/// (no `λ·p` added to it), so the decay does not pass through the moments.
+///
+/// State: `m` and `v`, `2·P` scalars, plus the step count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamW<T, const P: usize>(Moments<T, P>);
+
+impl<T: Real, const P: usize> AdamW<T, P> {
+    const DECOUPLED: bool = true;
+
+    /// AdamW with learning rate `lr` (PyTorch's default is 1e-3) and weight decay 1e-2.
+    pub fn new(lr: T) -> Self {
+        AdamW(Moments::new(lr, T::constant(1e-2)))
+    }
+}
+
+adam_common!(AdamW);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::tests::{assert_steps, refuses_bad_input, three_steps};
+
+    // The problem: f(p) = ½‖p‖², g = p, p₀ = [1, −2].
+
+    #[test]
+    fn adam_three_steps_by_hand() {
+        // lr 0.1, β = (0.9, 0.999), ε 1e-8. Write m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);
+        // the step is lr·m̂/(√v̂ + ε), about lr while the gradient keeps its sign.
+        // p₁: g = 1: m = 0.1, v = 0.001, m̂ = 1, v̂ = 1,  p = 1 − 0.1/(1 + 1e-8) = 0.9
+        //     g = −2: m̂ = −2, v̂ = 4,                    p = −2 + 0.1·2/2 = −1.9
+        // p₂: g = 0.9: m = 0.09 + 0.09 = 0.18,  v = 0.000999 + 0.00081 = 0.001809,
+        //     m̂ = 0.18/0.19 = 0.9473684, v̂ = 0.001809/0.001999 = 0.9049525, √v̂ = 0.9512900,
+        //     p = 0.9 − 0.1·0.9473684/0.9512900 = 0.9 − 0.0995878 = 0.8004122
+        //     g = −1.9: m = −0.37, v = 0.007606, m̂ = −1.9473684, v̂ = 3.8049025,
+        //     p = −1.9 + 0.1·1.9473684/1.9506159 = −1.8001665
+        // p₃: g = 0.8004122: m = 0.162 + 0.0800412 = 0.2420412, v = 0.0024479,
+        //     m̂ = 0.2420412/0.271 = 0.8931410, v̂ = 0.0024479/0.002997 = 0.8167667,
+        //     p = 0.8004122 − 0.1·0.8931410/0.9037515 = 0.8004122 − 0.0988260 = 0.7015863
+        //     g = −1.8001665: m̂ = −1.8930504, v̂ = 3.6166132, p = −1.7006234
+        let got = three_steps(&mut Adam::<f64, 2>::new(0.1));
+        assert_steps(
+            got,
+            [
+                [0.900_000_001, -1.900_000_000_5],
+                [0.800_412_229_7, -1.800_166_486_6],
+                [0.701_586_274_5, -1.700_623_392_8],
+            ],
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn adam_weight_decay_is_an_l2_term() {
+        // λ = 0.5: g = p + 0.5p = 1.5p. Adam is invariant to scaling the gradient (up to
+        // ε), so the path is the one above: 0.9, 0.8004122, 0.7015863 (ε now weighs
+        // 1e-8/1.5, hence the last digits).
+        let got = three_steps(&mut Adam::<f64, 2>::new(0.1).weight_decay(0.5));
+        assert_steps(
+            got,
+            [
+                [0.900_000_000_7, -1.900_000_000_3],
+                [0.800_412_229_0, -1.800_166_486_3],
+                [0.701_586_273_5, -1.700_623_392_3],
+            ],
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn adamw_three_steps_by_hand() {
+        // lr 0.1, λ 0.5: the weights shrink by 1 − 0.05 = 0.95 first; the gradient is the
+        // one computed before the step (g = p).
+        // p₁: 1·0.95 = 0.95, then Adam's first step −0.1: 0.85
+        //     −2·0.95 = −1.9, then +0.1: −1.8
+        // p₂: g = 0.85: 0.85·0.95 = 0.8075; m = 0.09 + 0.085 = 0.175, v = 0.0017215,
+        //     m̂ = 0.9210526, v̂ = 0.8611806, step 0.1·0.9210526/0.9279982 = 0.0992516,
+        //     p = 0.8075 − 0.0992516 = 0.7082484
+        //     g = −1.8: −1.71; m̂ = −1.8947368, v̂ = 3.6198099, p = −1.71 + 0.0995878 = −1.6104122
+        // p₃: g = 0.7082484: 0.6728360; m = 0.2283248, v = 0.0022214, m̂ = 0.8425271,
+        //     v̂ = 0.7412057, p = 0.6728360 − 0.0978621 = 0.5749739
+        //     g = −1.6104122: −1.5298916; m̂ = −1.7898200, v̂ = 3.2773401, p = −1.4310252
+        let got = three_steps(&mut AdamW::<f64, 2>::new(0.1).weight_decay(0.5));
+        assert_steps(
+            got,
+            [
+                [0.850_000_001, -1.800_000_000_5],
+                [0.708_248_444_4, -1.610_412_228_7],
+                [0.574_973_932_3, -1.431_025_244_4],
+            ],
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn defaults_are_pytorchs() {
+        let a = Adam::<f32, 1>::new(1e-3);
+        assert_eq!(
+            (a.0.beta1, a.0.beta2, a.0.eps, a.0.weight_decay),
+            (0.9, 0.999, 1e-8, 0.0)
+        );
+        let w = AdamW::<f32, 1>::new(1e-3);
+        assert_eq!(w.0.weight_decay, 1e-2);
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        refuses_bad_input(Adam::<f64, 2>::new(0.1).weight_decay(0.1));
+        refuses_bad_input(AdamW::<f64, 2>::new(0.1));
+    }
+}

@@ -1,0 +1,203 @@
+//! RMSprop (PyTorch's `torch.optim.RMSprop`): divides the step by a running root mean
+//! square of the gradients.
+
+use super::{for_each, validate, Optimizer};
+use crate::{Error, Real};
+
+/// RMSprop, as in PyTorch. With gradient `g`, parameter `p`:
+///
+/// ```text
+/// g ← g + λ·p                            (weight_decay λ, default 0)
+/// v ← α·v + (1 − α)·g²                   (alpha α, default 0.99)
+/// if centered:                           (default false)
+///     ḡ ← α·ḡ + (1 − α)·g,   a = √(v − ḡ²) + ε
+/// else a = √v + ε                        (eps ε, default 1e-8)
+/// if μ > 0:  b ← μ·b + g/a,  p ← p − lr·b (momentum μ, default 0)
+/// else       p ← p − lr·g/a
+/// ```
+///
+/// State: `v`, `ḡ` and `b`, `3·P` scalars.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsProp<T, const P: usize> {
+    lr: T,
+    alpha: T,
+    eps: T,
+    weight_decay: T,
+    momentum: T,
+    centered: bool,
+    square_avg: [T; P],
+    grad_avg: [T; P],
+    buf: [T; P],
+    t: u32,
+}
+
+impl<T: Real, const P: usize> RmsProp<T, P> {
+    /// RMSprop with learning rate `lr` (PyTorch's default is 1e-2).
+    pub fn new(lr: T) -> Self {
+        RmsProp {
+            lr,
+            alpha: T::constant(0.99),
+            eps: T::constant(1e-8),
+            weight_decay: T::zero(),
+            momentum: T::zero(),
+            centered: false,
+            square_avg: [T::zero(); P],
+            grad_avg: [T::zero(); P],
+            buf: [T::zero(); P],
+            t: 0,
+        }
+    }
+
+    /// Smoothing constant `α` (default 0.99).
+    pub fn alpha(mut self, alpha: T) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// `ε` (default 1e-8).
+    pub fn eps(mut self, eps: T) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// L2 weight decay `λ`, added to the gradient (default 0).
+    pub fn weight_decay(mut self, lambda: T) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Momentum `μ` (default 0).
+    pub fn momentum(mut self, mu: T) -> Self {
+        self.momentum = mu;
+        self
+    }
+
+    /// Centered RMSprop: normalise by the variance rather than the second moment.
+    pub fn centered(mut self, on: bool) -> Self {
+        self.centered = on;
+        self
+    }
+}
+
+impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
+    fn num_params(&self) -> usize {
+        P
+    }
+    fn lr(&self) -> T {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: T) {
+        self.lr = lr;
+    }
+    fn steps(&self) -> u32 {
+        self.t
+    }
+    fn reset(&mut self) {
+        self.square_avg = [T::zero(); P];
+        self.grad_avg = [T::zero(); P];
+        self.buf = [T::zero(); P];
+        self.t = 0;
+    }
+
+    fn step_parts<const K: usize>(
+        &mut self,
+        params: [&mut [T]; K],
+        grads: &[T],
+    ) -> Result<(), Error> {
+        validate(P, &params, grads)?;
+        self.t = self.t.saturating_add(1);
+        let (lr, alpha, eps, wd, mu, centered) = (
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.weight_decay,
+            self.momentum,
+            self.centered,
+        );
+        let one_minus = T::one() - alpha;
+        let (sq, ga, buf) = (&mut self.square_avg, &mut self.grad_avg, &mut self.buf);
+        for_each(params, |i, p| {
+            let (Some(&g), Some(v), Some(m), Some(b)) =
+                (grads.get(i), sq.get_mut(i), ga.get_mut(i), buf.get_mut(i))
+            else {
+                return;
+            };
+            let g = g + wd * *p;
+            *v = alpha * *v + one_minus * g * g;
+            let a = if centered {
+                *m += (g - *m) * one_minus;
+                (*v - *m * *m).sqrt() + eps
+            } else {
+                v.sqrt() + eps
+            };
+            if mu > T::zero() {
+                *b = mu * *b + g / a;
+                *p -= lr * *b;
+            } else {
+                *p -= lr * g / a;
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::tests::{assert_steps, refuses_bad_input, three_steps};
+
+    // The problem: f(p) = ½‖p‖², g = p, p₀ = [1, −2].
+
+    #[test]
+    fn three_steps_by_hand() {
+        // lr 0.01, α 0.99, ε 1e-8:
+        // p₁: g = 1,  v = 0.01·1 = 0.01,  a = 0.1 + ε,  p = 1 − 0.01·1/0.1 = 0.9 (+1e-8)
+        //     g = −2, v = 0.04,           a = 0.2 + ε,  p = −2 + 0.01·2/0.2 = −1.9
+        // p₂: g = 0.9,  v = 0.0099 + 0.0081 = 0.018,  a = 0.1341641,
+        //     p = 0.9 − 0.009/0.1341641 = 0.9 − 0.0670820 = 0.8329180
+        //     g = −1.9, v = 0.0396 + 0.0361 = 0.0757, a = 0.2751363,
+        //     p = −1.9 + 0.019/0.2751363 = −1.8309433
+        // p₃: g = 0.8329180, v = 0.01782 + 0.0069375 = 0.0247575, a = 0.1573452,
+        //     p = 0.8329180 − 0.0529357 = 0.7799823
+        //     g = −1.8309433, v = 0.074943 + 0.0335235 = 0.1084665, a = 0.3293426,
+        //     p = −1.8309433 + 0.0555939 = −1.7753495
+        let got = three_steps(&mut RmsProp::<f64, 2>::new(0.01));
+        assert_steps(
+            got,
+            [
+                [0.900_000_01, -1.900_000_005],
+                [0.832_917_975_3, -1.830_943_332_8],
+                [0.779_982_282_0, -1.775_349_450_1],
+            ],
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn centered_with_momentum_by_hand() {
+        // lr 0.01, α 0.99, centered, μ 0.5:
+        // p₁: g = 1, v = 0.01, ḡ = 0.01, a = √(0.01 − 0.0001) = 0.0994987,
+        //     b = 1/0.0994987 = 10.0503771, p = 1 − 0.100503771 = 0.8994962
+        // p₂: g = 0.8994962, v = 0.0099 + 0.0080909 = 0.0179909,
+        //     ḡ = 0.0099 + 0.0089950 = 0.0188950, a = √(0.0179909 − 0.000357) = 0.1327928,
+        //     b = 5.0251886 + 6.7736841 = 11.7988727, p = 0.8994962 − 0.1179887 = 0.7815075
+        // p₃: g = 0.7815075, v = 0.0239186, ḡ = 0.0265211, a = 0.1523654,
+        //     b = 5.8994364 + 5.1291681 = 11.0286045, p = 0.7815075 − 0.1102860 = 0.6712215
+        // second coordinate likewise from −2: −1.8994962, −1.7795003, −1.6641709
+        let got = three_steps(&mut RmsProp::<f64, 2>::new(0.01).centered(true).momentum(0.5));
+        assert_steps(
+            got,
+            [
+                [0.899_496_228_6, -1.899_496_223_5],
+                [0.781_507_501_4, -1.779_500_268_1],
+                [0.671_221_456_4, -1.664_170_919_4],
+            ],
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        refuses_bad_input(RmsProp::<f64, 2>::new(0.01).centered(true).momentum(0.9));
+    }
+}

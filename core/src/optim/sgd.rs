@@ -1,0 +1,188 @@
+//! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight
+//! decay (PyTorch's `torch.optim.SGD`).
+
+use super::{for_each, validate, Optimizer};
+use crate::{Error, Real};
+
+/// SGD, as in PyTorch. With gradient `g`, parameter `p`, step `t`:
+///
+/// ```text
+/// g ← g + λ·p                                  (weight_decay λ, default 0)
+/// if μ ≠ 0:                                    (momentum μ, default 0)
+///     b ← g                  at t = 1
+///     b ← μ·b + (1 − τ)·g    afterwards         (dampening τ, default 0)
+///     g ← g + μ·b  if nesterov, else g ← b     (nesterov, default false)
+/// p ← p − lr·g
+/// ```
+///
+/// State: the momentum buffer, `P` scalars (unused when `μ = 0`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sgd<T, const P: usize> {
+    lr: T,
+    momentum: T,
+    dampening: T,
+    weight_decay: T,
+    nesterov: bool,
+    buf: [T; P],
+    t: u32,
+}
+
+impl<T: Real, const P: usize> Sgd<T, P> {
+    /// Plain SGD with learning rate `lr` (PyTorch's default is 1e-3).
+    pub fn new(lr: T) -> Self {
+        Sgd {
+            lr,
+            momentum: T::zero(),
+            dampening: T::zero(),
+            weight_decay: T::zero(),
+            nesterov: false,
+            buf: [T::zero(); P],
+            t: 0,
+        }
+    }
+
+    /// Momentum factor `μ` (default 0).
+    pub fn momentum(mut self, mu: T) -> Self {
+        self.momentum = mu;
+        self
+    }
+
+    /// Dampening `τ` of the momentum (default 0). PyTorch rejects it with Nesterov; here
+    /// it is simply applied.
+    pub fn dampening(mut self, tau: T) -> Self {
+        self.dampening = tau;
+        self
+    }
+
+    /// L2 weight decay `λ`, added to the gradient (default 0).
+    pub fn weight_decay(mut self, lambda: T) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Nesterov momentum (default false). Without momentum it changes nothing.
+    pub fn nesterov(mut self, on: bool) -> Self {
+        self.nesterov = on;
+        self
+    }
+}
+
+impl<T: Real, const P: usize> Optimizer<T> for Sgd<T, P> {
+    fn num_params(&self) -> usize {
+        P
+    }
+    fn lr(&self) -> T {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: T) {
+        self.lr = lr;
+    }
+    fn steps(&self) -> u32 {
+        self.t
+    }
+    fn reset(&mut self) {
+        self.buf = [T::zero(); P];
+        self.t = 0;
+    }
+
+    fn step_parts<const K: usize>(
+        &mut self,
+        params: [&mut [T]; K],
+        grads: &[T],
+    ) -> Result<(), Error> {
+        validate(P, &params, grads)?;
+        let first = self.t == 0;
+        self.t = self.t.saturating_add(1);
+        let (lr, mu, tau, wd, nesterov) = (
+            self.lr,
+            self.momentum,
+            self.dampening,
+            self.weight_decay,
+            self.nesterov,
+        );
+        let buf = &mut self.buf;
+        for_each(params, |i, p| {
+            let (Some(&g), Some(b)) = (grads.get(i), buf.get_mut(i)) else {
+                return;
+            };
+            let mut d = g + wd * *p;
+            if mu != T::zero() {
+                *b = if first {
+                    d
+                } else {
+                    mu * *b + (T::one() - tau) * d
+                };
+                d = if nesterov { d + mu * *b } else { *b };
+            }
+            *p -= lr * d;
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::tests::{assert_steps, refuses_bad_input, three_steps};
+
+    // The problem: f(p) = ½‖p‖², g = p, p₀ = [1, −2]. The second coordinate is −2 times
+    // the first at every step (every rule here is linear in p), so only the first is
+    // derived.
+
+    #[test]
+    fn plain_and_weight_decay() {
+        // lr 0.1: p ← p − 0.1·p = 0.9·p → 0.9, 0.81, 0.729
+        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1));
+        assert_steps(got, [[0.9, -1.8], [0.81, -1.62], [0.729, -1.458]], 1e-15);
+        // weight decay 0.5: g ← p + 0.5p = 1.5p, p ← p − 0.15p = 0.85·p
+        // → 0.85, 0.7225, 0.614125
+        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).weight_decay(0.5));
+        assert_steps(
+            got,
+            [[0.85, -1.7], [0.7225, -1.445], [0.614125, -1.22825]],
+            1e-15,
+        );
+    }
+
+    #[test]
+    fn momentum() {
+        // lr 0.1, μ 0.9:
+        // t=1: g = 1,    b = g = 1,                  p = 1 − 0.1·1       = 0.9
+        // t=2: g = 0.9,  b = 0.9·1 + 0.9 = 1.8,      p = 0.9 − 0.18      = 0.72
+        // t=3: g = 0.72, b = 0.9·1.8 + 0.72 = 2.34,  p = 0.72 − 0.234    = 0.486
+        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9));
+        assert_steps(got, [[0.9, -1.8], [0.72, -1.44], [0.486, -0.972]], 1e-15);
+        // with dampening 0.5 (not applied at t = 1):
+        // t=1: b = 1,                               p = 0.9
+        // t=2: b = 0.9·1 + 0.5·0.9 = 1.35,           p = 0.9 − 0.135     = 0.765
+        // t=3: b = 0.9·1.35 + 0.5·0.765 = 1.5975,    p = 0.765 − 0.15975 = 0.60525
+        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9).dampening(0.5));
+        assert_steps(
+            got,
+            [[0.9, -1.8], [0.765, -1.53], [0.60525, -1.2105]],
+            1e-15,
+        );
+    }
+
+    #[test]
+    fn nesterov() {
+        // lr 0.1, μ 0.9, Nesterov: d = g + μ·b
+        // t=1: g = 1,      b = 1,                          d = 1 + 0.9       = 1.9,
+        //      p = 1 − 0.19 = 0.81
+        // t=2: g = 0.81,   b = 0.9 + 0.81 = 1.71,          d = 0.81 + 1.539  = 2.349,
+        //      p = 0.81 − 0.2349 = 0.5751
+        // t=3: g = 0.5751, b = 1.539 + 0.5751 = 2.1141,    d = 0.5751 + 1.90269 = 2.47779,
+        //      p = 0.5751 − 0.247779 = 0.327321
+        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9).nesterov(true));
+        assert_steps(
+            got,
+            [[0.81, -1.62], [0.5751, -1.1502], [0.327321, -0.654642]],
+            1e-14,
+        );
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        refuses_bad_input(Sgd::<f64, 2>::new(0.1).momentum(0.9).nesterov(true));
+    }
+}
