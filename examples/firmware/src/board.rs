@@ -129,8 +129,12 @@ impl Write for Board {
 }
 
 impl Io for Board {
-    fn instructions(&mut self) -> Option<u64> {
-        Some(counter::ticks() * (1 << 20) / self.ticks_per_m.max(1))
+    fn counter(&mut self) -> Option<u64> {
+        Some(counter::ticks())
+    }
+
+    fn instructions(&self, ticks: u64) -> u64 {
+        crate::fmt::div_u64(ticks << 20, self.ticks_per_m)
     }
 }
 

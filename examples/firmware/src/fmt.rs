@@ -14,13 +14,22 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// `x · 10ⁿ`, by at most three multiplications or divisions by exact powers of ten.
+/// `10⁻ⁿ` rounded to `f64`, for `n` in `0..=22`.
+const INV_POW10: [f64; 23] = [
+    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
+];
+
+/// `x · 10ⁿ`, by at most three multiplications (by exact powers of ten for `n > 0`, by
+/// rounded reciprocals for `n < 0`: a few ulps of `f64`, far below the 9 digits printed).
+/// Multiplying instead of dividing keeps `f64` division (about 900 bytes of soft-float
+/// code on these chips) out of the firmware.
 fn scale10(mut x: f64, n: i32) -> f64 {
+    let table = if n > 0 { &POW10 } else { &INV_POW10 };
     let mut left = n.unsigned_abs() as usize;
     while left > 0 {
         let step = if left > 22 { 22 } else { left };
-        let p = POW10.get(step).copied().unwrap_or(1.0);
-        x = if n > 0 { x * p } else { x / p };
+        x *= table.get(step).copied().unwrap_or(1.0);
         left -= step;
     }
     x
@@ -66,8 +75,8 @@ pub fn write_sci(out: &mut dyn Write, x: f32) -> fmt::Result {
         }
         m = scale10(a, 8 - k);
     }
-    // Round half to even to 9 digits.
-    let mut r = m as u64;
+    // Round half to even to 9 digits (m < 10⁹, so u32 holds it).
+    let mut r = m as u32;
     let frac = m - r as f64;
     if frac > 0.5 || (frac == 0.5 && r % 2 == 1) {
         r += 1;
@@ -95,6 +104,23 @@ pub fn write_sci(out: &mut dyn Write, x: f32) -> fmt::Result {
     write_i64(out, i64::from(k))
 }
 
+/// `n / d` by shift-and-subtract, rounded down; `u64::MAX` if `d` is 0. A few dozen bytes
+/// instead of the 64-bit division routine (about 900 bytes on 32-bit targets).
+pub fn div_u64(n: u64, d: u64) -> u64 {
+    if d == 0 {
+        return u64::MAX;
+    }
+    let (mut q, mut r) = (0u64, 0u64);
+    for i in (0..64).rev() {
+        r = (r << 1) | ((n >> i) & 1);
+        if r >= d {
+            r -= d;
+            q |= 1 << i;
+        }
+    }
+    q
+}
+
 /// Writes an integer in decimal without `core::fmt`'s integer machinery.
 pub fn write_i64(out: &mut dyn Write, v: i64) -> fmt::Result {
     if v < 0 {
@@ -109,11 +135,12 @@ pub fn write_u64(out: &mut dyn Write, v: u64) -> fmt::Result {
     let mut n = 0;
     let mut v = v;
     loop {
+        let q = div_u64(v, 10);
         if let Some(slot) = digits.get_mut(n) {
-            *slot = b'0' + (v % 10) as u8;
+            *slot = b'0' + (v - 10 * q) as u8;
             n += 1;
         }
-        v /= 10;
+        v = q;
         if v == 0 {
             break;
         }
@@ -167,6 +194,16 @@ mod tests {
         write_hex32(&mut out, 0xdead_00f1).unwrap();
         write_i64(&mut out, -42).unwrap();
         assert_eq!(out, "012345678901230xdead00f1-42");
+        for (n, d) in [
+            (0u64, 1u64),
+            (7, 2),
+            (u64::MAX, 10),
+            (123_456_789_012, 26_214),
+            (5, 9),
+        ] {
+            assert_eq!(div_u64(n, d), n / d);
+        }
+        assert_eq!(div_u64(1, 0), u64::MAX);
     }
 
     #[test]

@@ -15,7 +15,7 @@ impl core::fmt::Write for HostIo {
 }
 
 impl Io for HostIo {
-    fn instructions(&mut self) -> Option<u64> {
+    fn counter(&mut self) -> Option<u64> {
         None
     }
 }

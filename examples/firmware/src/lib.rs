@@ -32,9 +32,14 @@ pub use stackgrad::nalgebra;
 
 /// Where a program prints, and how it counts instructions.
 pub trait Io: Write {
-    /// Instructions executed since the program started, where they can be counted
-    /// deterministically (on a board under `qemu -icount shift=0`); `None` on the host.
-    fn instructions(&mut self) -> Option<u64>;
+    /// A raw, cheap-to-read counter proportional to instructions executed, where they can
+    /// be counted deterministically (on a board under `qemu -icount shift=0`); `None` on
+    /// the host. Convert a difference of two readings with [`Io::instructions`].
+    fn counter(&mut self) -> Option<u64>;
+    /// The number of instructions in `counts` of [`Io::counter`].
+    fn instructions(&self, counts: u64) -> u64 {
+        counts
+    }
     /// The board's name (`mps2-an386`, `microbit`, `riscv-virt` or `host`).
     fn board(&self) -> &'static str {
         env!("FIRMWARE_BOARD")
@@ -50,14 +55,14 @@ pub type Outcome = Result<(), &'static str>;
 /// the indirect call costs a few instructions per run.
 pub fn measure(io: &mut dyn Io, name: &str, reps: u32, f: &mut dyn FnMut()) -> Option<u64> {
     let reps = reps.max(1);
-    let t0 = io.instructions();
+    let t0 = io.counter();
     for _ in 0..reps {
         f();
     }
-    let t1 = io.instructions();
+    let t1 = io.counter();
     match (t0, t1) {
         (Some(a), Some(b)) => {
-            let per = b.saturating_sub(a) / u64::from(reps);
+            let per = fmt::div_u64(io.instructions(b.saturating_sub(a)), u64::from(reps));
             print_metric(io, name, per);
             Some(per)
         }
@@ -80,7 +85,7 @@ pub fn print_values(io: &mut dyn Io, name: &str, values: impl IntoIterator<Item 
 /// Prints `# name value`, a measurement line, on a board only (measurements are left
 /// out of the comparison with the host, which prints none).
 pub fn print_metric(io: &mut dyn Io, name: &str, value: u64) {
-    if io.instructions().is_none() {
+    if io.counter().is_none() {
         return;
     }
     let _ = io.write_str("# ");

@@ -17,7 +17,7 @@ impl core::fmt::Write for Capture {
 }
 
 impl Io for Capture {
-    fn instructions(&mut self) -> Option<u64> {
+    fn counter(&mut self) -> Option<u64> {
         None
     }
 }
@@ -118,7 +118,8 @@ fn train_learns_iris_and_its_tape_is_big_enough() {
     let mut net = train::Net::new(7);
     let mut tape = train::TrainTape::new();
     let x = stackgrad::nalgebra::SVector::<f32, 4>::new(0.1, -0.2, 0.3, 0.4);
-    net.step(&mut tape, &x, 1, 0.0).unwrap();
+    let mut opt = stackgrad::optim::Sgd::<f32, { train::PARAMS }>::new(0.0);
+    net.step(&mut tape, &mut opt, &x, 1).unwrap();
     let used = tape.high_water();
     assert!(used.scalars <= train::TAPE_SCALARS && used.nodes <= train::TAPE_NODES);
     assert!(
