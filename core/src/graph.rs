@@ -240,7 +240,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         let start = t.vbot - len;
         // Values grow down, so every existing value lies in `hi` and the new one at the
         // end of `lo`.
-        let (lo, hi) = t.pool.split_at_mut(t.vbot);
+        let (lo, hi) = t.pool.split_at_mut_checked(t.vbot).ok_or(Error::Busy)?;
         let out = lo.get_mut(start..).unwrap_or(&mut []);
         let values = Values {
             refs: &self.refs,
@@ -270,7 +270,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if root >= t.len {
             return Err(Error::Busy);
         }
-        let (grads, hi) = t.pool.split_at_mut(t.gtop);
+        let (grads, hi) = t.pool.split_at_mut_checked(t.gtop).ok_or(Error::Busy)?;
         let nodes = t.nodes.get(..t.len).unwrap_or(&[]);
         let values = Values {
             refs: &self.refs,
@@ -289,14 +289,18 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             }
         }
         for (i, node) in nodes.iter().enumerate().take(root + 1).rev() {
-            let (written_lower, written_upper) = written.split_at_mut(i);
+            let Some((written_lower, written_upper)) = written.split_at_mut_checked(i) else {
+                break;
+            };
             if node.grad == NONE_OFFSET
                 || node.inputs == [NONE, NONE]
                 || written_upper.first() != Some(&true)
             {
                 continue;
             }
-            let (lower, upper) = grads.split_at_mut(node.grad as usize);
+            let Some((lower, upper)) = grads.split_at_mut_checked(node.grad as usize) else {
+                continue;
+            };
             let mut sweep = Sweep {
                 node,
                 index: i as u16,

@@ -4,7 +4,7 @@
 //! backward rule (a vector-Jacobian product), monomorphised for the node's shapes, and
 //! the tape calls it in reverse order with a [`Sweep`].
 
-use nalgebra::{SMatrixView, SMatrixViewMut};
+use nalgebra::SMatrixView;
 
 use crate::tape::NONE_OFFSET;
 use crate::Real;
@@ -168,18 +168,6 @@ pub(crate) fn view<T: Real, const R: usize, const C: usize>(
 ) -> Option<SMatrixView<'_, T, R, C>> {
     if s.len() == R * C {
         Some(SMatrixView::<T, R, C>::from_slice(s))
-    } else {
-        None
-    }
-}
-
-/// A fixed-shape mutable view of a column-major slice, or `None` if its length is not `R·C`.
-#[inline]
-pub(crate) fn view_mut<T: Real, const R: usize, const C: usize>(
-    s: &mut [T],
-) -> Option<SMatrixViewMut<'_, T, R, C>> {
-    if s.len() == R * C {
-        Some(SMatrixViewMut::<T, R, C>::from_slice(s))
     } else {
         None
     }

@@ -1,14 +1,27 @@
 //! The transpose `aᵀ`. `∂/∂a = Ḡᵀ`.
 
-use crate::node::{view, view_mut, Sweep};
+use crate::node::Sweep;
 use crate::{Real, Var};
 
+/// Calls `f(i, j)` for every pair of an entry `i` of an `R×C` column-major matrix and
+/// the index `j` of the same entry in its `C×R` transpose.
+#[inline]
+fn for_transposed<const R: usize, const C: usize>(mut f: impl FnMut(usize, usize)) {
+    for c in 0..C {
+        for r in 0..R {
+            f(c * R + r, r * C + c);
+        }
+    }
+}
+
 fn transpose_backward<T: Real, const R: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let Some(up) = view::<T, C, R>(s.up) else {
-        return;
-    };
-    if let Some(mut ga) = s.grad(0).and_then(view_mut::<T, R, C>) {
-        ga += up.transpose();
+    let up = s.up;
+    if let Some(ga) = s.grad(0) {
+        for_transposed::<R, C>(|i, j| {
+            if let (Some(g), Some(&u)) = (ga.get_mut(i), up.get(j)) {
+                *g += u;
+            }
+        });
     }
 }
 
@@ -16,9 +29,11 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `aᵀ`, as a new `C×R` node. `∂/∂a = Ḡᵀ`.
     pub fn transpose(self) -> Var<'g, T, C, R> {
         self.unary(transpose_backward::<T, R, C>, T::zero(), |a, out| {
-            if let (Some(a), Some(mut o)) = (view::<T, R, C>(a), view_mut::<T, C, R>(out)) {
-                a.transpose_to(&mut o);
-            }
+            for_transposed::<R, C>(|i, j| {
+                if let (Some(o), Some(&x)) = (out.get_mut(j), a.get(i)) {
+                    *o = x;
+                }
+            });
         })
     }
 }
@@ -33,5 +48,13 @@ mod tests {
             x.transpose().component_mul(g.constant_value(mat(2))).sum()
         });
         check(mat::<3, 1>(3), |_, x| (x.transpose() * x).sum());
+    }
+
+    #[test]
+    fn value_is_the_transpose() {
+        let a0 = mat::<2, 3>(4);
+        let mut tape: crate::Tape<f64, 64, 8> = crate::Tape::new();
+        let g = tape.graph();
+        assert_eq!(g.constant(&a0).transpose().value(), a0.transpose());
     }
 }
