@@ -15,7 +15,7 @@ fn add_bias_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
         }
     }
     if let Some(gb) = s.grad(1) {
-        for col in up.chunks_exact(R) {
+        for col in up.as_chunks::<R>().0.iter() {
             for (g, &u) in gb.iter_mut().zip(col) {
                 *g += u;
             }
@@ -42,7 +42,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
         self.binary(bias, add_bias_backward::<T, R>, T::zero(), |z, b, out| {
-            for (ocol, zcol) in out.chunks_exact_mut(R).zip(z.chunks_exact(R)) {
+            for (ocol, zcol) in out
+                .as_chunks_mut::<R>()
+                .0
+                .iter_mut()
+                .zip(z.as_chunks::<R>().0.iter())
+            {
                 for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
                     *o = x + y;
                 }

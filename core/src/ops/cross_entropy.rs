@@ -29,9 +29,11 @@ fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     let u = u * s.param();
     if let Some(gz) = s.grad(0) {
         for ((gcol, zcol), ycol) in gz
-            .chunks_exact_mut(K)
-            .zip(z.chunks_exact(K))
-            .zip(y.chunks_exact(K))
+            .as_chunks_mut::<K>()
+            .0
+            .iter_mut()
+            .zip(z.as_chunks::<K>().0.iter())
+            .zip(y.as_chunks::<K>().0.iter())
         {
             let lse = log_sum_exp(zcol);
             let mut total = T::zero();
@@ -45,9 +47,11 @@ fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     }
     if let Some(gy) = s.grad(1) {
         for ((gcol, zcol), ycol) in gy
-            .chunks_exact_mut(K)
-            .zip(z.chunks_exact(K))
-            .zip(y.chunks_exact(K))
+            .as_chunks_mut::<K>()
+            .0
+            .iter_mut()
+            .zip(z.as_chunks::<K>().0.iter())
+            .zip(y.as_chunks::<K>().0.iter())
         {
             let lse = log_sum_exp(zcol);
             for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
@@ -110,7 +114,7 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
             inv_b,
             move |z, y, out| {
                 let mut acc = T::zero();
-                for (zcol, ycol) in z.chunks_exact(K).zip(y.chunks_exact(K)) {
+                for (zcol, ycol) in z.as_chunks::<K>().0.iter().zip(y.as_chunks::<K>().0.iter()) {
                     let lse = log_sum_exp(zcol);
                     for (&x, &t) in zcol.iter().zip(ycol) {
                         if t != T::zero() {

@@ -41,35 +41,32 @@ fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], write: bool) 
     }
 }
 
-/// `Σ xᵢyᵢ`. Where the target has SIMD, eight independent partial sums let the compiler
-/// use its lanes (one running sum would serialise every addition); elsewhere one
-/// running sum costs the fewest instructions.
+/// `Σ xᵢyᵢ` as eight interleaved partial sums, added pairwise at the end. On a host with
+/// SIMD the eight sums map to vector lanes (one running sum would serialise every
+/// addition). The same order is used on every target, so a chip computes bit for bit
+/// what the host computes.
 #[inline]
 fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    {
-        let mut acc = [T::zero(); 8];
-        let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
-        let mut tail = T::zero();
-        for (a, b) in xs.remainder().iter().zip(ys.remainder()) {
-            tail += *a * *b;
-        }
-        for (a, b) in xs.zip(ys) {
-            for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
-                *s += a * b;
-            }
-        }
-        let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-        ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
+    let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
+    let mut tail = T::zero();
+    for (a, b) in xr.iter().zip(yr) {
+        tail += *a * *b;
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        let mut acc = T::zero();
-        for (&a, &b) in x.iter().zip(y) {
-            acc += a * b;
-        }
-        acc
+    // Written out lane by lane, so it is unrolled even where the firmware optimises for
+    // size.
+    let z = T::zero();
+    let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = [z, z, z, z, z, z, z, z];
+    for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in xs.iter().zip(ys) {
+        s0 += *a0 * *b0;
+        s1 += *a1 * *b1;
+        s2 += *a2 * *b2;
+        s3 += *a3 * *b3;
+        s4 += *a4 * *b4;
+        s5 += *a5 * *b5;
+        s6 += *a6 * *b6;
+        s7 += *a7 * *b7;
     }
+    ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }
 
 /// `out = A·B`, column by column: `out[:, c] = Σ_k A[:, k]·B[k, c]`.

@@ -11,8 +11,13 @@ use crate::{Real, Var};
 /// Copies (forward) or accumulates (backward) between a `R1×C` block at row `r0` of an
 /// `R×C` column-major matrix and a compact `R1×C` matrix.
 #[inline]
-fn for_block<T: Copy>(r: usize, r0: usize, r1: usize, big: &[T], mut f: impl FnMut(usize, T)) {
-    for (c, col) in big.chunks_exact(r).enumerate() {
+fn for_block<T: Copy, const R: usize>(
+    r0: usize,
+    r1: usize,
+    big: &[T],
+    mut f: impl FnMut(usize, T),
+) {
+    for (c, col) in big.as_chunks::<R>().0.iter().enumerate() {
         if let Some(block) = col.get(r0..r0 + r1) {
             for (i, &x) in block.iter().enumerate() {
                 f(c * r1 + i, x);
@@ -21,20 +26,19 @@ fn for_block<T: Copy>(r: usize, r0: usize, r1: usize, big: &[T], mut f: impl FnM
     }
 }
 
-fn vstack_backward<T: Real, const R1: usize, const R2: usize, const C: usize>(
+fn vstack_backward<T: Real, const R1: usize, const R2: usize, const R: usize, const C: usize>(
     s: &mut Sweep<'_, T>,
 ) {
     let up = s.up;
-    let r = R1 + R2;
     if let Some(ga) = s.grad(0) {
-        for_block(r, 0, R1, up, |i, u| {
+        for_block::<T, R>(0, R1, up, |i, u| {
             if let Some(g) = ga.get_mut(i) {
                 *g += u;
             }
         });
     }
     if let Some(gb) = s.grad(1) {
-        for_block(r, R1, R2, up, |i, u| {
+        for_block::<T, R>(R1, R2, up, |i, u| {
             if let Some(g) = gb.get_mut(i) {
                 *g += u;
             }
@@ -47,7 +51,7 @@ fn rows_backward<T: Real, const R: usize, const START: usize, const LEN: usize, 
 ) {
     let up = s.up;
     if let Some(ga) = s.grad(0) {
-        for (c, col) in ga.chunks_exact_mut(R).enumerate() {
+        for (c, col) in ga.as_chunks_mut::<R>().0.iter_mut().enumerate() {
             if let (Some(dst), Some(src)) = (
                 col.get_mut(START..START + LEN),
                 up.get(c * LEN..(c + 1) * LEN),
@@ -79,10 +83,10 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
         const { assert!(R == R1 + R2, "vstack: the output must have R1 + R2 rows") };
         self.binary(
             other,
-            vstack_backward::<T, R1, R2, C>,
+            vstack_backward::<T, R1, R2, R, C>,
             T::zero(),
             |a, b, out| {
-                for (c, col) in out.chunks_exact_mut(R).enumerate() {
+                for (c, col) in out.as_chunks_mut::<R>().0.iter_mut().enumerate() {
                     let (top, bottom) = col.split_at_mut(R1);
                     if let (Some(x), Some(y)) =
                         (a.get(c * R1..(c + 1) * R1), b.get(c * R2..(c + 1) * R2))
@@ -108,7 +112,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
             rows_backward::<T, R1, START, LEN, C>,
             T::zero(),
             |a, out| {
-                for_block(R1, START, LEN, a, |i, x| {
+                for_block::<T, R1>(START, LEN, a, |i, x| {
                     if let Some(o) = out.get_mut(i) {
                         *o = x;
                     }
