@@ -14,17 +14,18 @@ use core::ops::Mul;
 use crate::node::Sweep;
 use crate::{Real, Var};
 
-/// The columns of a column-major matrix with `R` rows, as arrays (so loops over them
-/// have a trip count known at compile time).
+/// A column-major `R×C` matrix stored in a slice, as an array of `C` columns, or `None`
+/// if the slice is too short. With both sizes known at compile time, every loop over it
+/// has a fixed trip count.
 #[inline]
-fn cols<T, const R: usize>(m: &[T]) -> core::slice::Iter<'_, [T; R]> {
-    m.as_chunks::<R>().0.iter()
+fn mat<T, const R: usize, const C: usize>(m: &[T]) -> Option<&[[T; R]; C]> {
+    m.as_chunks::<R>().0.first_chunk::<C>()
 }
 
-/// [`cols`], mutable.
+/// [`mat`], mutable.
 #[inline]
-fn cols_mut<T, const R: usize>(m: &mut [T]) -> core::slice::IterMut<'_, [T; R]> {
-    m.as_chunks_mut::<R>().0.iter_mut()
+fn mat_mut<T, const R: usize, const C: usize>(m: &mut [T]) -> Option<&mut [[T; R]; C]> {
+    m.as_chunks_mut::<R>().0.first_chunk_mut::<C>()
 }
 
 /// `y = a·x` (when `write`) or `y += a·x`.
@@ -75,35 +76,50 @@ fn matmul_forward<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &[T],
     out: &mut [T],
 ) {
-    for (ocol, bcol) in cols_mut::<T, R>(out).zip(cols::<T, K>(b)) {
-        let mut terms = cols::<T, R>(a).zip(bcol);
-        match terms.next() {
-            Some((acol, &bk)) => axpy(ocol, bk, acol, true),
-            None => ocol.fill(T::zero()),
+    let (Some(a), Some(b), Some(out)) = (
+        mat::<T, R, K>(a),
+        mat::<T, K, C>(b),
+        mat_mut::<T, R, C>(out),
+    ) else {
+        return;
+    };
+    for (ocol, bcol) in out.iter_mut().zip(b) {
+        if K == 0 {
+            ocol.fill(T::zero());
         }
-        for (acol, &bk) in terms {
-            axpy(ocol, bk, acol, false);
+        for (k, (acol, &bk)) in a.iter().zip(bcol).enumerate() {
+            axpy(ocol, bk, acol, k == 0);
         }
     }
 }
 
 fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let (a, b, up) = (s.input(0), s.input(1), s.up);
+    let (Some(a), Some(b), Some(up)) = (
+        mat::<T, R, K>(s.input(0)),
+        mat::<T, K, C>(s.input(1)),
+        mat::<T, R, C>(s.up),
+    ) else {
+        return;
+    };
     if let Some((ga, fresh)) = s.grad_fresh(0) {
-        // ∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]; the first term overwrites a fresh slot.
-        for (c, (ucol, bcol)) in cols::<T, R>(up).zip(cols::<T, K>(b)).enumerate() {
-            let write = fresh && c == 0;
-            for (gcol, &bkc) in cols_mut::<T, R>(ga).zip(bcol) {
-                axpy(gcol, bkc, ucol, write);
+        if let Some(ga) = mat_mut::<T, R, K>(ga) {
+            // ∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]; the first term overwrites a fresh slot.
+            for (c, (ucol, bcol)) in up.iter().zip(b).enumerate() {
+                let write = fresh && c == 0;
+                for (gcol, &bkc) in ga.iter_mut().zip(bcol) {
+                    axpy(gcol, bkc, ucol, write);
+                }
             }
         }
     }
     if let Some((gb, fresh)) = s.grad_fresh(1) {
-        // ∂B[k, c] (+)= ⟨A[:, k], Ḡ[:, c]⟩.
-        for (gcol, ucol) in cols_mut::<T, K>(gb).zip(cols::<T, R>(up)) {
-            for (g, acol) in gcol.iter_mut().zip(cols::<T, R>(a)) {
-                let d = dot(acol, ucol);
-                *g = if fresh { d } else { *g + d };
+        if let Some(gb) = mat_mut::<T, K, C>(gb) {
+            // ∂B[k, c] (+)= ⟨A[:, k], Ḡ[:, c]⟩.
+            for (gcol, ucol) in gb.iter_mut().zip(up) {
+                for (g, acol) in gcol.iter_mut().zip(a) {
+                    let d = dot(acol, ucol);
+                    *g = if fresh { d } else { *g + d };
+                }
             }
         }
     }
