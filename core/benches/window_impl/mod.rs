@@ -33,6 +33,57 @@ pub struct HandGrads<const H: usize, const D: usize> {
     pub x: SVector<f32, D>,
 }
 
+/// `h = tanh(Wx + b)`, with `gemv` writing into a copy of `b`.
+fn hidden<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+) -> SVector<f32, H> {
+    let mut h = *b;
+    h.gemv(1.0, w, x, 1.0);
+    h.apply(|z| *z = Real::tanh(*z));
+    h
+}
+
+/// The score alone: one forward pass.
+pub fn forward<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+) -> f32 {
+    u.dot(&hidden(w, b, x))
+}
+
+/// The hand-written backprop: forward, then `δ = u ∘ (1 − h²)`; `∂W = δxᵀ` (`ger`),
+/// `∂b = δ`, `∂u = h`, `∂x = Wᵀδ`, every output written in place. `DOT8` picks the
+/// kernel of `Wᵀδ`: nalgebra's `gemv_tr`, or 8-lane dot products of `W`'s columns (the
+/// kernel the tape's matrix product uses).
+fn backprop<const H: usize, const D: usize, const DOT8: bool>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+    out: &mut HandGrads<H, D>,
+) -> f32 {
+    let h = hidden(w, b, x);
+    let s = u.dot(&h);
+    out.u = h;
+    for ((d, &ui), &hi) in out.b.iter_mut().zip(u.iter()).zip(h.iter()) {
+        *d = ui * (1.0 - hi * hi);
+    }
+    out.w.ger(1.0, &out.b, x, 0.0);
+    if DOT8 {
+        for (g, col) in out.x.iter_mut().zip(w.as_slice().chunks_exact(H)) {
+            *g = dot8(col, out.b.as_slice());
+        }
+    } else {
+        out.x.gemv_tr(1.0, w, &out.b, 0.0);
+    }
+    s
+}
+
+/// The careful hand-written backprop of the issue: `ger` and `gemv_tr`.
 pub fn hand<const H: usize, const D: usize>(
     w: &SMatrix<f32, H, D>,
     b: &SVector<f32, H>,
@@ -40,23 +91,10 @@ pub fn hand<const H: usize, const D: usize>(
     x: &SVector<f32, D>,
     out: &mut HandGrads<H, D>,
 ) -> f32 {
-    // Forward: z = Wx + b, h = tanh z, s = u·h.
-    let mut h = *b;
-    h.gemv(1.0, w, x, 1.0);
-    h.apply(|z| *z = Real::tanh(*z));
-    let s = u.dot(&h);
-    // Backward: δ = u ∘ (1 − h²); ∂W = δxᵀ; ∂b = δ; ∂u = h; ∂x = Wᵀδ.
-    out.u = h;
-    for ((d, &ui), &hi) in out.b.iter_mut().zip(u.iter()).zip(h.iter()) {
-        *d = ui * (1.0 - hi * hi);
-    }
-    out.w.ger(1.0, &out.b, x, 0.0);
-    out.x.gemv_tr(1.0, w, &out.b, 0.0);
-    s
+    backprop::<H, D, false>(w, b, u, x, out)
 }
 
-/// [`hand`] with `Wᵀδ` computed by the same 8-lane dot-product kernel the tape's matrix
-/// product uses, instead of nalgebra's `gemv_tr`: the limit with that kernel.
+/// [`hand`] with `Wᵀδ` by the tape's 8-lane dot-product kernel: the limit with that kernel.
 pub fn hand_dot<const H: usize, const D: usize>(
     w: &SMatrix<f32, H, D>,
     b: &SVector<f32, H>,
@@ -64,19 +102,7 @@ pub fn hand_dot<const H: usize, const D: usize>(
     x: &SVector<f32, D>,
     out: &mut HandGrads<H, D>,
 ) -> f32 {
-    let mut h = *b;
-    h.gemv(1.0, w, x, 1.0);
-    h.apply(|z| *z = Real::tanh(*z));
-    let s = u.dot(&h);
-    out.u = h;
-    for ((d, &ui), &hi) in out.b.iter_mut().zip(u.iter()).zip(h.iter()) {
-        *d = ui * (1.0 - hi * hi);
-    }
-    out.w.ger(1.0, &out.b, x, 0.0);
-    for (g, col) in out.x.iter_mut().zip(w.as_slice().chunks_exact(H)) {
-        *g = dot8(col, out.b.as_slice());
-    }
-    s
+    backprop::<H, D, true>(w, b, u, x, out)
 }
 
 fn dot8(x: &[f32], y: &[f32]) -> f32 {
@@ -92,18 +118,6 @@ fn dot8(x: &[f32], y: &[f32]) -> f32 {
         }
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
-pub fn forward<const H: usize, const D: usize>(
-    w: &SMatrix<f32, H, D>,
-    b: &SVector<f32, H>,
-    u: &SVector<f32, H>,
-    x: &SVector<f32, D>,
-) -> f32 {
-    let mut h = *b;
-    h.gemv(1.0, w, x, 1.0);
-    h.apply(|z| *z = Real::tanh(*z));
-    u.dot(&h)
 }
 
 impl<const H: usize, const D: usize> HandGrads<H, D> {
