@@ -35,6 +35,8 @@ struct Inner<'a, T, const SCALARS: usize, const NODES: usize> {
 /// What an operation asks the graph to append.
 pub(crate) struct Spec<T> {
     pub(crate) inputs: [u16; 2],
+    /// Whether any input depends on a parameter (the variables know it).
+    pub(crate) tracked: bool,
     pub(crate) len: usize,
     pub(crate) backward: BackwardFn<T>,
     pub(crate) param: T,
@@ -219,19 +221,8 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
     }
 
     fn push(&mut self, spec: Spec<T>, forward: Forward<'_, T>) -> Result<Handle, Error> {
-        let t = &*self.tape;
-        let mut tracked = false;
-        for &i in &spec.inputs {
-            if i == NONE {
-                continue;
-            }
-            match t.nodes.get(i as usize) {
-                Some(n) if (i as usize) < t.len => tracked |= n.grad != NONE_OFFSET,
-                _ => return Err(t.poison.unwrap_or(Error::Busy)),
-            }
-        }
         let len = spec.len;
-        let grad_len = if tracked { len } else { 0 };
+        let grad_len = if spec.tracked { len } else { 0 };
         if let Err(e) = self.fits(len, grad_len) {
             self.tape.poison.get_or_insert(e);
             return Err(e);

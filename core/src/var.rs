@@ -101,6 +101,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ) -> Var<'g, T, R2, C2> {
         let spec = Spec {
             inputs: [self.node, NONE],
+            tracked: self.is_tracked(),
             len: R2 * C2,
             backward,
             param,
@@ -130,6 +131,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         }
         let spec = Spec {
             inputs: [self.node, other.node],
+            tracked: self.is_tracked() || other.is_tracked(),
             len: R2 * C2,
             backward,
             param,
