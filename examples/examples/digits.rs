@@ -183,6 +183,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&path, svg(&curves))?;
     println!("learning curves: {}", path.display());
 
+    // The trained weights, as a weight file and as Rust constants a firmware can compile
+    // into flash.
+    let mut weights = stackgrad_std::Weights::new();
+    weights
+        .add("hidden.weight", &net.hidden.weight)
+        .add("hidden.bias", &net.hidden.bias)
+        .add("output.weight", &net.output.weight)
+        .add("output.bias", &net.output.bias);
+    let wpath = std::env::temp_dir().join("stackgrad-digits.sgw");
+    weights.save(&wpath)?;
+    let rpath = std::env::temp_dir().join("stackgrad-digits-weights.rs");
+    std::fs::write(&rpath, weights.to_rust())?;
+    let reloaded = stackgrad_std::Weights::load(&wpath)?;
+    let same = reloaded.get::<f32, 32, 64>("hidden.weight")? == net.hidden.weight;
+    println!(
+        "weights: {} (reloaded identical: {same}); as Rust constants: {}",
+        wpath.display(),
+        rpath.display()
+    );
+
     if last.test_acc < 0.95 {
         eprintln!("held-out accuracy below 95%");
         std::process::exit(1);

@@ -1,0 +1,339 @@
+//! Weight files: named matrices saved on the host, loaded back, or turned into Rust
+//! constants that a firmware compiles into flash.
+//!
+//! The binary format is small and fixed, little-endian throughout:
+//!
+//! ```text
+//! b"SGW1"  u32 count
+//! count × { u32 name length, name (UTF-8), u32 rows, u32 cols, rows·cols × f64 (column-major) }
+//! ```
+//!
+//! Values are stored as `f64`, which holds every `f32` and `f64` exactly.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use stackgrad::nalgebra::SMatrix;
+use stackgrad::Real;
+
+/// What can go wrong reading or using a weight file.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WeightError {
+    /// The file could not be read or written.
+    Io(std::io::Error),
+    /// The bytes are not a weight file (bad magic, truncated, bad UTF-8).
+    Format(&'static str),
+    /// No matrix of that name.
+    Missing(String),
+    /// The matrix exists with another shape.
+    Shape {
+        /// The matrix's name.
+        name: String,
+        /// The shape asked for.
+        expected: (usize, usize),
+        /// The shape in the file.
+        found: (usize, usize),
+    },
+}
+
+impl std::fmt::Display for WeightError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WeightError::Io(e) => write!(f, "weight file: {e}"),
+            WeightError::Format(what) => write!(f, "not a stackgrad weight file: {what}"),
+            WeightError::Missing(name) => write!(f, "no matrix named {name:?} in the weight file"),
+            WeightError::Shape {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "matrix {name:?} is {}×{} in the file, {}×{} was asked for",
+                found.0, found.1, expected.0, expected.1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WeightError {}
+
+impl From<std::io::Error> for WeightError {
+    fn from(e: std::io::Error) -> Self {
+        WeightError::Io(e)
+    }
+}
+
+/// Reads a weight file front to back.
+struct Reader<'b>(&'b [u8]);
+
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Result<&'b [u8], WeightError> {
+        if self.0.len() < n {
+            return Err(WeightError::Format("truncated"));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<usize, WeightError> {
+        let b: [u8; 4] = self
+            .take(4)?
+            .try_into()
+            .map_err(|_| WeightError::Format("truncated"))?;
+        Ok(u32::from_le_bytes(b) as usize)
+    }
+}
+
+/// A named entry: shape and column-major values.
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    name: String,
+    rows: usize,
+    cols: usize,
+    values: Vec<f64>,
+}
+
+/// An ordered set of named matrices.
+///
+/// ```
+/// use stackgrad::nalgebra::Matrix2x3;
+/// use stackgrad_std::Weights;
+///
+/// let w = Matrix2x3::new(1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0);
+/// let mut file = Weights::new();
+/// file.add("layer1.w", &w);
+/// let back = Weights::from_bytes(&file.to_bytes())?;
+/// assert_eq!(back.get::<f32, 2, 3>("layer1.w")?, w);
+/// assert!(file.to_rust().contains("pub const LAYER1_W: [f32; 6]"));
+/// # Ok::<(), stackgrad_std::WeightError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Weights {
+    entries: Vec<Entry>,
+}
+
+impl Weights {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the matrix `name`.
+    pub fn add<T: Real, const R: usize, const C: usize>(
+        &mut self,
+        name: &str,
+        m: &SMatrix<T, R, C>,
+    ) -> &mut Self {
+        let entry = Entry {
+            name: name.to_owned(),
+            rows: R,
+            cols: C,
+            values: m.iter().map(|x| x.to_f64()).collect(),
+        };
+        match self.entries.iter_mut().find(|e| e.name == name) {
+            Some(e) => *e = entry,
+            None => self.entries.push(entry),
+        }
+        self
+    }
+
+    /// The matrix `name`, converted to `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::Missing`] or [`WeightError::Shape`].
+    pub fn get<T: Real, const R: usize, const C: usize>(
+        &self,
+        name: &str,
+    ) -> Result<SMatrix<T, R, C>, WeightError> {
+        let e = self
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| WeightError::Missing(name.to_owned()))?;
+        if (e.rows, e.cols) != (R, C) {
+            return Err(WeightError::Shape {
+                name: name.to_owned(),
+                expected: (R, C),
+                found: (e.rows, e.cols),
+            });
+        }
+        Ok(SMatrix::from_iterator(
+            e.values.iter().map(|&x| T::constant(x)),
+        ))
+    }
+
+    /// The names, in the order they were added.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.name.as_str())
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = b"SGW1".to_vec();
+        let put = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u32).to_le_bytes());
+        put(&mut out, self.entries.len());
+        for e in &self.entries {
+            put(&mut out, e.name.len());
+            out.extend_from_slice(e.name.as_bytes());
+            put(&mut out, e.rows);
+            put(&mut out, e.cols);
+            for v in &e.values {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Parses a file's bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::Format`] if the bytes are not a complete weight file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WeightError> {
+        let mut r = Reader(
+            bytes
+                .strip_prefix(b"SGW1")
+                .ok_or(WeightError::Format("bad magic"))?,
+        );
+        let count = r.u32()?;
+        let mut entries = Vec::new();
+        for _ in 0..count {
+            let len = r.u32()?;
+            let name = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| WeightError::Format("name is not UTF-8"))?
+                .to_owned();
+            let (rows, cols) = (r.u32()?, r.u32()?);
+            let n = rows.checked_mul(cols).and_then(|n| n.checked_mul(8));
+            let raw = r.take(n.ok_or(WeightError::Format("shape overflows"))?)?;
+            let values = raw
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+            entries.push(Entry {
+                name,
+                rows,
+                cols,
+                values,
+            });
+        }
+        if !r.0.is_empty() {
+            return Err(WeightError::Format("trailing bytes"));
+        }
+        Ok(Weights { entries })
+    }
+
+    /// Writes the file.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::Io`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), WeightError> {
+        Ok(std::fs::write(path, self.to_bytes())?)
+    }
+
+    /// Reads a file written by [`Weights::save`].
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::Io`] or [`WeightError::Format`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, WeightError> {
+        Self::from_bytes(&std::fs::read(path)?)
+    }
+
+    /// Rust source with one `pub const NAME: [f32; R·C]` per matrix (column-major, what
+    /// `SMatrix::from_column_slice` takes), for a firmware to compile trained weights into
+    /// flash. Names become upper-case identifiers (`layer1.w` → `LAYER1_W`); each value is
+    /// printed so that it parses back to the same `f32`.
+    pub fn to_rust(&self) -> String {
+        let mut s =
+            String::from("// Generated by stackgrad-std's Weights::to_rust. Column-major.\n");
+        for e in &self.entries {
+            let ident: String = e
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let _ = writeln!(s, "/// `{}`: {}×{}.", e.name, e.rows, e.cols);
+            let _ = write!(s, "pub const {ident}: [f32; {}] = [", e.values.len());
+            for (i, v) in e.values.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                let _ = write!(s, "{sep}{:?}", *v as f32);
+            }
+            s.push_str("];\n");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackgrad::nalgebra::{Matrix3x2, Vector3};
+
+    #[test]
+    fn round_trips_through_bytes_and_files_exactly() {
+        let a = Matrix3x2::new(0.1f32, -2.5, 3.0e-8, 7.0, f32::MAX, -0.0);
+        let b = Vector3::new(1.0f64 / 3.0, f64::MIN_POSITIVE, 42.0);
+        let mut w = Weights::new();
+        w.add("a", &a).add("b", &b);
+        let back = Weights::from_bytes(&w.to_bytes()).unwrap();
+        assert_eq!(back, w);
+        assert_eq!(back.get::<f32, 3, 2>("a").unwrap(), a);
+        assert_eq!(back.get::<f64, 3, 1>("b").unwrap(), b);
+        let path =
+            std::env::temp_dir().join(format!("stackgrad-weights-{}.sgw", std::process::id()));
+        w.save(&path).unwrap();
+        assert_eq!(Weights::load(&path).unwrap(), w);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(back.names().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let mut w = Weights::new();
+        w.add("a", &Vector3::new(1.0f32, 2.0, 3.0));
+        let bytes = w.to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                Weights::from_bytes(&bytes[..cut]).is_err(),
+                "a file cut at {cut} bytes parsed"
+            );
+        }
+        assert!(matches!(
+            Weights::from_bytes(b"XXXX"),
+            Err(WeightError::Format(_))
+        ));
+        assert!(matches!(
+            w.get::<f32, 3, 1>("b"),
+            Err(WeightError::Missing(_))
+        ));
+        assert!(matches!(
+            w.get::<f32, 1, 3>("a"),
+            Err(WeightError::Shape { .. })
+        ));
+    }
+
+    #[test]
+    fn rust_constants_parse_back_to_the_same_f32() {
+        let v = Vector3::new(0.1f32, -1.0e-7, 123456.78);
+        let mut w = Weights::new();
+        w.add("layer.b", &v);
+        let src = w.to_rust();
+        let line = src
+            .lines()
+            .find(|l| l.starts_with("pub const LAYER_B: [f32; 3]"))
+            .unwrap();
+        let inner = &line[line.find("= [").unwrap() + 3..line.rfind(']').unwrap()];
+        let parsed: Vec<f32> = inner.split(", ").map(|x| x.parse().unwrap()).collect();
+        assert_eq!(parsed, v.as_slice());
+    }
+}
