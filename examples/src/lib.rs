@@ -64,13 +64,9 @@ pub fn window_grads_by_hand<T: Real, const H: usize, const D: usize>(
 /// The lecture's window, `museums in Paris are amazing`.
 pub const WINDOW: [&str; 5] = ["museums", "in", "Paris", "are", "amazing"];
 
-/// A small deterministic generator for example data: entries uniform in `(−scale, scale)`.
+/// Deterministic example data: entries uniform in `(−scale, scale)`, drawn from
+/// [`stackgrad::nn::Rng`] seeded with `seed`.
 pub fn pseudo_random<const R: usize, const C: usize>(seed: u64, scale: f64) -> SMatrix<f64, R, C> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    SMatrix::from_fn(|_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        ((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale
-    })
+    let mut rng = stackgrad::nn::Rng::seed_from_u64(seed);
+    SMatrix::from_fn(|_, _| rng.uniform(-scale, scale))
 }
