@@ -311,7 +311,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 }
             }
         }
-        t.grads_ready = true;
+        t.grads_top = Some(t.gtop);
         Ok(())
     }
 }

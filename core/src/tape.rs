@@ -70,8 +70,9 @@ pub struct Tape<T, const SCALARS: usize, const NODES: usize> {
     pub(crate) high: Usage,
     /// Incremented by every new graph; stamps [`VarId`]s.
     pub(crate) generation: u32,
-    /// `true` when the gradients in the pool belong to the current graph's last backward.
-    pub(crate) grads_ready: bool,
+    /// After a backward pass on the current graph: the end of the gradients it computed
+    /// (`pool[..top]`). Nodes recorded after it have slots above and no gradient yet.
+    pub(crate) grads_top: Option<usize>,
     /// Set by the first failure of the current graph; cleared by `reset`.
     pub(crate) poison: Option<Error>,
 }
@@ -99,7 +100,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             vbot: SCALARS,
             high: Usage::default(),
             generation: 0,
-            grads_ready: false,
+            grads_top: None,
             poison: None,
         }
     }
@@ -114,7 +115,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.gtop = 0;
         self.vbot = SCALARS;
         self.generation = self.generation.wrapping_add(1);
-        self.grads_ready = false;
+        self.grads_top = None;
         self.poison = None;
     }
 
@@ -178,13 +179,14 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         &self,
         id: VarId<R, C>,
     ) -> Result<&[T], Error> {
-        if !self.grads_ready || id.generation != self.generation || id.grad == NONE_OFFSET {
+        let top = self.grads_top.ok_or(Error::Stale)?;
+        if id.generation != self.generation || id.grad == NONE_OFFSET {
             return Err(Error::Stale);
         }
         let start = id.grad as usize;
         self.pool
             .get(start..start + R * C)
-            .filter(|_| start + R * C <= self.gtop)
+            .filter(|_| start + R * C <= top)
             .ok_or(Error::Stale)
     }
 
@@ -198,19 +200,15 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     ///
     /// [`Error::Stale`] if no backward pass has run on the current graph.
     pub fn grads(&self) -> Result<&[T], Error> {
-        if !self.grads_ready {
-            return Err(Error::Stale);
-        }
-        self.pool.get(..self.gtop).ok_or(Error::Stale)
+        let top = self.grads_top.ok_or(Error::Stale)?;
+        self.pool.get(..top).ok_or(Error::Stale)
     }
 
     /// Like [`Tape::grads`], mutable: to clip or rescale gradients in place
     /// ([`clip_grad_norm`](crate::optim::clip_grad_norm)) before a step.
     pub fn grads_mut(&mut self) -> Result<&mut [T], Error> {
-        if !self.grads_ready {
-            return Err(Error::Stale);
-        }
-        self.pool.get_mut(..self.gtop).ok_or(Error::Stale)
+        let top = self.grads_top.ok_or(Error::Stale)?;
+        self.pool.get_mut(..top).ok_or(Error::Stale)
     }
 }
 

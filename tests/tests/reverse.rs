@@ -343,3 +343,19 @@ non_finite_case!(non_finite_sqrt, |x, y| x.sqrt().component_mul(y));
 non_finite_case!(non_finite_square, |x, y| x.square().component_mul(y));
 non_finite_case!(non_finite_linear_vstack, |x, y| x.vstack::<2, 4>(y));
 non_finite_case!(non_finite_linear_rows, |x, y| (x + y).rows::<0, 1>());
+
+#[test]
+fn a_variable_recorded_after_backward_has_no_gradient_yet() {
+    let x0 = Matrix2::new(1.0, 2.0, 3.0, 4.0);
+    let mut tape: Tape<f64, 64, 8> = Tape::new();
+    let (xid, late) = {
+        let g = tape.graph();
+        let x = g.param(&x0);
+        x.square().sum().backward().unwrap();
+        let late = x.exp(); // recorded after the backward pass
+        (x.id(), late.id())
+    };
+    assert_eq!(tape.grad(xid).unwrap().clone_owned(), 2.0 * x0);
+    assert_eq!(tape.grad(late).err(), Some(Error::Stale));
+    assert_eq!(tape.grads().unwrap().len(), 4 + 4 + 1);
+}
