@@ -510,7 +510,8 @@ impl Real for f32 {
             -micromath::F32(1.0 / self).ln().0
         } else {
             // Subnormal: scale by 2²⁴ first, so that 1/x stays finite.
-            -micromath::F32(1.0 / (self * 16_777_216.0)).ln().0 - 24.0 * core::f32::consts::LN_2
+            -micromath::F32::ln(micromath::F32(1.0 / (self * 16_777_216.0))).0
+                - 24.0 * core::f32::consts::LN_2
         }
     }
     #[inline]

@@ -91,10 +91,10 @@ mod tests {
 
     #[test]
     fn scales_follow_pytorch() {
-        assert_eq!(Init::XavierUniform.scale(64, 32), (6.0f64 / 96.0).sqrt());
-        assert_eq!(Init::XavierNormal.scale(64, 32), (2.0f64 / 96.0).sqrt());
-        assert_eq!(Init::HeUniform.scale(64, 32), (6.0f64 / 64.0).sqrt());
-        assert_eq!(Init::HeNormal.scale(64, 32), (2.0f64 / 64.0).sqrt());
+        assert_eq!(Init::XavierUniform.scale(64, 32), libm::sqrt(6.0 / 96.0));
+        assert_eq!(Init::XavierNormal.scale(64, 32), libm::sqrt(2.0 / 96.0));
+        assert_eq!(Init::HeUniform.scale(64, 32), libm::sqrt(6.0 / 64.0));
+        assert_eq!(Init::HeNormal.scale(64, 32), libm::sqrt(2.0 / 64.0));
         assert_eq!(Init::Zeros.scale(3, 3), 0.0);
     }
 
@@ -103,7 +103,7 @@ mod tests {
         let mut rng = Rng::seed_from_u64(11);
         // OUT = 40, IN = 200: fan_in 200, fan_out 40.
         let w: SMatrix<f64, 40, 200> = Init::XavierUniform.matrix(&mut rng);
-        let a = (6.0f64 / 240.0).sqrt();
+        let a = libm::sqrt(6.0 / 240.0);
         let (mean, var, amax) = moments(&w);
         assert!(amax < a && mean.abs() < 0.01);
         assert!((var / (a * a / 3.0) - 1.0).abs() < 0.05, "{var}");
@@ -118,7 +118,7 @@ mod tests {
         assert!((var / (2.0 / 240.0) - 1.0).abs() < 0.05, "{var}");
         let w: SMatrix<f64, 40, 200> = Init::HeUniform.matrix(&mut rng);
         let (_, var, amax) = moments(&w);
-        assert!(amax < (6.0f64 / 200.0).sqrt());
+        assert!(amax < libm::sqrt(6.0 / 200.0));
         assert!((var / (2.0 / 200.0) - 1.0).abs() < 0.05, "{var}");
         let z: SMatrix<f64, 3, 3> = Init::Zeros.matrix(&mut rng);
         assert_eq!(z, SMatrix::<f64, 3, 3>::zeros());

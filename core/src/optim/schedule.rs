@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(Schedule::Constant.lr(0.1, 1000), 0.1);
         let e = Schedule::Exponential { k: 0.5 };
         assert!(close(e.lr(2.0, 0), 2.0));
-        assert!(close(e.lr(2.0, 2), 2.0 * (-1.0f64).exp()));
+        assert!(close(e.lr(2.0, 2), 2.0 * libm::exp(-1.0)));
         let s = Schedule::Step {
             step: 10,
             gamma: 0.5,
