@@ -11,7 +11,7 @@
 
 use stackgrad::check::XorShift32;
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::{Error, Real, Tape};
+use stackgrad::{Error, Graph, Real, Tape, Var};
 
 /// Words in a window.
 pub const WORDS: usize = 5;
@@ -117,7 +117,33 @@ impl<S: Real> Window<S> {
 /// (`W`, `b`, `u`, `x`) plus 50 for the four operations, and 8 nodes.
 pub type WindowTape<S> = Tape<S, 256, 8>;
 
+/// The window classifier recorded on a graph: its four leaves (all tracked, as in a
+/// gradient step) and its score.
+struct Recorded<'g, S> {
+    w: Var<'g, S, HIDDEN, INPUTS>,
+    b: Var<'g, S, HIDDEN, 1>,
+    u: Var<'g, S, HIDDEN, 1>,
+    x: Var<'g, S, INPUTS, 1>,
+    s: Var<'g, S, 1, 1>,
+}
+
 impl<S: Real> Window<S> {
+    /// Records `s = u · tanh(W x + b)` on `g`, every leaf tracked.
+    fn record_on<'a, 'g, const N: usize, const M: usize>(
+        &'a self,
+        g: &'g Graph<'a, S, N, M>,
+        x: &'a SVector<S, INPUTS>,
+    ) -> Recorded<'g, S> {
+        let (w, b, u, x) = (
+            g.param(&self.w),
+            g.param(&self.b),
+            g.param(&self.u),
+            g.param(x),
+        );
+        let s = u.dot((w * x + b).tanh());
+        Recorded { w, b, u, x, s }
+    }
+
     /// stackgrad's forward pass: records `s = u · tanh(W x + b)` with every leaf tracked
     /// (as a gradient step does) and returns `s`, without the backward pass.
     pub fn record<const N: usize, const M: usize>(
@@ -126,16 +152,10 @@ impl<S: Real> Window<S> {
         x: &SVector<S, INPUTS>,
     ) -> Result<S, Error> {
         let g = tape.graph();
-        let (w, b, u, xv) = (
-            g.param(&self.w),
-            g.param(&self.b),
-            g.param(&self.u),
-            g.param(x),
-        );
-        let s = u.dot((w * xv + b).tanh());
+        let r = self.record_on(&g, x);
         match g.error() {
             Some(e) => Err(e),
-            None => Ok(s.scalar()),
+            None => Ok(r.s.scalar()),
         }
     }
 
@@ -149,20 +169,14 @@ impl<S: Real> Window<S> {
         out: Option<&mut WindowGrads<S>>,
     ) -> Result<S, Error> {
         let g = tape.graph();
-        let (w, b, u, xv) = (
-            g.param(&self.w),
-            g.param(&self.b),
-            g.param(&self.u),
-            g.param(x),
-        );
-        let s = u.dot((w * xv + b).tanh());
-        let value = s.scalar();
-        let grads = s.backward()?;
+        let r = self.record_on(&g, x);
+        let value = r.s.scalar();
+        let grads = r.s.backward()?;
         if let Some(out) = out {
-            out.w = grads.wrt(w);
-            out.b = grads.wrt(b);
-            out.u = grads.wrt(u);
-            out.x = grads.wrt(xv);
+            out.w = grads.wrt(r.w);
+            out.b = grads.wrt(r.b);
+            out.u = grads.wrt(r.u);
+            out.x = grads.wrt(r.x);
         }
         Ok(value)
     }
