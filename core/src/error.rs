@@ -1,39 +1,39 @@
-//! The one error type of stackgrad.
+//! The one error type of stackgrad: one meaning per variant.
 
 use core::fmt;
 
-/// Which fixed-size resource of a [`Tape`](crate::Tape) ran out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resource {
-    /// The scalar pool (`SCALARS`): values of computed nodes and gradients of tracked ones.
-    Scalars,
-    /// The node table (`NODES`): one entry per leaf and per matrix operation.
-    Nodes,
-}
+use crate::Usage;
 
 /// Everything that can go wrong in stackgrad. No function of the crate panics; each
-/// failure is one of these values.
+/// failure is one of these values, and each variant has exactly one meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// An operation did not fit in the tape. The tape is poisoned: no gradient is
-    /// computed from the partial graph until the tape is reset (a new
-    /// [`Tape::graph`](crate::Tape::graph) resets it).
+    /// The graph did not fit in the tape. The graph is poisoned: no gradient is computed
+    /// from a partial graph. Recording goes on counting after the overflow (without
+    /// storing anything), so `needed` is what the *whole* graph needs, in scalars and
+    /// nodes, as far as it was recorded: size the tape with it in one try.
     Capacity {
-        /// How many scalars (or nodes) the tape would have needed for the operation.
-        needed: usize,
-        /// How many it has.
-        capacity: usize,
-        /// Which resource ran out.
-        resource: Resource,
+        /// What the graph needs.
+        needed: Usage,
+        /// What the tape has (`SCALARS`, `NODES`).
+        capacity: Usage,
     },
-    /// An operation was recorded while the graph's gradients were borrowed (a live
-    /// [`Grads`](crate::Grads)), or a variable of another graph was used. The graph is
-    /// poisoned.
-    Busy,
-    /// A [`VarId`](crate::VarId) was looked up after its graph was replaced, or before
-    /// `backward` ran on it.
+    /// An operation was recorded while the gradients of a backward pass were borrowed
+    /// (a live [`Grads`](crate::Grads)). The graph is poisoned.
+    GradsBorrowed,
+    /// A variable or id was used with a graph or tape it does not belong to: an
+    /// operation on variables of two graphs (the graph is poisoned), or a gradient read
+    /// with a variable or [`VarId`](crate::VarId) of another graph or tape.
+    Foreign,
+    /// A [`VarId`](crate::VarId) of an older graph of this tape: the tape has recorded a
+    /// new graph since, and the gradient is gone.
     Stale,
+    /// The gradient was asked for before a backward pass ran on the graph, or for a
+    /// variable recorded after it.
+    NoBackward,
+    /// The variable has no gradient: it is a constant, or computed from constants only.
+    Untracked,
     /// A slice passed to a fixed-size routine has the wrong length.
     LengthMismatch {
         /// The length the routine needs.
@@ -41,35 +41,35 @@ pub enum Error {
         /// The length it was given.
         found: usize,
     },
-    /// A gradient (or another input that must be finite) holds NaN or ±∞. Nothing was
-    /// changed.
+    /// A gradient, a parameter or a hyper-parameter that must be finite holds NaN or ±∞.
+    /// Nothing was changed.
     NonFinite,
+    /// An internal invariant of the tape did not hold (a bug in stackgrad: please report
+    /// it). The graph is poisoned; nothing is computed from it.
+    Internal,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::Capacity {
-                needed,
-                capacity,
-                resource,
-            } => {
-                let what = match resource {
-                    Resource::Scalars => "scalars",
-                    Resource::Nodes => "nodes",
-                };
-                write!(
-                    f,
-                    "tape capacity exceeded: needed {needed} {what}, capacity is {capacity}; \
-                     the tape refuses to differentiate until it is reset"
-                )
-            }
-            Error::Busy => f.write_str(
-                "an operation was recorded while gradients were borrowed, or mixed variables \
-                 of two graphs",
+            Error::Capacity { needed, capacity } => write!(
+                f,
+                "tape capacity exceeded: the graph needs {} scalars and {} nodes, the tape \
+                 has {} and {}; nothing is differentiated until a new graph starts",
+                needed.scalars, needed.nodes, capacity.scalars, capacity.nodes
             ),
-            Error::Stale => {
-                f.write_str("gradient id does not belong to the tape's last backward pass")
+            Error::GradsBorrowed => {
+                f.write_str("an operation was recorded while the gradients were borrowed")
+            }
+            Error::Foreign => {
+                f.write_str("a variable or id was used with a graph or tape it does not belong to")
+            }
+            Error::Stale => f.write_str("the id is from an older graph of this tape"),
+            Error::NoBackward => {
+                f.write_str("no backward pass has computed this variable's gradient")
+            }
+            Error::Untracked => {
+                f.write_str("the variable is not tracked (a constant): it has no gradient")
             }
             Error::LengthMismatch { expected, found } => {
                 write!(f, "length mismatch: expected {expected}, found {found}")
@@ -77,6 +77,7 @@ impl fmt::Display for Error {
             Error::NonFinite => {
                 f.write_str("non-finite value (NaN or infinity); nothing was changed")
             }
+            Error::Internal => f.write_str("internal invariant violated (a stackgrad bug)"),
         }
     }
 }

@@ -12,7 +12,7 @@ use nalgebra::SMatrix;
 use crate::node::{BackwardFn, Node, Sweep, Values, NONE};
 use crate::tape::NONE_OFFSET;
 use crate::var::{Var, VarId};
-use crate::{Error, Real, Resource, Tape};
+use crate::{Error, Real, Tape};
 
 /// A graph being recorded on a tape. Created by [`Tape::graph`].
 ///
@@ -22,8 +22,20 @@ use crate::{Error, Real, Resource, Tape};
 /// gone, the caller may update the parameters in place from [`Tape::grad`].
 pub struct Graph<'a, T, const SCALARS: usize, const NODES: usize> {
     inner: RefCell<Inner<'a, T, SCALARS, NODES>>,
-    /// First failure seen while the inner state could not be borrowed.
+    /// A failure seen while the tape could not be reached (never expected: kept so that
+    /// no failure is ever dropped).
     poison: Cell<Option<Error>>,
+}
+
+impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug
+    for Graph<'_, T, SCALARS, NODES>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.inner.try_borrow() {
+            Ok(i) => f.debug_struct("Graph").field("tape", &*i.tape).finish(),
+            Err(_) => f.write_str("Graph { .. }"),
+        }
+    }
 }
 
 struct Inner<'a, T, const SCALARS: usize, const NODES: usize> {
@@ -39,7 +51,7 @@ pub(crate) struct Spec<T> {
     pub(crate) tracked: bool,
     pub(crate) len: usize,
     pub(crate) backward: BackwardFn<T>,
-    pub(crate) param: T,
+    pub(crate) attr: T,
 }
 
 /// An operation's forward computation: `(input0, input1, out)`.
@@ -52,25 +64,38 @@ pub(crate) struct Handle {
     pub(crate) grad: u32,
 }
 
+/// The gradient offset of an invalid variable that would have been tracked: it keeps the
+/// need count exact after a failure. Never a valid offset (pools are below `u32::MAX`).
+pub(crate) const TRACKED_INVALID: u32 = u32::MAX - 1;
+
 impl Handle {
-    pub(crate) const INVALID: Handle = Handle {
-        node: NONE,
-        grad: NONE_OFFSET,
-    };
+    /// The handle of a failed operation.
+    pub(crate) fn invalid(tracked: bool) -> Handle {
+        Handle {
+            node: NONE,
+            grad: if tracked {
+                TRACKED_INVALID
+            } else {
+                NONE_OFFSET
+            },
+        }
+    }
 }
 
 /// The graph as variables see it, with the tape's capacities erased.
 pub(crate) trait Record<T> {
     /// Appends a node whose value `forward(input0, input1, out)` computes.
     fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle;
+    /// Counts an operation on an invalid variable: nothing is stored, the need grows.
+    fn count(&self, len: usize, tracked: bool);
     /// Copies a node's value into `out`; `false` if the node is invalid.
     fn read(&self, node: u16, out: &mut [T]) -> bool;
     /// Runs the reverse sweep from `root` and lends out the gradient region.
     fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error>;
     /// Records a failure.
     fn fail(&self, e: Error);
-    /// The tape's generation, which stamps ids.
-    fn generation(&self) -> u32;
+    /// The tape's `(serial, generation)`, which stamps ids.
+    fn stamp(&self) -> (u32, u32);
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS, NODES> {
@@ -85,6 +110,17 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     }
 
     /// A tracked leaf: the tape refers to `m` (no copy) and computes `∂/∂m`.
+    ///
+    /// ```
+    /// # use stackgrad::{nalgebra::Vector2, Tape};
+    /// let p = Vector2::new(3.0, 4.0);
+    /// let mut tape: Tape<f64, 16, 4> = Tape::new();
+    /// let g = tape.graph();
+    /// let v = g.param(&p);
+    /// let grads = v.norm_squared().backward()?;
+    /// assert_eq!(grads.wrt(v)?, 2.0 * p); // ∂‖p‖²/∂p = 2p
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
     pub fn param<const R: usize, const C: usize>(
         &self,
         m: &'a SMatrix<T, R, C>,
@@ -92,8 +128,9 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         self.leaf(Some(m.as_slice()), None, true)
     }
 
-    /// An untracked leaf borrowed from the caller (no copy); its gradient is zero and
-    /// nothing downstream of constants alone takes gradient memory.
+    /// An untracked leaf borrowed from the caller (no copy); it has no gradient
+    /// ([`Error::Untracked`]), and nothing downstream of constants alone takes gradient
+    /// memory.
     pub fn constant<const R: usize, const C: usize>(
         &self,
         m: &'a SMatrix<T, R, C>,
@@ -118,20 +155,28 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     ) -> Var<'_, T, R, C> {
         let h = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.leaf(borrowed, copied, R * C, tracked),
-            Err(_) => Err(Error::Busy),
+            Err(_) => Err(Error::GradsBorrowed),
         };
         let h = h.unwrap_or_else(|e| {
             self.fail(e);
-            Handle::INVALID
+            Handle::invalid(tracked)
         });
         Var::from_handle(self, h)
     }
 
-    /// What the tape uses so far (zero if the gradients are borrowed right now).
+    /// What the tape holds so far (zero while the gradients are borrowed).
     pub fn used(&self) -> crate::Usage {
         self.inner
             .try_borrow()
             .map(|i| i.tape.used())
+            .unwrap_or_default()
+    }
+
+    /// What the graph needs so far, counting what was recorded after an overflow.
+    pub fn needed(&self) -> crate::Usage {
+        self.inner
+            .try_borrow()
+            .map(|i| i.tape.needed())
             .unwrap_or_default()
     }
 
@@ -140,57 +185,11 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         if let Some(e) = self.poison.get() {
             return Some(e);
         }
-        self.inner.try_borrow().ok().and_then(|i| i.tape.poison)
+        self.inner.try_borrow().ok().and_then(|i| i.tape.error())
     }
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS, NODES> {
-    /// Checks that a node with a value of `value_len` scalars and a gradient of
-    /// `grad_len` fits, without changing anything.
-    fn fits(&self, value_len: usize, grad_len: usize) -> Result<(), Error> {
-        let t = &*self.tape;
-        if let Some(e) = t.poison {
-            return Err(e);
-        }
-        if t.len >= NODES {
-            return Err(Error::Capacity {
-                needed: t.len + 1,
-                capacity: NODES,
-                resource: Resource::Nodes,
-            });
-        }
-        let free = t.vbot - t.gtop;
-        if value_len + grad_len > free {
-            return Err(Error::Capacity {
-                needed: t.used().scalars + value_len + grad_len,
-                capacity: SCALARS,
-                resource: Resource::Scalars,
-            });
-        }
-        Ok(())
-    }
-
-    /// Commits a node already known to fit.
-    fn commit(&mut self, mut node: Node<T>, value_len: usize, grad_len: usize) -> Handle {
-        let t = &mut *self.tape;
-        let index = t.len;
-        node.grad = if grad_len > 0 {
-            t.gtop as u32
-        } else {
-            NONE_OFFSET
-        };
-        t.gtop += grad_len;
-        t.vbot -= value_len;
-        if let Some(slot) = t.nodes.get_mut(index) {
-            *slot = node;
-        }
-        t.len += 1;
-        Handle {
-            node: index as u16,
-            grad: node.grad,
-        }
-    }
-
     fn leaf(
         &mut self,
         borrowed: Option<&'a [T]>,
@@ -198,77 +197,63 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         len: usize,
         tracked: bool,
     ) -> Result<Handle, Error> {
-        let value_len = if copied.is_some() { len } else { 0 };
-        let grad_len = if tracked { len } else { 0 };
-        if let Err(e) = self.fits(value_len, grad_len) {
-            self.tape.poison.get_or_insert(e);
-            return Err(e);
-        }
-        let mut node = Node::empty();
+        let mut node = Node::EMPTY;
         node.len = len as u32;
-        if let Some(src) = copied {
-            let start = self.tape.vbot - value_len;
-            node.value = start as u32;
-            if let Some(dst) = self.tape.pool.get_mut(start..start + len) {
-                dst.copy_from_slice(src);
-            }
-        }
-        let index = self.tape.len;
-        if let Some(slot) = self.refs.get_mut(index) {
+        let (node, grad) = self
+            .tape
+            .append(node, copied.is_some(), tracked, |out, _, _, _| {
+                if let Some(src) = copied {
+                    for (o, &x) in out.iter_mut().zip(src) {
+                        *o = x;
+                    }
+                }
+            })?;
+        if let Some(slot) = self.refs.get_mut(node as usize) {
             *slot = borrowed;
         }
-        Ok(self.commit(node, value_len, grad_len))
+        Ok(Handle { node, grad })
     }
 
     fn push(&mut self, spec: Spec<T>, forward: Forward<'_, T>) -> Result<Handle, Error> {
-        let len = spec.len;
-        let grad_len = if spec.tracked { len } else { 0 };
-        if let Err(e) = self.fits(len, grad_len) {
-            self.tape.poison.get_or_insert(e);
-            return Err(e);
-        }
-        let t = &mut *self.tape;
-        let start = t.vbot - len;
-        // Values grow down, so every existing value lies in `hi` and the new one at the
-        // end of `lo`.
-        let (lo, hi) = t.pool.split_at_mut_checked(t.vbot).ok_or(Error::Busy)?;
-        let out = lo.get_mut(start..).unwrap_or(&mut []);
-        let values = Values {
-            refs: &self.refs,
-            pool: hi,
-            base: t.vbot,
-        };
-        let a = values.get(&t.nodes, spec.inputs[0]);
-        let b = values.get(&t.nodes, spec.inputs[1]);
-        forward(a, b, out);
         let node = Node {
-            backward: spec.backward,
+            backward: Some(spec.backward),
             inputs: spec.inputs,
-            value: start as u32,
+            value: NONE_OFFSET,
             grad: NONE_OFFSET,
-            len: len as u32,
-            param: spec.param,
+            len: spec.len as u32,
+            attr: spec.attr,
         };
-        Ok(self.commit(node, len, grad_len))
+        let refs = &self.refs;
+        let (node, grad) = self
+            .tape
+            .append(node, true, spec.tracked, |out, hi, base, nodes| {
+                let values = Values {
+                    refs,
+                    pool: hi,
+                    base,
+                };
+                let a = values.get(nodes, spec.inputs[0]);
+                let b = values.get(nodes, spec.inputs[1]);
+                forward(a, b, out);
+            })?;
+        Ok(Handle { node, grad })
     }
 
     fn backward(&mut self, root: u16) -> Result<(), Error> {
-        let t = &mut *self.tape;
-        if let Some(e) = t.poison {
+        if let Some(e) = self.tape.error() {
             return Err(e);
         }
         let root = root as usize;
-        if root >= t.len {
-            return Err(Error::Busy);
+        let refs = &self.refs;
+        let (grads, hi, base, nodes, written) = self.tape.sweep_parts()?;
+        if root >= nodes.len() {
+            return Err(Error::Internal);
         }
-        let (grads, hi) = t.pool.split_at_mut_checked(t.gtop).ok_or(Error::Busy)?;
-        let nodes = t.nodes.get(..t.len).unwrap_or(&[]);
         let values = Values {
-            refs: &self.refs,
+            refs,
             pool: hi,
-            base: t.gtop,
+            base,
         };
-        let written = t.written.get_mut(..t.len).unwrap_or(&mut []);
         // Gradients are not zeroed up front: the first contribution to a node may
         // overwrite its slot (see `Sweep::grad_fresh`), and slots nobody wrote are zeroed
         // at the end. This saves a pass over the largest gradients (the weights').
@@ -283,10 +268,10 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             let Some((written_lower, written_upper)) = written.split_at_mut_checked(i) else {
                 break;
             };
-            if node.grad == NONE_OFFSET
-                || node.inputs == [NONE, NONE]
-                || written_upper.first() != Some(&true)
-            {
+            let Some(backward) = node.backward else {
+                continue;
+            };
+            if node.grad == NONE_OFFSET || written_upper.first() != Some(&true) {
                 continue;
             }
             let Some((lower, upper)) = grads.split_at_mut_checked(node.grad as usize) else {
@@ -301,7 +286,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 nodes,
                 values,
             };
-            (node.backward)(&mut sweep);
+            backward(&mut sweep);
         }
         for (node, w) in nodes.iter().zip(written.iter()) {
             if !*w && node.grad != NONE_OFFSET {
@@ -311,7 +296,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 }
             }
         }
-        t.grads_top = Some(t.gtop);
+        self.tape.finish_backward();
         Ok(())
     }
 }
@@ -320,37 +305,43 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
     for Graph<'a, T, SCALARS, NODES>
 {
     fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle {
-        if self.poison.get().is_some() {
-            return Handle::INVALID;
-        }
+        let tracked = spec.tracked;
         let r = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.push(spec, forward),
-            Err(_) => Err(Error::Busy),
+            Err(_) => Err(Error::GradsBorrowed),
         };
         r.unwrap_or_else(|e| {
             self.fail(e);
-            Handle::INVALID
+            Handle::invalid(tracked)
         })
+    }
+
+    fn count(&self, len: usize, tracked: bool) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.tape.count(len, tracked);
+        }
     }
 
     fn read(&self, node: u16, out: &mut [T]) -> bool {
         let Ok(inner) = self.inner.try_borrow() else {
             return false;
         };
-        let t = &*inner.tape;
-        if node as usize >= t.len {
+        let (pool, nodes) = inner.tape.pool_and_nodes();
+        if node as usize >= nodes.len() {
             return false;
         }
         let values = Values {
             refs: &inner.refs,
-            pool: &t.pool,
+            pool,
             base: 0,
         };
-        let v = values.get(&t.nodes, node);
+        let v = values.get(nodes, node);
         if v.len() != out.len() {
             return false;
         }
-        out.copy_from_slice(v);
+        for (o, &x) in out.iter_mut().zip(v) {
+            *o = x;
+        }
         true
     }
 
@@ -360,71 +351,89 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         }
         self.inner
             .try_borrow_mut()
-            .map_err(|_| Error::Busy)?
+            .map_err(|_| Error::GradsBorrowed)?
             .backward(root)?;
-        let inner = self.inner.try_borrow().map_err(|_| Error::Busy)?;
-        Ok(Ref::map(inner, |i| {
-            i.tape.pool.get(..i.tape.gtop).unwrap_or(&[])
-        }))
+        let inner = self.inner.try_borrow().map_err(|_| Error::Internal)?;
+        Ok(Ref::map(inner, |i| i.tape.grads_region()))
     }
 
     fn fail(&self, e: Error) {
-        if self.poison.get().is_none() {
-            self.poison.set(Some(e));
+        // A shared borrow succeeds even while gradients are borrowed, and the tape keeps
+        // the failure after the graph is gone.
+        match self.inner.try_borrow() {
+            Ok(inner) => inner.tape.fail(e),
+            Err(_) => {
+                debug_assert!(false, "failure while the tape is being written: {e}");
+                if self.poison.get().is_none() {
+                    self.poison.set(Some(e));
+                }
+            }
         }
     }
 
-    fn generation(&self) -> u32 {
+    fn stamp(&self) -> (u32, u32) {
         self.inner
             .try_borrow()
-            .map(|i| i.tape.generation)
-            .unwrap_or(u32::MAX)
+            .map(|i| i.tape.stamp())
+            .unwrap_or((0, 0))
     }
 }
 
-/// The gradients of one backward pass, borrowed from the tape.
+/// The gradients of one backward pass, borrowed from the tape: the one way to read a
+/// gradient while its graph is alive ([`Grads::wrt`]).
 ///
 /// While it lives, the graph cannot record (an operation then poisons the graph with
-/// [`Error::Busy`]). Drop it, and the graph, to update parameters in place from
+/// [`Error::GradsBorrowed`]). Drop it, and the graph, to update parameters in place from
 /// [`Tape::grad`].
 pub struct Grads<'g, T> {
     pub(crate) grads: Ref<'g, [T]>,
-    pub(crate) generation: u32,
+    pub(crate) stamp: (u32, u32),
+}
+
+impl<T> core::fmt::Debug for Grads<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Grads")
+            .field("scalars", &self.grads.len())
+            .finish()
+    }
 }
 
 impl<'g, T: Real> Grads<'g, T> {
-    /// `∂root/∂v`, copied out, in the shape of `v`. Zero for a constant, or for a
-    /// variable the root does not depend on. NaN-filled if `v` is invalid (from a
-    /// poisoned graph, which cannot reach here) or from another graph.
-    pub fn wrt<const R: usize, const C: usize>(&self, v: Var<'_, T, R, C>) -> SMatrix<T, R, C> {
-        match self.slice(v.id()) {
-            Some(s) => SMatrix::from_column_slice(s),
-            None if v.id().grad == NONE_OFFSET && v.id().generation == self.generation => {
-                SMatrix::zeros()
-            }
-            None => SMatrix::repeat(T::nan()),
-        }
-    }
-
-    /// `∂root/∂v` read in place (no copy), or `None` for an untracked variable.
-    pub fn view<const R: usize, const C: usize>(
+    /// `∂root/∂v`, read in place (no copy) in the shape of `v`; `.into_owned()` copies
+    /// it out. Zero for a tracked variable the root does not depend on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Untracked`] for a constant; [`Error::Foreign`] for a variable of another
+    /// graph.
+    ///
+    /// ```
+    /// # use stackgrad::{nalgebra::Vector2, Error, Tape};
+    /// let (a0, b0) = (Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0));
+    /// let mut tape: Tape<f64, 32, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let (a, b) = (g.param(&a0), g.constant(&b0));
+    /// let grads = a.dot(b).backward()?;
+    /// assert_eq!(grads.wrt(a)?, b0); // ∂(a·b)/∂a = b
+    /// assert_eq!(grads.wrt(b), Err(Error::Untracked));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn wrt<const R: usize, const C: usize>(
         &self,
         v: Var<'_, T, R, C>,
-    ) -> Option<nalgebra::SMatrixView<'_, T, R, C>> {
-        crate::node::view::<T, R, C>(self.slice(v.id())?)
-    }
-
-    /// The gradient of every tracked node, parameters first in the order they were
-    /// registered (when they were registered before any operation).
-    pub fn as_slice(&self) -> &[T] {
-        &self.grads
-    }
-
-    fn slice<const R: usize, const C: usize>(&self, id: VarId<R, C>) -> Option<&[T]> {
-        if id.generation != self.generation || id.grad == NONE_OFFSET {
-            return None;
+    ) -> Result<nalgebra::SMatrixView<'_, T, R, C>, Error> {
+        let id: VarId<R, C> = v.id();
+        if (id.tape, id.generation) != self.stamp || id.tape == 0 {
+            return Err(Error::Foreign);
+        }
+        if id.grad == NONE_OFFSET {
+            return Err(Error::Untracked);
         }
         let start = id.grad as usize;
-        self.grads.get(start..start + R * C)
+        let s = self
+            .grads
+            .get(start..start + R * C)
+            .ok_or(Error::NoBackward)?;
+        crate::node::view::<T, R, C>(s).ok_or(Error::Internal)
     }
 }

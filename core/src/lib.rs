@@ -21,7 +21,7 @@ mod var;
 #[cfg(test)]
 mod testing;
 
-pub use error::{Error, Resource};
+pub use error::Error;
 pub use forward::Dual;
 pub use graph::{Grads, Graph};
 pub use real::{One, Real, Zero};

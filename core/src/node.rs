@@ -19,7 +19,8 @@ pub(crate) type BackwardFn<T> = fn(&mut Sweep<'_, T>);
 /// One node of the graph.
 #[derive(Clone, Copy)]
 pub(crate) struct Node<T> {
-    pub(crate) backward: BackwardFn<T>,
+    /// The operation's backward rule; `None` for a leaf.
+    pub(crate) backward: Option<BackwardFn<T>>,
     pub(crate) inputs: [u16; 2],
     /// Offset of the value in the pool, or `NONE_OFFSET` for a borrowed leaf.
     pub(crate) value: u32,
@@ -27,23 +28,21 @@ pub(crate) struct Node<T> {
     pub(crate) grad: u32,
     /// Number of scalars (`R·C`).
     pub(crate) len: u32,
-    /// A scalar parameter of the operation (a slope, a scale), if it has one.
-    pub(crate) param: T,
+    /// The operation's scalar attribute (a slope, a scale), if it has one.
+    pub(crate) attr: T,
 }
 
-fn leaf_backward<T>(_: &mut Sweep<'_, T>) {}
-
 impl<T: Real> Node<T> {
-    pub(crate) fn empty() -> Node<T> {
-        Node {
-            backward: leaf_backward::<T>,
-            inputs: [NONE, NONE],
-            value: NONE_OFFSET,
-            grad: NONE_OFFSET,
-            len: 0,
-            param: T::zero(),
-        }
-    }
+    /// An unused slot. Every byte is zero, so a `static` tape lands in `.bss`; the
+    /// contents are never read (only the first `len` nodes of a tape are).
+    pub(crate) const EMPTY: Node<T> = Node {
+        backward: None,
+        inputs: [0, 0],
+        value: 0,
+        grad: 0,
+        len: 0,
+        attr: T::ZERO,
+    };
 }
 
 /// A backward rule's window on the tape, for one node.
@@ -154,10 +153,10 @@ impl<'s, T: Real> Sweep<'s, T> {
         }
     }
 
-    /// The operation's scalar parameter.
+    /// The operation's scalar attribute (a slope, a scale), as given when it was recorded.
     #[inline]
-    pub(crate) fn param(&self) -> T {
-        self.node.param
+    pub(crate) fn attr(&self) -> T {
+        self.node.attr
     }
 }
 

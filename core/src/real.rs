@@ -62,6 +62,9 @@ pub trait Real:
 {
     /// The backend that computes this type's elementary functions: `"libm"` or `"micromath"`.
     const BACKEND: &'static str;
+    /// Zero as a constant, for `const` contexts such as [`Tape::new`](crate::Tape::new).
+    /// Its bytes are all zero (`+0.0`), so a zero-initialised `static` lands in `.bss`.
+    const ZERO: Self;
 
     /// Converts an `f64` constant to `Self` (how generic code writes `100.0`).
     /// Rounds to nearest for `f32`; NaN and ±inf are preserved.
@@ -172,6 +175,7 @@ pub trait Real:
 
 macro_rules! float_common {
     ($t:ty) => {
+        const ZERO: Self = 0.0;
         #[inline]
         fn constant(x: f64) -> Self {
             x as $t

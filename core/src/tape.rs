@@ -1,11 +1,13 @@
 //! The fixed-capacity tape: storage for one computational graph at a time.
 //!
 //! The tape owns a pool of `SCALARS` scalars and a table of `NODES` nodes, all inline: it
-//! can live on the stack, in a `static` cell, or in a struct. It knows nothing about
-//! individual operations: a node is a backward function pointer plus the offsets of its
-//! value and gradient in the pool. Recording happens through a [`Graph`], which borrows
-//! the tape together with the caller's parameters; once the graph is gone, the gradients
-//! stay readable in place ([`Tape::grad`]) while the parameters are free to be updated.
+//! can live in a `static` (its [`Tape::new`] is a `const fn` whose bytes are all zero, so
+//! it lands in `.bss` and the linker checks it against the memory map), on the stack, or
+//! in a struct. It knows nothing about individual operations: a node is a backward
+//! function pointer plus the offsets of its value and gradient in the pool. Recording
+//! happens through a [`Graph`], which borrows the tape together with the caller's
+//! parameters; once the graph is gone, the gradients stay readable in place
+//! ([`Tape::grad`]) while the parameters are free to be updated.
 //!
 //! # Memory
 //!
@@ -18,7 +20,18 @@
 //!   parameter (its gradient);
 //! - one node per leaf and per operation.
 //!
-//! [`Tape::used`] and [`Tape::high_water`] report what was actually used.
+//! The layers of [`nn`](crate::nn) add these up at compile time. For an ad-hoc graph,
+//! record it once on a small tape: the [`Error::Capacity`] it returns states the whole
+//! graph's need, because recording goes on counting after an overflow.
+//!
+//! # A large tape on the host
+//!
+//! `Box::new(Tape::new())` builds the tape on the stack first, which overflows it in a
+//! debug build for tapes of megabytes. Put a large tape in a `static` instead (it is
+//! zero-initialised, so it costs no binary size), or build it on a thread with a larger
+//! stack (`std::thread::Builder::stack_size`).
+
+use core::cell::Cell;
 
 use nalgebra::SMatrixView;
 
@@ -27,54 +40,101 @@ use crate::node::{Node, NONE};
 use crate::var::VarId;
 use crate::{Error, Real};
 
-/// How much of a tape is, or was, in use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How much of a tape is, or was, in use (or is needed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Usage {
-    /// Scalars of the pool in use.
+    /// Scalars of the pool.
     pub scalars: usize,
-    /// Nodes in use.
+    /// Nodes.
     pub nodes: usize,
 }
+
+impl Usage {
+    /// No scalars, no nodes.
+    pub const ZERO: Usage = Usage {
+        scalars: 0,
+        nodes: 0,
+    };
+
+    /// `self + other`, in a `const` context (for sizes computed by the compiler).
+    pub const fn plus(self, other: Usage) -> Usage {
+        Usage {
+            scalars: self.scalars + other.scalars,
+            nodes: self.nodes + other.nodes,
+        }
+    }
+
+    /// Whether `self` fits in `capacity` (both resources).
+    pub const fn fits_in(self, capacity: Usage) -> bool {
+        self.scalars <= capacity.scalars && self.nodes <= capacity.nodes
+    }
+}
+
+/// What poisoned the current graph (0: nothing). A code rather than an `Option<Error>`
+/// so that a fresh tape's bytes are all zero.
+const POISON_NONE: u8 = 0;
+const POISON_CAPACITY: u8 = 1;
+const POISON_GRADS_BORROWED: u8 = 2;
+const POISON_FOREIGN: u8 = 3;
+const POISON_INTERNAL: u8 = 4;
 
 /// A fixed-capacity reverse-mode tape with `SCALARS` scalars and `NODES` nodes, all
 /// stored inline (no heap).
 ///
 /// ```
-/// use stackgrad::nalgebra::{matrix, vector};
+/// use stackgrad::nalgebra::{Matrix2, Vector2};
 /// use stackgrad::Tape;
 ///
-/// let w0 = matrix![1.0, 2.0; 3.0, 4.0];
-/// let x0 = vector![1.0, -1.0];
+/// let w0 = Matrix2::new(1.0, 2.0, 3.0, 4.0);
+/// let x0 = Vector2::new(1.0, -1.0);
 /// let mut tape: Tape<f64, 64, 8> = Tape::new();
 /// let g = tape.graph();
 /// let w = g.param(&w0);
 /// let x = g.constant(&x0);
 /// let s = (w * x).tanh().sum();
 /// let grads = s.backward()?;
-/// let dw = grads.wrt(w); // 2×2, the shape of w
+/// let dw = grads.wrt(w)?; // 2×2, the shape of w, read in place
 /// assert!((dw[(0, 0)] - (1.0 - (-1.0f64).tanh().powi(2))).abs() < 1e-12);
 /// # Ok::<(), stackgrad::Error>(())
 /// ```
+///
+/// A tape can be a `static` (zero-initialised, in `.bss`):
+///
+/// ```
+/// use stackgrad::Tape;
+/// static TAPE: std::sync::Mutex<Tape<f32, 4096, 64>> = std::sync::Mutex::new(Tape::new());
+/// let mut tape = TAPE.lock().unwrap();
+/// assert_eq!(tape.graph().used().nodes, 0);
+/// ```
 pub struct Tape<T, const SCALARS: usize, const NODES: usize> {
-    pub(crate) pool: [T; SCALARS],
-    pub(crate) nodes: [Node<T>; NODES],
+    pool: [T; SCALARS],
+    nodes: [Node<T>; NODES],
     /// During a backward pass: whether a node's gradient has been written yet. A node
     /// nobody wrote to has a zero gradient and its backward rule is skipped.
-    pub(crate) written: [bool; NODES],
+    written: [bool; NODES],
     /// Nodes in use.
-    pub(crate) len: usize,
-    /// Gradients occupy `pool[..gtop]`, growing up.
-    pub(crate) gtop: usize,
-    /// Values occupy `pool[vbot..]`, growing down.
-    pub(crate) vbot: usize,
-    pub(crate) high: Usage,
-    /// Incremented by every new graph; stamps [`VarId`]s.
-    pub(crate) generation: u32,
+    len: usize,
+    /// Gradients occupy `pool[..grad_end]`, growing up.
+    grad_end: usize,
+    /// Values occupy the last `value_len` scalars of the pool, growing down.
+    value_len: usize,
+    /// What the current graph needs, counted on even after an overflow.
+    need: Usage,
+    /// The highest usage of graphs before the current one.
+    high: Usage,
+    /// This tape's identity, drawn from a global counter when it records its first graph
+    /// (0 until then). With `generation`, it stamps every [`VarId`].
+    serial: u32,
+    /// Incremented by every new graph.
+    generation: u32,
     /// After a backward pass on the current graph: the end of the gradients it computed
-    /// (`pool[..top]`). Nodes recorded after it have slots above and no gradient yet.
-    pub(crate) grads_top: Option<usize>,
-    /// Set by the first failure of the current graph; cleared by `reset`.
-    pub(crate) poison: Option<Error>,
+    /// (`pool[..grads_done]`); 0 before.
+    grads_done: usize,
+    /// Whether a backward pass has run on the current graph.
+    backward_done: bool,
+    /// What poisoned the current graph (a `POISON_*` code). A `Cell`, so a failure is
+    /// recorded even while the gradients are borrowed.
+    poison: Cell<u8>,
 }
 
 impl<T: Real, const SCALARS: usize, const NODES: usize> Default for Tape<T, SCALARS, NODES> {
@@ -83,40 +143,82 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Default for Tape<T, SCAL
     }
 }
 
+impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug for Tape<T, SCALARS, NODES> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Tape")
+            .field("capacity", &(SCALARS, NODES))
+            .field("nodes", &self.len)
+            .field("scalars", &(self.grad_end + self.value_len))
+            .field("backward_done", &self.backward_done)
+            .field("poisoned", &(self.poison.get() != POISON_NONE))
+            .finish()
+    }
+}
+
+/// The next tape identity (never 0).
+fn next_serial() -> u32 {
+    use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    #[cfg(target_has_atomic = "32")]
+    let s = NEXT.fetch_add(1, Relaxed);
+    // Cores without atomic read-modify-write (Cortex-M0) are single-core; a graph started
+    // inside an interrupt handler at the same instant as one in thread mode could draw
+    // the same serial, which is why ids also carry a per-tape generation.
+    #[cfg(not(target_has_atomic = "32"))]
+    let s = {
+        let s = NEXT.load(Relaxed);
+        NEXT.store(s.wrapping_add(1), Relaxed);
+        s
+    };
+    if s == 0 {
+        1
+    } else {
+        s
+    }
+}
+
 impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> {
-    /// An empty tape. Node indices are `u16`, so `NODES` must be below 65535; this is
-    /// checked at compile time.
-    pub fn new() -> Self {
+    /// An empty tape, as a constant: every byte is zero, so `static TAPE: … = Tape::new()`
+    /// lands in `.bss`. Node indices are `u16` and offsets `u32`, so `NODES` must be
+    /// below 65535 and `SCALARS` below 2³²−1; both are checked at compile time.
+    pub const fn new() -> Self {
         const {
             assert!(NODES < NONE as usize, "NODES must be below 65535");
             assert!(SCALARS < u32::MAX as usize, "SCALARS must fit in a u32");
         }
         Tape {
-            pool: [T::zero(); SCALARS],
-            nodes: [Node::empty(); NODES],
+            pool: [T::ZERO; SCALARS],
+            nodes: [Node::EMPTY; NODES],
             written: [false; NODES],
             len: 0,
-            gtop: 0,
-            vbot: SCALARS,
-            high: Usage::default(),
+            grad_end: 0,
+            value_len: 0,
+            need: Usage::ZERO,
+            high: Usage::ZERO,
+            serial: 0,
             generation: 0,
-            grads_top: None,
-            poison: None,
+            grads_done: 0,
+            backward_done: false,
+            poison: Cell::new(POISON_NONE),
         }
     }
 
-    /// Forgets the recorded graph (O(1)): usage drops to zero, a capacity error is
-    /// cleared, gradients and [`VarId`]s of the old graph become stale. The high-water
-    /// mark is kept.
+    /// Forgets the recorded graph (O(1)): usage drops to zero, an error is cleared,
+    /// gradients and [`VarId`]s of the old graph become stale. The high-water mark is
+    /// kept.
     pub fn reset(&mut self) {
-        // Usage only grows while a graph records, so its peak is its final usage.
         self.high = self.high_water();
         self.len = 0;
-        self.gtop = 0;
-        self.vbot = SCALARS;
+        self.grad_end = 0;
+        self.value_len = 0;
+        self.need = Usage::ZERO;
+        if self.serial == 0 {
+            self.serial = next_serial();
+        }
         self.generation = self.generation.wrapping_add(1);
-        self.grads_top = None;
-        self.poison = None;
+        self.grads_done = 0;
+        self.backward_done = false;
+        self.poison.set(POISON_NONE);
     }
 
     /// Resets the tape and starts recording a new graph over it. The graph borrows the
@@ -127,21 +229,27 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         Graph::new(self)
     }
 
-    /// What the current graph uses.
+    /// What the current graph uses in the tape (after an overflow, what was stored
+    /// before it).
     pub fn used(&self) -> Usage {
         Usage {
-            scalars: self.gtop + (SCALARS - self.vbot),
+            scalars: self.grad_end + self.value_len,
             nodes: self.len,
         }
     }
 
-    /// The most this tape has ever used, across resets: size a tape by running one step
-    /// and reading this.
+    /// What the current graph needs: its usage, plus everything recorded after an
+    /// overflow (counted, not stored).
+    pub fn needed(&self) -> Usage {
+        self.need
+    }
+
+    /// The most any graph on this tape has needed, across resets: size a tape by
+    /// running one step on a generous tape and reading this.
     pub fn high_water(&self) -> Usage {
-        let used = self.used();
         Usage {
-            scalars: self.high.scalars.max(used.scalars),
-            nodes: self.high.nodes.max(used.nodes),
+            scalars: self.high.scalars.max(self.need.scalars),
+            nodes: self.high.nodes.max(self.need.nodes),
         }
     }
 
@@ -153,62 +261,217 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         }
     }
 
-    /// The error that poisoned the current graph, if any.
+    /// The error that poisoned the current graph, if any. It stays after the graph is
+    /// dropped, until the next graph starts.
     pub fn error(&self) -> Option<Error> {
-        self.poison
+        match self.poison.get() {
+            POISON_NONE => None,
+            POISON_CAPACITY => Some(Error::Capacity {
+                needed: self.need,
+                capacity: self.capacity(),
+            }),
+            POISON_GRADS_BORROWED => Some(Error::GradsBorrowed),
+            POISON_FOREIGN => Some(Error::Foreign),
+            _ => Some(Error::Internal),
+        }
     }
 
-    /// The gradient of the last backward pass with respect to the variable `id`
-    /// (from [`Var::id`](crate::Var::id)), read in place after its graph is gone.
+    /// Poisons the current graph with `e` unless it is already poisoned.
+    pub(crate) fn fail(&self, e: Error) {
+        if self.poison.get() == POISON_NONE {
+            self.poison.set(match e {
+                Error::Capacity { .. } => POISON_CAPACITY,
+                Error::GradsBorrowed => POISON_GRADS_BORROWED,
+                Error::Foreign => POISON_FOREIGN,
+                _ => POISON_INTERNAL,
+            });
+        }
+    }
+
+    /// The identity that stamps this graph's ids: `(serial, generation)`.
+    pub(crate) fn stamp(&self) -> (u32, u32) {
+        (self.serial, self.generation)
+    }
+
+    /// The gradient of the last backward pass with respect to the variable `id` (from
+    /// [`Var::id`](crate::Var::id)), read in place after its graph is gone: the one way
+    /// to read a gradient once the graph has been dropped.
     ///
     /// # Errors
     ///
-    /// [`Error::Stale`] if the id is from an older graph, if no backward pass has run on
-    /// the current one, or if the variable is not tracked (a constant).
+    /// - [`Error::Foreign`]: the id belongs to another tape;
+    /// - [`Error::Stale`]: the id is from an older graph of this tape;
+    /// - [`Error::NoBackward`]: no backward pass has run on the graph (or it failed), or
+    ///   the variable was recorded after it;
+    /// - [`Error::Untracked`]: the variable is a constant.
     pub fn grad<const R: usize, const C: usize>(
         &self,
         id: VarId<R, C>,
     ) -> Result<SMatrixView<'_, T, R, C>, Error> {
-        let s = self.grad_slice(id)?;
-        crate::node::view::<T, R, C>(s).ok_or(Error::Stale)
+        let s = self.grad_of(id.tape, id.generation, id.grad, R * C)?;
+        crate::node::view::<T, R, C>(s).ok_or(Error::Internal)
     }
 
-    /// Like [`Tape::grad`], as a column-major slice of `R·C` scalars (what an
-    /// [`Optimizer`](crate) step takes).
-    pub fn grad_slice<const R: usize, const C: usize>(
-        &self,
+    /// [`Tape::grad`], mutable: for clipping gradients in place before a step.
+    pub(crate) fn grad_mut<const R: usize, const C: usize>(
+        &mut self,
         id: VarId<R, C>,
-    ) -> Result<&[T], Error> {
-        let top = self.grads_top.ok_or(Error::Stale)?;
-        if id.generation != self.generation || id.grad == NONE_OFFSET {
+    ) -> Result<&mut [T], Error> {
+        self.grad_of_mut(id.tape, id.generation, id.grad, R * C)
+    }
+
+    /// Checks an id's stamp and finds its gradient slot.
+    pub(crate) fn slot(
+        &self,
+        tape: u32,
+        generation: u32,
+        grad: u32,
+        len: usize,
+    ) -> Result<core::ops::Range<usize>, Error> {
+        if tape != self.serial || self.serial == 0 {
+            return Err(Error::Foreign);
+        }
+        if generation != self.generation {
             return Err(Error::Stale);
         }
-        let start = id.grad as usize;
-        self.pool
-            .get(start..start + R * C)
-            .filter(|_| start + R * C <= top)
-            .ok_or(Error::Stale)
+        if grad == crate::tape::NONE_OFFSET {
+            return Err(Error::Untracked);
+        }
+        if !self.backward_done {
+            return Err(Error::NoBackward);
+        }
+        let start = grad as usize;
+        let end = start.checked_add(len).ok_or(Error::Internal)?;
+        if end > self.grads_done {
+            return Err(Error::NoBackward);
+        }
+        Ok(start..end)
     }
 
-    /// Every gradient of the last backward pass, in the order the tracked nodes were
-    /// recorded. Parameters registered before any operation come first, back to back:
-    /// for a model that registers its `P` parameter scalars first, `grads()?[..P]` is
-    /// the gradient of all of them in one slice, ready for an
-    /// [`Optimizer`](crate::optim::Optimizer) step.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Stale`] if no backward pass has run on the current graph.
-    pub fn grads(&self) -> Result<&[T], Error> {
-        let top = self.grads_top.ok_or(Error::Stale)?;
-        self.pool.get(..top).ok_or(Error::Stale)
+    /// The gradient slot of an id, by its parts.
+    pub(crate) fn grad_of(
+        &self,
+        tape: u32,
+        generation: u32,
+        grad: u32,
+        len: usize,
+    ) -> Result<&[T], Error> {
+        let r = self.slot(tape, generation, grad, len)?;
+        self.pool.get(r).ok_or(Error::Internal)
     }
 
-    /// Like [`Tape::grads`], mutable: to clip or rescale gradients in place
-    /// ([`clip_grad_norm`](crate::optim::clip_grad_norm)) before a step.
-    pub fn grads_mut(&mut self) -> Result<&mut [T], Error> {
-        let top = self.grads_top.ok_or(Error::Stale)?;
-        self.pool.get_mut(..top).ok_or(Error::Stale)
+    /// The gradient slot of an id, by its parts, mutable (for clipping before a step).
+    pub(crate) fn grad_of_mut(
+        &mut self,
+        tape: u32,
+        generation: u32,
+        grad: u32,
+        len: usize,
+    ) -> Result<&mut [T], Error> {
+        let r = self.slot(tape, generation, grad, len)?;
+        self.pool.get_mut(r).ok_or(Error::Internal)
+    }
+
+    // ----- recording, for `Graph` -----
+
+    /// Counts a node that needs `value_len + grad_len` scalars and checks that it fits.
+    /// On overflow, poisons the graph; either way the need is counted.
+    fn reserve(&mut self, value_len: usize, grad_len: usize) -> Result<(), Error> {
+        self.need.nodes += 1;
+        self.need.scalars += value_len + grad_len;
+        if self.poison.get() != POISON_NONE {
+            return Err(self.error().unwrap_or(Error::Internal));
+        }
+        let free = SCALARS - self.grad_end - self.value_len;
+        if self.len >= NODES || value_len + grad_len > free {
+            let e = Error::Capacity {
+                needed: self.need,
+                capacity: self.capacity(),
+            };
+            self.fail(e);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts a node recorded after a failure (nothing is stored).
+    pub(crate) fn count(&mut self, len: usize, tracked: bool) {
+        self.need.nodes += 1;
+        self.need.scalars += len + if tracked { len } else { 0 };
+    }
+
+    /// Appends a node; `value` says whether it stores a value of `node.len` scalars in
+    /// the pool (then `write` fills it, given the values below it). Returns its index and
+    /// gradient offset.
+    pub(crate) fn append(
+        &mut self,
+        mut node: Node<T>,
+        value: bool,
+        tracked: bool,
+        write: impl FnOnce(&mut [T], &[T], usize, &[Node<T>]),
+    ) -> Result<(u16, u32), Error> {
+        let len = node.len as usize;
+        let value_len = if value { len } else { 0 };
+        let grad_len = if tracked { len } else { 0 };
+        self.reserve(value_len, grad_len)?;
+        let vstart = SCALARS - self.value_len - value_len;
+        if value {
+            node.value = vstart as u32;
+            // Values grow down, so every existing value lies in `hi` and the new one at
+            // the end of `lo`.
+            let split = SCALARS - self.value_len;
+            let (lo, hi) = self
+                .pool
+                .split_at_mut_checked(split)
+                .ok_or(Error::Internal)?;
+            let out = lo.get_mut(vstart..).ok_or(Error::Internal)?;
+            write(out, hi, split, self.nodes.get(..self.len).unwrap_or(&[]));
+        } else {
+            node.value = NONE_OFFSET;
+        }
+        node.grad = if tracked {
+            self.grad_end as u32
+        } else {
+            NONE_OFFSET
+        };
+        let index = self.len;
+        *self.nodes.get_mut(index).ok_or(Error::Internal)? = node;
+        self.len += 1;
+        self.grad_end += grad_len;
+        self.value_len += value_len;
+        Ok((index as u16, node.grad))
+    }
+
+    /// The pool split for a backward pass: gradients below, values above (starting at
+    /// the returned offset), with the nodes and their written flags.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn sweep_parts(
+        &mut self,
+    ) -> Result<(&mut [T], &[T], usize, &[Node<T>], &mut [bool]), Error> {
+        let split = self.grad_end;
+        let (grads, values) = self
+            .pool
+            .split_at_mut_checked(split)
+            .ok_or(Error::Internal)?;
+        let nodes = self.nodes.get(..self.len).ok_or(Error::Internal)?;
+        let written = self.written.get_mut(..self.len).ok_or(Error::Internal)?;
+        Ok((grads, values, split, nodes, written))
+    }
+
+    /// Marks the gradients computed by a finished backward pass as readable.
+    pub(crate) fn finish_backward(&mut self) {
+        self.grads_done = self.grad_end;
+        self.backward_done = true;
+    }
+
+    /// The whole pool and the nodes, for reading values.
+    pub(crate) fn pool_and_nodes(&self) -> (&[T], &[Node<T>]) {
+        (&self.pool, self.nodes.get(..self.len).unwrap_or(&[]))
+    }
+
+    /// The gradient region of the last backward pass.
+    pub(crate) fn grads_region(&self) -> &[T] {
+        self.pool.get(..self.grads_done).unwrap_or(&[])
     }
 }
 

@@ -32,7 +32,7 @@ fn eval<const R: usize, const C: usize>(
     let x = g.param(x0);
     let y = f(&g, x);
     let grads = y.backward().expect("test graph fits");
-    (y.scalar(), grads.wrt(x))
+    (y.scalar(), grads.wrt(x).unwrap().into_owned())
 }
 
 /// Checks the tape gradient of `f` at `x0` against central differences in f64.

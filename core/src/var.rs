@@ -1,7 +1,6 @@
 //! Variables: `Copy` handles to the nodes of a graph.
 
 use core::fmt;
-use core::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
@@ -45,11 +44,18 @@ impl<T, const R: usize, const C: usize> fmt::Debug for Var<'_, T, R, C> {
 
 /// A lifetime-free name for a variable, to read its gradient from the
 /// [`Tape`](crate::Tape) after the graph is gone ([`Tape::grad`](crate::Tape::grad)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// It knows its tape and its graph: read on another tape it gives [`Error::Foreign`], and
+/// after its tape has started a new graph, [`Error::Stale`]; never another variable's
+/// numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VarId<const R: usize, const C: usize> {
-    pub(crate) grad: u32,
+    /// The tape's serial number (unique per tape, never 0).
+    pub(crate) tape: u32,
+    /// The tape's graph counter when the variable was recorded.
     pub(crate) generation: u32,
-    _shape: PhantomData<[(); 0]>,
+    /// The gradient's offset in the pool, or `NONE_OFFSET` if untracked.
+    pub(crate) grad: u32,
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -83,10 +89,11 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 
     /// A lifetime-free id of this variable, for [`Tape::grad`](crate::Tape::grad).
     pub fn id(&self) -> VarId<R, C> {
+        let (tape, generation) = self.graph.stamp();
         VarId {
+            tape,
+            generation,
             grad: self.grad,
-            generation: self.graph.generation(),
-            _shape: PhantomData,
         }
     }
 
@@ -96,49 +103,53 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub(crate) fn unary<const R2: usize, const C2: usize>(
         self,
         backward: BackwardFn<T>,
-        param: T,
+        attr: T,
         mut forward: impl FnMut(&[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
-        let spec = Spec {
-            inputs: [self.node, NONE],
-            tracked: self.is_tracked(),
-            len: R2 * C2,
-            backward,
-            param,
-        };
+        let tracked = self.is_tracked();
         let h = if self.node == NONE {
-            Handle::INVALID
+            self.graph.count(R2 * C2, tracked);
+            Handle::invalid(tracked)
         } else {
+            let spec = Spec {
+                inputs: [self.node, NONE],
+                tracked,
+                len: R2 * C2,
+                backward,
+                attr,
+            };
             self.graph.push(spec, &mut |a, _, out| forward(a, out))
         };
         Var::from_handle(self.graph, h)
     }
 
     /// Appends an operation of two inputs. Both must belong to the same graph; if not,
-    /// the graph is poisoned with [`Error::Busy`].
+    /// the graph is poisoned with [`Error::Foreign`].
     #[inline]
     pub(crate) fn binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
         self,
         other: Var<'g, T, R1, C1>,
         backward: BackwardFn<T>,
-        param: T,
+        attr: T,
         mut forward: impl FnMut(&[T], &[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
+        let tracked = self.is_tracked() || other.is_tracked();
         if !core::ptr::addr_eq(self.graph, other.graph) {
-            self.graph.fail(Error::Busy);
-            other.graph.fail(Error::Busy);
-            return Var::from_handle(self.graph, Handle::INVALID);
+            self.graph.fail(Error::Foreign);
+            other.graph.fail(Error::Foreign);
+            return Var::from_handle(self.graph, Handle::invalid(tracked));
         }
-        let spec = Spec {
-            inputs: [self.node, other.node],
-            tracked: self.is_tracked() || other.is_tracked(),
-            len: R2 * C2,
-            backward,
-            param,
-        };
         let h = if self.node == NONE || other.node == NONE {
-            Handle::INVALID
+            self.graph.count(R2 * C2, tracked);
+            Handle::invalid(tracked)
         } else {
+            let spec = Spec {
+                inputs: [self.node, other.node],
+                tracked,
+                len: R2 * C2,
+                backward,
+                attr,
+            };
             self.graph.push(spec, &mut forward)
         };
         Var::from_handle(self.graph, h)
@@ -151,18 +162,19 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
     ///
     /// # Errors
     ///
-    /// The error that poisoned the graph ([`Error::Capacity`] if an operation did not
-    /// fit: no gradient is ever computed from a partial graph), or [`Error::Busy`] if the
-    /// gradients of an earlier backward pass are still borrowed.
+    /// The error that poisoned the graph ([`Error::Capacity`] if the graph did not fit,
+    /// stating the whole graph's need: no gradient is ever computed from a partial
+    /// graph), or [`Error::GradsBorrowed`] if the gradients of an earlier backward pass
+    /// are still borrowed.
     pub fn backward(&self) -> Result<Grads<'g, T>, Error> {
         if self.node == NONE {
             // Only a failed operation makes an invalid variable, and it poisoned the graph.
-            return Err(self.graph.backward(NONE).err().unwrap_or(Error::Busy));
+            return Err(self.graph.backward(NONE).err().unwrap_or(Error::Internal));
         }
         let grads = self.graph.backward(self.node)?;
         Ok(Grads {
             grads,
-            generation: self.graph.generation(),
+            stamp: self.graph.stamp(),
         })
     }
 

@@ -499,6 +499,10 @@ impl<T: Real, const N: usize> fmt::Display for Dual<T, N> {
 /// backend.
 impl<T: Real, const N: usize> Real for Dual<T, N> {
     const BACKEND: &'static str = T::BACKEND;
+    const ZERO: Self = Dual {
+        re: T::ZERO,
+        eps: SVector::from_array_storage(nalgebra::ArrayStorage([[T::ZERO; N]; 1])),
+    };
 
     /// The constant `x` (tangents 0).
     #[inline]

@@ -24,7 +24,7 @@
 //! let g = tape.graph();
 //! let (wv, x) = (g.param(&w), g.constant(&x0));
 //! let loss = (wv * x).tanh().square().sum();
-//! let (grad, hv) = split(&loss.backward()?.wrt(wv)); // ∂loss/∂W and H·V, both 2×2
+//! let (grad, hv) = split(&loss.backward()?.wrt(wv)?.into_owned()); // ∂loss/∂W and H·V, both 2×2
 //! # assert!(grad[(0, 0)].is_finite() && hv[(1, 1)].is_finite());
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
@@ -105,6 +105,6 @@ where
     let loss = f(&g, xv);
     let value = loss.scalar().re;
     let grads = loss.backward()?;
-    let (grad, hv) = split(&grads.wrt(xv));
+    let (grad, hv) = split(&grads.wrt(xv)?.into_owned());
     Ok((value, grad, hv))
 }

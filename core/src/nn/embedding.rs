@@ -2,8 +2,8 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use super::{Init, Rng};
-use crate::{Graph, Real, Var};
+use super::{Init, Module, Rng, Visitor};
+use crate::{Error, Graph, Real, Usage, Var, VarId};
 
 /// A `VOCAB×DIM` table of word vectors `L` (row `i` is word `i`'s vector).
 ///
@@ -13,7 +13,7 @@ use crate::{Graph, Real, Var};
 ///
 /// # Tape memory
 ///
-/// Binding costs [`Embedding::PARAMS`]` = VOCAB·DIM` scalars (the table's gradient) and
+/// Binding costs `VOCAB·DIM` scalars (the table's gradient) and
 /// 1 node; a window of `N` words costs `N + 2·N·DIM` scalars (the indices, then the
 /// window's value and gradient) and 2 nodes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,10 +22,36 @@ pub struct Embedding<T: Real, const VOCAB: usize, const DIM: usize> {
     pub table: SMatrix<T, VOCAB, DIM>,
 }
 
-impl<T: Real, const VOCAB: usize, const DIM: usize> Embedding<T, VOCAB, DIM> {
-    /// Number of trainable scalars, `VOCAB·DIM`.
-    pub const PARAMS: usize = VOCAB * DIM;
+impl<T: Real, const VOCAB: usize, const DIM: usize> Module<T> for Embedding<T, VOCAB, DIM> {
+    const PARAMS: usize = VOCAB * DIM;
+    const TENSORS: usize = 1;
+    const PENALTY: Usage = Usage::ZERO;
+    type Vars<'g> = Var<'g, T, VOCAB, DIM>;
+    type Ids = VarId<VOCAB, DIM>;
 
+    /// Registers the table as a parameter of `g`.
+    fn bind<'g, 'a, const S: usize, const N: usize>(
+        &'a self,
+        g: &'g Graph<'a, T, S, N>,
+    ) -> Var<'g, T, VOCAB, DIM> {
+        g.param(&self.table)
+    }
+
+    fn ids(v: &Var<'_, T, VOCAB, DIM>) -> VarId<VOCAB, DIM> {
+        v.id()
+    }
+
+    fn visit<V: Visitor<T>>(&mut self, id: &VarId<VOCAB, DIM>, v: &mut V) -> Result<(), Error> {
+        v.visit(&mut self.table, *id)
+    }
+
+    /// Word vectors are not penalised.
+    fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
+        None
+    }
+}
+
+impl<T: Real, const VOCAB: usize, const DIM: usize> Embedding<T, VOCAB, DIM> {
     /// Tape scalars taken by one [`Embedding::window`] of `n` words.
     pub const fn window_scalars(n: usize) -> usize {
         n + 2 * n * DIM
@@ -36,14 +62,6 @@ impl<T: Real, const VOCAB: usize, const DIM: usize> Embedding<T, VOCAB, DIM> {
         Embedding {
             table: init.matrix(rng),
         }
-    }
-
-    /// Registers the table as a parameter of `g`.
-    pub fn bind<'g, 'a, const S: usize, const N: usize>(
-        &'a self,
-        g: &'g Graph<'a, T, S, N>,
-    ) -> Var<'g, T, VOCAB, DIM> {
-        g.param(&self.table)
     }
 
     /// The stacked word vectors of `words` (`ND = N·DIM`, checked at compile time), from
@@ -116,7 +134,7 @@ mod tests {
         let u0 = vector![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let s = x.dot(g.constant(&u0));
         let used = g.used();
-        let d = s.backward().unwrap().wrt(t);
+        let d = s.backward().unwrap().wrt(t).unwrap().into_owned();
         assert_eq!(d.row(0), vector![3.0, 4.0].transpose());
         assert_eq!(d.row(1), vector![0.0, 0.0].transpose());
         assert_eq!(d.row(2), vector![1.0 + 5.0, 2.0 + 6.0].transpose());

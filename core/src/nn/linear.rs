@@ -2,20 +2,31 @@
 
 use nalgebra::{SMatrix, SVector};
 
-use super::{Init, Rng};
-use crate::{Graph, Real, Var};
+use super::loss::l2_penalty;
+use super::{Init, Layer, Mat, Module, Rng, Shape, Visitor};
+use crate::{Error, Graph, Real, Usage, Var, VarId};
 
 /// A fully connected layer: weights `W: OUT×IN`, bias `b: OUT`, `y = Wx + b`.
 ///
-/// The parameters are plain nalgebra matrices owned by the layer; [`Linear::bind`]
-/// registers them on a graph (no copy), and [`Linear::params_mut`] hands them to an
-/// [`Optimizer`](crate::optim::Optimizer) in the same order as their gradients.
+/// The parameters are plain nalgebra matrices owned by the layer. As a [`Module`] it
+/// binds them to a graph (no copy) and hands them to an optimizer by identity; as a
+/// [`Layer`] on `IN×B` inputs it maps a batch of `B` columns to `OUT×B`.
 ///
 /// # Tape memory
 ///
-/// Binding costs [`Linear::PARAMS`] scalars (the gradients) and 2 nodes; a forward pass
-/// on a batch of `B` columns costs [`Linear::forward_scalars`]`(B) = 4·OUT·B` scalars
-/// (value and gradient of `Wx`, then of `+ b`) and 2 nodes.
+/// Binding costs `OUT·IN + OUT` scalars (the gradients) and 2 nodes; a forward pass on a
+/// batch of `B` columns costs `4·OUT·B` scalars (value and gradient of `Wx`, then of
+/// `+ b`) and 2 nodes; the L2 penalty on `W`, 4 scalars and 2 nodes.
+///
+/// ```
+/// use stackgrad::nalgebra::{SMatrix, Vector2};
+/// use stackgrad::nn::{Layer, Linear, Mat, Module};
+/// type L = Linear<f32, 2, 3>;
+/// assert_eq!(<L as Module<f32>>::PARAMS, 9);
+/// assert_eq!(<L as Layer<f32, Mat<2, 4>>>::FORWARD.scalars, 4 * 3 * 4);
+/// let layer = L { weight: SMatrix::repeat(1.0), bias: SMatrix::repeat(0.5) };
+/// assert_eq!(layer.eval(&Vector2::new(1.0, 2.0)), SMatrix::<f32, 3, 1>::repeat(3.5));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Linear<T: Real, const IN: usize, const OUT: usize> {
     /// `W`, `OUT×IN`.
@@ -33,19 +44,16 @@ pub struct LinearVars<'g, T, const IN: usize, const OUT: usize> {
     pub bias: Var<'g, T, OUT, 1>,
 }
 
+/// The ids of a [`Linear`] layer's bound parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearIds<const IN: usize, const OUT: usize> {
+    /// `W`
+    pub weight: VarId<OUT, IN>,
+    /// `b`
+    pub bias: VarId<OUT, 1>,
+}
+
 impl<T: Real, const IN: usize, const OUT: usize> Linear<T, IN, OUT> {
-    /// Number of trainable scalars, `OUT·IN + OUT`.
-    pub const PARAMS: usize = OUT * IN + OUT;
-    /// Tape nodes taken by [`Linear::bind`].
-    pub const BIND_NODES: usize = 2;
-    /// Tape nodes taken by one [`LinearVars::forward`].
-    pub const FORWARD_NODES: usize = 2;
-
-    /// Tape scalars taken by one [`LinearVars::forward`] on `batch` columns: `4·OUT·batch`.
-    pub const fn forward_scalars(batch: usize) -> usize {
-        4 * OUT * batch
-    }
-
     /// Weights drawn by `init` (fan_in = `IN`, fan_out = `OUT`), bias zero.
     pub fn new(init: Init, rng: &mut Rng) -> Self {
         Linear {
@@ -53,9 +61,20 @@ impl<T: Real, const IN: usize, const OUT: usize> Linear<T, IN, OUT> {
             bias: SVector::zeros(),
         }
     }
+}
 
-    /// Registers `W` and `b` as parameters of `g` (in that order).
-    pub fn bind<'g, 'a, const S: usize, const N: usize>(
+impl<T: Real, const IN: usize, const OUT: usize> Module<T> for Linear<T, IN, OUT> {
+    const PARAMS: usize = OUT * IN + OUT;
+    const TENSORS: usize = 2;
+    const PENALTY: Usage = Usage {
+        scalars: 4,
+        nodes: 2,
+    };
+    type Vars<'g> = LinearVars<'g, T, IN, OUT>;
+    type Ids = LinearIds<IN, OUT>;
+
+    /// Registers `W` and `b` as parameters of `g`.
+    fn bind<'g, 'a, const S: usize, const N: usize>(
         &'a self,
         g: &'g Graph<'a, T, S, N>,
     ) -> LinearVars<'g, T, IN, OUT> {
@@ -65,25 +84,54 @@ impl<T: Real, const IN: usize, const OUT: usize> Linear<T, IN, OUT> {
         }
     }
 
-    /// `Wx + b` for a batch, computed directly with nalgebra (no tape): for inference.
-    pub fn eval<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+    fn ids(v: &LinearVars<'_, T, IN, OUT>) -> LinearIds<IN, OUT> {
+        LinearIds {
+            weight: v.weight.id(),
+            bias: v.bias.id(),
+        }
+    }
+
+    fn visit<V: Visitor<T>>(&mut self, ids: &LinearIds<IN, OUT>, v: &mut V) -> Result<(), Error> {
+        v.visit(&mut self.weight, ids.weight)?;
+        v.visit(&mut self.bias, ids.bias)
+    }
+
+    /// `λ/2·‖W‖²` (the bias is not penalised).
+    fn penalty<'g>(v: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>> {
+        Some(l2_penalty(v.weight, lambda))
+    }
+}
+
+impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Layer<T, Mat<IN, B>>
+    for Linear<T, IN, OUT>
+{
+    type Output = Mat<OUT, B>;
+    const FORWARD: Usage = Usage {
+        scalars: 4 * OUT * B,
+        nodes: 2,
+    };
+
+    /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns. Gradients: `∂/∂W = Ḡ Xᵀ`,
+    /// `∂/∂b = Σ_c Ḡ[:, c]`, `∂/∂X = Wᵀ Ḡ`.
+    fn forward<'g>(
+        v: &Self::Vars<'g>,
+        x: <Mat<IN, B> as Shape>::Var<'g, T>,
+    ) -> <Mat<OUT, B> as Shape>::Var<'g, T> {
+        v.forward(x)
+    }
+
+    /// `Wx + b` for a batch, computed directly with nalgebra (no tape).
+    fn eval(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
         let mut y = self.weight * x;
         for mut col in y.column_iter_mut() {
             col += &self.bias;
         }
         y
     }
-
-    /// `[W, b]` as mutable column-major slices, in the order [`Linear::bind`] registers
-    /// them (so their gradients are laid out the same way on the tape).
-    pub fn params_mut(&mut self) -> [&mut [T]; 2] {
-        [self.weight.as_mut_slice(), self.bias.as_mut_slice()]
-    }
 }
 
 impl<'g, T: Real, const IN: usize, const OUT: usize> LinearVars<'g, T, IN, OUT> {
-    /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns (`B = 1` for one input). Gradients:
-    /// `∂/∂W = Ḡ Xᵀ`, `∂/∂b = Σ_c Ḡ[:, c]`, `∂/∂X = Wᵀ Ḡ`.
+    /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns (`B = 1` for one input).
     pub fn forward<const B: usize>(&self, x: Var<'g, T, IN, B>) -> Var<'g, T, OUT, B> {
         (self.weight * x).add_bias(self.bias)
     }
@@ -139,13 +187,14 @@ mod tests {
         let x = g.constant(&x0);
         let y = layer.bind(&g).forward(x).value();
         let used = g.used();
-        let direct = layer.eval(&x0);
+        let direct = Layer::<f64, Mat<4, 5>>::eval(&layer, &x0);
         assert!(y
             .iter()
             .zip(direct.iter())
             .all(|(a, b)| close(*a, *b, 1e-15)));
         type L = Linear<f64, 4, 3>;
-        assert_eq!(used.scalars, L::PARAMS + L::forward_scalars(5));
-        assert_eq!(used.nodes, 1 + L::BIND_NODES + L::FORWARD_NODES);
+        let need = <L as Module<f64>>::BIND.plus(<L as Layer<f64, Mat<4, 5>>>::FORWARD);
+        assert_eq!(used.scalars, need.scalars);
+        assert_eq!(used.nodes, 1 + need.nodes);
     }
 }

@@ -1,36 +1,35 @@
 //! Building blocks for training: layers, initializers, losses, and a seeded random
 //! generator, all `no_std` and allocation-free.
 //!
-//! - Layers own their parameters as nalgebra matrices: [`Linear`], [`Embedding`],
-//!   [`PRelu`]. `bind(&graph)` registers them on a graph (no copy); `params_mut()` hands
-//!   them to an [`Optimizer`](crate::optim::Optimizer) in the order their gradients lie
-//!   on the tape.
+//! - Models as types ([`Module`], [`Layer`]): a layer owns its parameters as nalgebra
+//!   matrices and states, as associated constants the compiler adds up, its parameter
+//!   count and what binding, a forward pass and its L2 penalty record on a tape. Layers
+//!   compose as tuples, `(Linear<f32, 64, 32>, Relu, Linear<f32, 32, 10>)`; an optimizer
+//!   steps a model with each parameter's own gradient, found by identity.
+//! - Layers: [`Linear`], [`Embedding`], [`PRelu`], and the activations
+//!   [`Relu`](crate::ops::unary::Relu), [`Tanh`](crate::ops::unary::Tanh),
+//!   [`Sigmoid`](crate::ops::unary::Sigmoid), [`Softplus`](crate::ops::unary::Softplus)
+//!   as parameter-free layers.
 //! - [`Init`]: Xavier/Glorot and He initializers driven by [`Rng`] (xoshiro256**), the
 //!   same weights on the host and on a chip for the same seed.
 //! - [`loss`]: mean squared error, softmax and binary cross-entropy from logits, the
 //!   max-margin loss, the L2 penalty.
-//! - [`Mlp`]: a two-layer perceptron with its training step and exact tape size.
-//!
-//! # Tape memory, known at compile time
-//!
-//! Each layer and loss states what it takes on a tape (see their `# Tape memory`
-//! sections; the rules are those of [`Tape`](crate::Tape)): a parameter takes its size
-//! in scalars (its gradient), an operation its output size for the value plus as much
-//! again when it depends on a parameter, and every leaf and operation one node. A model
-//! adds these up into associated consts, such as [`Mlp::step_scalars`] and
-//! [`Mlp::STEP_NODES`], and sizes its tape with them exactly.
+//! - Training a classifier ([`train_classifier`], [`ClassifierStep`]) for any such model,
+//!   with its exact tape size; [`Mlp`] is one such model.
 
 mod embedding;
 mod init;
 mod linear;
 pub mod loss;
-mod mlp;
+mod module;
 mod prelu;
 mod rng;
+mod train;
 
 pub use embedding::Embedding;
 pub use init::Init;
-pub use linear::{Linear, LinearVars};
-pub use mlp::Mlp;
+pub use linear::{Linear, LinearIds, LinearVars};
+pub use module::{add_penalties, penalty_sum, Layer, Mat, Module, Shape, Visitor};
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
+pub use train::{classifier_loss, mlp, predict, train_classifier, ClassifierStep, Mlp};

@@ -2,7 +2,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::{Graph, Real, Var};
+use super::{Layer, Mat, Module, Shape, Visitor};
+use crate::{Error, Graph, Real, Usage, Var, VarId};
 
 /// PReLU with one learned slope shared by all entries (PyTorch's `nn.PReLU()`, which
 /// starts the slope at 0.25): `x` for `x > 0`, `a·x` otherwise. See [`Var::prelu`] for the
@@ -25,31 +26,59 @@ impl<T: Real> Default for PRelu<T> {
 }
 
 impl<T: Real> PRelu<T> {
-    /// Number of trainable scalars.
-    pub const PARAMS: usize = 1;
-
     /// A PReLU starting at slope `a`.
     pub fn new(a: T) -> Self {
         PRelu {
             slope: SMatrix::<T, 1, 1>::new(a),
         }
     }
+}
+
+impl<T: Real> Module<T> for PRelu<T> {
+    const PARAMS: usize = 1;
+    const TENSORS: usize = 1;
+    const PENALTY: Usage = Usage::ZERO;
+    type Vars<'g> = Var<'g, T, 1, 1>;
+    type Ids = VarId<1, 1>;
 
     /// Registers the slope as a parameter of `g`.
-    pub fn bind<'g, 'a, const S: usize, const N: usize>(
+    fn bind<'g, 'a, const S: usize, const N: usize>(
         &'a self,
         g: &'g Graph<'a, T, S, N>,
     ) -> Var<'g, T, 1, 1> {
         g.param(&self.slope)
     }
 
-    /// The slope as a mutable slice, for an optimizer.
-    pub fn params_mut(&mut self) -> [&mut [T]; 1] {
-        [self.slope.as_mut_slice()]
+    fn ids(v: &Var<'_, T, 1, 1>) -> VarId<1, 1> {
+        v.id()
+    }
+
+    fn visit<V: Visitor<T>>(&mut self, id: &VarId<1, 1>, v: &mut V) -> Result<(), Error> {
+        v.visit(&mut self.slope, *id)
+    }
+
+    /// The slope is not penalised.
+    fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
+        None
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> Layer<T, Mat<R, C>> for PRelu<T> {
+    type Output = Mat<R, C>;
+    const FORWARD: Usage = Usage {
+        scalars: 2 * R * C,
+        nodes: 1,
+    };
+
+    fn forward<'g>(
+        slope: &Self::Vars<'g>,
+        x: <Mat<R, C> as Shape>::Var<'g, T>,
+    ) -> <Mat<R, C> as Shape>::Var<'g, T> {
+        x.prelu(*slope)
     }
 
     /// `prelu(x)` without a tape.
-    pub fn eval<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
+    fn eval(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
         let a = self.slope[(0, 0)];
         x.map(|x| if x > T::zero() { x } else { a * x })
     }

@@ -37,7 +37,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let y = g.constant(&z0).add_bias(b);
     /// assert_eq!(y.value(), matrix![11.0, 12.0; 23.0, 24.0]);
     /// let grads = y.sum().backward()?;
-    /// assert_eq!(grads.wrt(b), vector![2.0, 2.0]); // one per column
+    /// assert_eq!(grads.wrt(b)?, vector![2.0, 2.0]); // one per column
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {

@@ -25,7 +25,7 @@ fn share<T: Real>(x: T, y: T, sign: T) -> T {
 }
 
 fn minmax_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (a, b, up, sign) = (s.input(0), s.input(1), s.up, s.param());
+    let (a, b, up, sign) = (s.input(0), s.input(1), s.up, s.attr());
     s.accumulate(
         0,
         up.iter()
@@ -97,7 +97,10 @@ mod tests {
         assert_eq!(v[1], 3.0);
         assert!(v[2].is_nan());
         let grads = m.sum().backward().unwrap();
-        let (da, db) = (grads.wrt(a), grads.wrt(b));
+        let (da, db) = (
+            grads.wrt(a).unwrap().into_owned(),
+            grads.wrt(b).unwrap().into_owned(),
+        );
         assert_eq!((da[0], db[0]), (0.5, 0.5));
         assert_eq!((da[1], db[1]), (0.0, 1.0));
         assert!(da[2].is_nan() && db[2].is_nan());

@@ -6,7 +6,7 @@ use crate::{Real, Var};
 
 fn reduce_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let Some(&u) = s.up.first() else { return };
-    let u = u * s.param();
+    let u = u * s.attr();
     s.accumulate(0, core::iter::repeat(u));
 }
 

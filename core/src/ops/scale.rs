@@ -4,7 +4,7 @@ use crate::node::Sweep;
 use crate::{Real, Var};
 
 fn scale_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (k, up) = (s.param(), s.up);
+    let (k, up) = (s.attr(), s.up);
     s.accumulate(0, up.iter().map(|&u| k * u));
 }
 

@@ -1,7 +1,7 @@
 //! Adagrad (PyTorch's `torch.optim.Adagrad`): a per-parameter step size that shrinks
 //! with the sum of the squared gradients seen so far.
 
-use super::{for_each, validate, Optimizer};
+use super::{Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Adagrad, as in PyTorch. With gradient `g`, parameter `p`, step `t = 1, 2, …`:
@@ -67,8 +67,8 @@ impl<T: Real, const P: usize> Adagrad<T, P> {
 }
 
 impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
-    fn num_params(&self) -> usize {
-        P
+    fn num_params(&self) -> Option<usize> {
+        Some(P)
     }
     fn lr(&self) -> T {
         self.lr
@@ -84,17 +84,24 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         self.t = 0;
     }
 
-    fn step_parts<const K: usize>(
-        &mut self,
-        params: [&mut [T]; K],
-        grads: &[T],
-    ) -> Result<(), Error> {
-        validate(P, &params, grads)?;
+    fn check_config(&self) -> Result<(), Error> {
+        super::finite(&[
+            self.lr,
+            self.lr_decay,
+            self.weight_decay,
+            self.initial,
+            self.eps,
+        ])
+    }
+
+    fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
+        self.check_config()?;
+        pairs.check(Some(P))?;
         self.t = self.t.saturating_add(1);
         let clr = self.lr / (T::one() + T::constant(f64::from(self.t - 1)) * self.lr_decay);
         let (wd, eps, sum) = (self.weight_decay, self.eps, &mut self.sum);
-        for_each(params, |i, p| {
-            let (Some(&g), Some(s)) = (grads.get(i), sum.get_mut(i)) else {
+        pairs.for_each(|i, p, g| {
+            let Some(s) = sum.get_mut(i) else {
                 return;
             };
             let g = g + wd * *p;

@@ -3,7 +3,7 @@
 //! decay enters: added to the gradient (Adam, an L2 term) or applied to the weights
 //! directly, decoupled from the moments (AdamW).
 
-use super::{for_each, validate, Optimizer};
+use super::{Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Hyper-parameters and state shared by [`Adam`] and [`AdamW`].
@@ -39,13 +39,13 @@ impl<T: Real, const P: usize> Moments<T, P> {
         self.t = 0;
     }
 
-    fn step<const K: usize>(
-        &mut self,
-        params: [&mut [T]; K],
-        grads: &[T],
-        decoupled: bool,
-    ) -> Result<(), Error> {
-        validate(P, &params, grads)?;
+    fn check_config(&self) -> Result<(), Error> {
+        super::finite(&[self.lr, self.beta1, self.beta2, self.eps, self.weight_decay])
+    }
+
+    fn step<Q: Pairs<T>>(&mut self, mut pairs: Q, decoupled: bool) -> Result<(), Error> {
+        self.check_config()?;
+        pairs.check(Some(P))?;
         self.t = self.t.saturating_add(1);
         // Bias corrections in f64, as PyTorch computes them (Python floats).
         let t = self.t as i32;
@@ -55,8 +55,8 @@ impl<T: Real, const P: usize> Moments<T, P> {
         let bc2_sqrt = T::constant(libm::sqrt(bc2));
         let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
         let (ms, vs) = (&mut self.m, &mut self.v);
-        for_each(params, |i, p| {
-            let (Some(&g), Some(m), Some(v)) = (grads.get(i), ms.get_mut(i), vs.get_mut(i)) else {
+        pairs.for_each(|i, p, g| {
+            let (Some(m), Some(v)) = (ms.get_mut(i), vs.get_mut(i)) else {
                 return;
             };
             let g = if decoupled {
@@ -98,8 +98,8 @@ macro_rules! adam_common {
         }
 
         impl<T: Real, const P: usize> Optimizer<T> for $name<T, P> {
-            fn num_params(&self) -> usize {
-                P
+            fn num_params(&self) -> Option<usize> {
+                Some(P)
             }
             fn lr(&self) -> T {
                 self.0.lr
@@ -113,12 +113,11 @@ macro_rules! adam_common {
             fn reset(&mut self) {
                 self.0.reset();
             }
-            fn step_parts<const K: usize>(
-                &mut self,
-                params: [&mut [T]; K],
-                grads: &[T],
-            ) -> Result<(), Error> {
-                self.0.step(params, grads, Self::DECOUPLED)
+            fn check_config(&self) -> Result<(), Error> {
+                self.0.check_config()
+            }
+            fn step_with<Q: Pairs<T>>(&mut self, pairs: Q) -> Result<(), Error> {
+                self.0.step(pairs, Self::DECOUPLED)
             }
         }
     };

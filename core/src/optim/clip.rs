@@ -1,6 +1,9 @@
 //! Gradient clipping by global norm (PyTorch's `clip_grad_norm_`).
 
-use crate::{Error, Real};
+use nalgebra::SMatrix;
+
+use crate::nn::{Module, Visitor};
+use crate::{Error, Real, Tape, VarId};
 
 /// `‖g‖₂ = √Σ gᵢ²` over all the gradients of a model, accumulated in `f64` so that
 /// `f32` gradients up to `f32::MAX` do not overflow. NaN if any entry is NaN, `+∞` if
@@ -19,8 +22,7 @@ pub fn global_norm<T: Real>(grads: &[T]) -> f64 {
 /// `error_if_nonfinite = True`): with `n = ‖g‖₂`, every gradient is multiplied by
 /// `min(1, max_norm / (n + 1e-6))`.
 ///
-/// Clip the tape's gradients in place with [`Tape::grads_mut`](crate::Tape::grads_mut)
-/// before an optimizer step.
+/// For a model's gradients on a tape, use [`clip_model_grad_norm`].
 ///
 /// # Errors
 ///
@@ -38,6 +40,64 @@ pub fn clip_grad_norm<T: Real>(grads: &mut [T], max_norm: T) -> Result<f64, Erro
         for g in grads.iter_mut() {
             *g *= c;
         }
+    }
+    Ok(n)
+}
+
+/// [`clip_grad_norm`] over a model's gradients on `tape`, in place (each found through
+/// its id, as an optimizer step finds it), before [`Optimizer::step_model`]
+/// (`crate::optim::Optimizer::step_model`). The model itself is not changed; it is
+/// borrowed mutably only to walk its parameters.
+///
+/// [`Optimizer::step_model`]: crate::optim::Optimizer::step_model
+///
+/// # Errors
+///
+/// As [`clip_grad_norm`], or the error of a gradient that cannot be read
+/// ([`Tape::grad`]); nothing is changed.
+pub fn clip_model_grad_norm<T: Real, M: Module<T>, const S: usize, const N: usize>(
+    model: &mut M,
+    tape: &mut Tape<T, S, N>,
+    ids: &M::Ids,
+    max_norm: T,
+) -> Result<f64, Error> {
+    struct Norm<'t, T, const S: usize, const N: usize>(&'t Tape<T, S, N>, f64);
+    impl<T: Real, const S: usize, const N: usize> Visitor<T> for Norm<'_, T, S, N> {
+        fn visit<const R: usize, const C: usize>(
+            &mut self,
+            _: &mut SMatrix<T, R, C>,
+            id: VarId<R, C>,
+        ) -> Result<(), Error> {
+            for g in self.0.grad(id)?.iter() {
+                let x = g.to_f64();
+                self.1 += x * x;
+            }
+            Ok(())
+        }
+    }
+    struct Scale<'t, T, const S: usize, const N: usize>(&'t mut Tape<T, S, N>, T);
+    impl<T: Real, const S: usize, const N: usize> Visitor<T> for Scale<'_, T, S, N> {
+        fn visit<const R: usize, const C: usize>(
+            &mut self,
+            _: &mut SMatrix<T, R, C>,
+            id: VarId<R, C>,
+        ) -> Result<(), Error> {
+            for g in self.0.grad_mut(id)?.iter_mut() {
+                *g *= self.1;
+            }
+            Ok(())
+        }
+    }
+    let mut norm = Norm(tape, 0.0);
+    model.visit(ids, &mut norm)?;
+    let n = libm::sqrt(norm.1);
+    let max = max_norm.to_f64();
+    if !n.is_finite() || max.is_nan() {
+        return Err(Error::NonFinite);
+    }
+    let coef = max / (n + 1e-6);
+    if coef < 1.0 {
+        model.visit(ids, &mut Scale(tape, T::constant(coef)))?;
     }
     Ok(n)
 }

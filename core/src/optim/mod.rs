@@ -3,11 +3,19 @@
 //! Every optimizer follows PyTorch's `torch.optim` update rule and defaults, so a run can
 //! be compared with PyTorch step by step; each file writes its rule out. State lives in
 //! arrays sized by a const generic `P`, the number of parameter scalars (`Adam<f32, P>`
-//! holds `2·P` scalars), so no allocation is ever needed.
+//! holds `2·P` scalars), only where the configuration needs it: plain [`Sgd`] holds none,
+//! [`SgdMomentum`] one buffer. No allocation is ever needed.
 //!
-//! A step either updates every parameter or changes nothing: the lengths and the
-//! gradients are checked first ([`Error::LengthMismatch`], [`Error::NonFinite`]), and
-//! only then are parameters and state written.
+//! Configuration is one way for all: `new(lr)`, then builder methods for the rest.
+//!
+//! A model is stepped with [`Optimizer::step_model`]: each parameter with its own
+//! gradient, found through the id of its variable ([`Module`]), whatever order the
+//! parameters were bound in. Raw slices go through [`Optimizer::step`].
+//!
+//! A step either updates every parameter or changes nothing: the lengths, the gradients,
+//! the parameters and the hyper-parameters are checked first ([`Error::LengthMismatch`],
+//! [`Error::NonFinite`], or the error of a gradient that cannot be read), and only then
+//! are parameters and state written.
 //!
 //! ```
 //! use stackgrad::optim::{Adam, Optimizer};
@@ -23,23 +31,28 @@
 mod adagrad;
 mod adam;
 mod clip;
+mod pairs;
 mod rmsprop;
 mod schedule;
 mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
-pub use clip::{clip_grad_norm, global_norm};
+pub use clip::{clip_grad_norm, clip_model_grad_norm, global_norm};
+pub use pairs::{ModelPairs, Pairs, SlicePairs};
 pub use rmsprop::RmsProp;
 pub use schedule::Schedule;
-pub use sgd::Sgd;
+pub use sgd::{Sgd, SgdMomentum};
 
-use crate::{Error, Real};
+use crate::nn::Module;
+use crate::{Error, Real, Tape};
 
-/// A gradient-descent rule with its own state for `P` parameter scalars.
+/// A gradient-descent rule, with state for `P` parameter scalars where its configuration
+/// needs state.
 pub trait Optimizer<T: Real> {
-    /// The number of parameter scalars the state is sized for (`P`).
-    fn num_params(&self) -> usize;
+    /// The number of parameter scalars the state is sized for (`P`), or `None` if the
+    /// optimizer holds no per-parameter state (it then steps any number).
+    fn num_params(&self) -> Option<usize>;
 
     /// The current learning rate.
     fn lr(&self) -> T;
@@ -53,59 +66,56 @@ pub trait Optimizer<T: Real> {
     /// Forgets the state (moments, accumulators, step count), as a fresh optimizer.
     fn reset(&mut self);
 
-    /// One step over parameters given in parts (a model's weight matrices and biases),
-    /// whose gradients are one slice in the same order: exactly how a tape lays out the
-    /// gradients of parameters registered before any operation
-    /// ([`Tape::grads`](crate::Tape::grads)).
+    /// [`Error::NonFinite`] if a hyper-parameter is NaN or infinite.
+    fn check_config(&self) -> Result<(), Error>;
+
+    /// One step over parameter/gradient pairs: checks everything ([`Pairs::check`],
+    /// [`Optimizer::check_config`]), then updates each parameter. The building block of
+    /// [`Optimizer::step`] and [`Optimizer::step_model`].
     ///
     /// # Errors
     ///
-    /// Nothing is changed, neither parameters nor state, if:
-    /// [`Error::LengthMismatch`] the parts do not hold `P` scalars together, or `grads`
-    /// does not hold `P`; [`Error::NonFinite`] a gradient is NaN or infinite.
-    fn step_parts<const K: usize>(
-        &mut self,
-        params: [&mut [T]; K],
-        grads: &[T],
-    ) -> Result<(), Error>;
+    /// Nothing is changed, neither parameters nor state, on any error.
+    fn step_with<Q: Pairs<T>>(&mut self, pairs: Q) -> Result<(), Error>;
 
-    /// One step over parameters and gradients of `P` scalars each. Errors as
-    /// [`Optimizer::step_parts`].
+    /// One step over parameters and gradients given as slices of equal length (`P`
+    /// scalars for an optimizer with state).
+    ///
+    /// # Errors
+    ///
+    /// Nothing is changed if: [`Error::LengthMismatch`] the lengths differ (or differ
+    /// from `P`); [`Error::NonFinite`] a gradient, parameter or hyper-parameter is NaN or
+    /// infinite.
     fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), Error> {
-        self.step_parts([params], grads)
+        self.step_with(SlicePairs::new(params, grads))
+    }
+
+    /// One step over a model's parameters, each with its own gradient read from `tape`
+    /// through `ids` (from [`Module::ids`] on the graph that ran backward).
+    ///
+    /// # Errors
+    ///
+    /// Nothing is changed if a gradient cannot be read ([`Error::Foreign`],
+    /// [`Error::Stale`], [`Error::NoBackward`], [`Error::Untracked`]: see
+    /// [`Tape::grad`]), if the model does not hold `P` scalars
+    /// ([`Error::LengthMismatch`]), or if a gradient, parameter or hyper-parameter is
+    /// not finite ([`Error::NonFinite`]).
+    fn step_model<M: Module<T>, const S: usize, const N: usize>(
+        &mut self,
+        model: &mut M,
+        tape: &Tape<T, S, N>,
+        ids: &M::Ids,
+    ) -> Result<(), Error> {
+        self.step_with(ModelPairs::new(model, tape, ids))
     }
 }
 
-/// The checks every step makes before it writes anything.
-pub(crate) fn validate<T: Real, const K: usize>(
-    p: usize,
-    params: &[&mut [T]; K],
-    grads: &[T],
-) -> Result<(), Error> {
-    let found: usize = params.iter().map(|s| s.len()).sum();
-    if found != p {
-        return Err(Error::LengthMismatch { expected: p, found });
-    }
-    if grads.len() != p {
-        return Err(Error::LengthMismatch {
-            expected: p,
-            found: grads.len(),
-        });
-    }
-    if grads.iter().any(|g| !g.is_finite()) {
-        return Err(Error::NonFinite);
-    }
-    Ok(())
-}
-
-/// Calls `f(i, param)` for every parameter scalar, numbered across the parts.
-pub(crate) fn for_each<T, const K: usize>(params: [&mut [T]; K], mut f: impl FnMut(usize, &mut T)) {
-    let mut i = 0;
-    for part in params {
-        for x in part.iter_mut() {
-            f(i, x);
-            i += 1;
-        }
+/// [`Error::NonFinite`] unless every value is finite.
+pub(crate) fn finite<T: Real>(xs: &[T]) -> Result<(), Error> {
+    if xs.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::NonFinite)
     }
 }
 
@@ -159,24 +169,24 @@ pub(crate) mod tests {
                 found: 1
             })
         );
-        assert_eq!(
-            opt.step(&mut p[..1], &[0.1]),
-            Err(Error::LengthMismatch {
-                expected: 2,
-                found: 1
-            })
-        );
-        let (a, b) = p.split_at_mut(1);
-        assert!(opt.step_parts([a, b], &[0.1, 0.2, 0.3]).is_err());
-        assert_eq!(p, p_before);
+        if opt.num_params().is_some() {
+            assert_eq!(
+                opt.step(&mut p[..1], &[0.1]),
+                Err(Error::LengthMismatch {
+                    expected: 2,
+                    found: 1
+                })
+            );
+        }
+        let mut bad_p = p;
+        bad_p[0] = f64::NAN;
+        assert_eq!(opt.step(&mut bad_p, &[0.1, 0.2]), Err(Error::NonFinite));
         assert_eq!(opt, opt_before);
-        // Parts and one slice give the same step.
-        let mut q = p;
-        let mut opt2 = opt.clone();
+        let mut bad_lr = opt.clone();
+        bad_lr.set_lr(f64::NAN);
+        assert_eq!(bad_lr.step(&mut p, &[0.1, 0.2]), Err(Error::NonFinite));
+        assert_eq!(p, p_before);
         opt.step(&mut p, &[0.1, 0.2]).unwrap();
-        let (a, b) = q.split_at_mut(1);
-        opt2.step_parts([a, b], &[0.1, 0.2]).unwrap();
-        assert_eq!(p, q);
         assert_eq!(opt.steps(), 2);
         opt.reset();
         assert_eq!(opt.steps(), 0);

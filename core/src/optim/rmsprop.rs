@@ -1,7 +1,7 @@
 //! RMSprop (PyTorch's `torch.optim.RMSprop`): divides the step by a running root mean
 //! square of the gradients.
 
-use super::{for_each, validate, Optimizer};
+use super::{Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// RMSprop, as in PyTorch. With gradient `g`, parameter `p`:
@@ -80,8 +80,8 @@ impl<T: Real, const P: usize> RmsProp<T, P> {
 }
 
 impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
-    fn num_params(&self) -> usize {
-        P
+    fn num_params(&self) -> Option<usize> {
+        Some(P)
     }
     fn lr(&self) -> T {
         self.lr
@@ -99,12 +99,19 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         self.t = 0;
     }
 
-    fn step_parts<const K: usize>(
-        &mut self,
-        params: [&mut [T]; K],
-        grads: &[T],
-    ) -> Result<(), Error> {
-        validate(P, &params, grads)?;
+    fn check_config(&self) -> Result<(), Error> {
+        super::finite(&[
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.weight_decay,
+            self.momentum,
+        ])
+    }
+
+    fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
+        self.check_config()?;
+        pairs.check(Some(P))?;
         self.t = self.t.saturating_add(1);
         let (lr, alpha, eps, wd, mu, centered) = (
             self.lr,
@@ -116,10 +123,8 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         );
         let one_minus = T::one() - alpha;
         let (sq, ga, buf) = (&mut self.square_avg, &mut self.grad_avg, &mut self.buf);
-        for_each(params, |i, p| {
-            let (Some(&g), Some(v), Some(m), Some(b)) =
-                (grads.get(i), sq.get_mut(i), ga.get_mut(i), buf.get_mut(i))
-            else {
+        pairs.for_each(|i, p, g| {
+            let (Some(v), Some(m), Some(b)) = (sq.get_mut(i), ga.get_mut(i), buf.get_mut(i)) else {
                 return;
             };
             let g = g + wd * *p;

@@ -1,23 +1,112 @@
-//! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight
-//! decay (PyTorch's `torch.optim.SGD`).
+//! Stochastic gradient descent (PyTorch's `torch.optim.SGD`): plain, with no state
+//! ([`Sgd`]), or with momentum, dampening and Nesterov momentum over a buffer of `P`
+//! scalars ([`SgdMomentum`]).
 
-use super::{for_each, validate, Optimizer};
+use super::{Optimizer, Pairs};
 use crate::{Error, Real};
 
-/// SGD, as in PyTorch. With gradient `g`, parameter `p`, step `t`:
+/// Plain SGD with L2 weight decay, as in PyTorch with `momentum = 0`. With gradient `g`,
+/// parameter `p`:
 ///
 /// ```text
-/// g ← g + λ·p                                  (weight_decay λ, default 0)
-/// if μ ≠ 0:                                    (momentum μ, default 0)
-///     b ← g                  at t = 1
-///     b ← μ·b + (1 − τ)·g    afterwards         (dampening τ, default 0)
-///     g ← g + μ·b  if nesterov, else g ← b     (nesterov, default false)
+/// g ← g + λ·p        (weight_decay λ, default 0)
 /// p ← p − lr·g
 /// ```
 ///
-/// State: the momentum buffer, `P` scalars (unused when `μ = 0`).
+/// State: none; it steps any number of parameters. [`Sgd::momentum`] turns it into
+/// [`SgdMomentum`], which holds a buffer.
+///
+/// ```
+/// use stackgrad::optim::{Optimizer, Sgd};
+/// let mut p = [1.0f32, 2.0];
+/// Sgd::new(0.5).step(&mut p, &[1.0, 1.0])?;
+/// assert_eq!(p, [0.5, 1.5]);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sgd<T, const P: usize> {
+pub struct Sgd<T> {
+    lr: T,
+    weight_decay: T,
+    t: u32,
+}
+
+impl<T: Real> Sgd<T> {
+    /// Plain SGD with learning rate `lr` (PyTorch's default is 1e-3).
+    pub fn new(lr: T) -> Self {
+        Sgd {
+            lr,
+            weight_decay: T::zero(),
+            t: 0,
+        }
+    }
+
+    /// L2 weight decay `λ`, added to the gradient (default 0).
+    pub fn weight_decay(mut self, lambda: T) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// SGD with momentum `μ`, whose buffer holds `P` scalars (the model's
+    /// [`Module::PARAMS`](crate::nn::Module::PARAMS)).
+    pub fn momentum<const P: usize>(self, mu: T) -> SgdMomentum<T, P> {
+        SgdMomentum {
+            lr: self.lr,
+            momentum: mu,
+            dampening: T::zero(),
+            weight_decay: self.weight_decay,
+            nesterov: false,
+            buf: [T::zero(); P],
+            t: 0,
+        }
+    }
+}
+
+impl<T: Real> Optimizer<T> for Sgd<T> {
+    fn num_params(&self) -> Option<usize> {
+        None
+    }
+    fn lr(&self) -> T {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: T) {
+        self.lr = lr;
+    }
+    fn steps(&self) -> u32 {
+        self.t
+    }
+    fn reset(&mut self) {
+        self.t = 0;
+    }
+    fn check_config(&self) -> Result<(), Error> {
+        super::finite(&[self.lr, self.weight_decay])
+    }
+
+    fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
+        self.check_config()?;
+        pairs.check(None)?;
+        self.t = self.t.saturating_add(1);
+        let (lr, wd) = (self.lr, self.weight_decay);
+        pairs.for_each(|_, p, g| {
+            let d = g + wd * *p;
+            *p -= lr * d;
+        });
+        Ok(())
+    }
+}
+
+/// SGD with momentum, as in PyTorch. With gradient `g`, parameter `p`, step `t`:
+///
+/// ```text
+/// g ← g + λ·p                                  (weight_decay λ, default 0)
+/// b ← g                  at t = 1
+/// b ← μ·b + (1 − τ)·g    afterwards             (momentum μ, dampening τ, default 0)
+/// g ← g + μ·b  if nesterov, else g ← b         (nesterov, default false)
+/// p ← p − lr·g
+/// ```
+///
+/// State: the momentum buffer `b`, `P` scalars. Made by [`Sgd::momentum`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgdMomentum<T, const P: usize> {
     lr: T,
     momentum: T,
     dampening: T,
@@ -27,26 +116,7 @@ pub struct Sgd<T, const P: usize> {
     t: u32,
 }
 
-impl<T: Real, const P: usize> Sgd<T, P> {
-    /// Plain SGD with learning rate `lr` (PyTorch's default is 1e-3).
-    pub fn new(lr: T) -> Self {
-        Sgd {
-            lr,
-            momentum: T::zero(),
-            dampening: T::zero(),
-            weight_decay: T::zero(),
-            nesterov: false,
-            buf: [T::zero(); P],
-            t: 0,
-        }
-    }
-
-    /// Momentum factor `μ` (default 0).
-    pub fn momentum(mut self, mu: T) -> Self {
-        self.momentum = mu;
-        self
-    }
-
+impl<T: Real, const P: usize> SgdMomentum<T, P> {
     /// Dampening `τ` of the momentum (default 0). PyTorch rejects it with Nesterov; here
     /// it is simply applied.
     pub fn dampening(mut self, tau: T) -> Self {
@@ -60,16 +130,16 @@ impl<T: Real, const P: usize> Sgd<T, P> {
         self
     }
 
-    /// Nesterov momentum (default false). Without momentum it changes nothing.
+    /// Nesterov momentum (default false).
     pub fn nesterov(mut self, on: bool) -> Self {
         self.nesterov = on;
         self
     }
 }
 
-impl<T: Real, const P: usize> Optimizer<T> for Sgd<T, P> {
-    fn num_params(&self) -> usize {
-        P
+impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
+    fn num_params(&self) -> Option<usize> {
+        Some(P)
     }
     fn lr(&self) -> T {
         self.lr
@@ -84,13 +154,13 @@ impl<T: Real, const P: usize> Optimizer<T> for Sgd<T, P> {
         self.buf = [T::zero(); P];
         self.t = 0;
     }
+    fn check_config(&self) -> Result<(), Error> {
+        super::finite(&[self.lr, self.momentum, self.dampening, self.weight_decay])
+    }
 
-    fn step_parts<const K: usize>(
-        &mut self,
-        params: [&mut [T]; K],
-        grads: &[T],
-    ) -> Result<(), Error> {
-        validate(P, &params, grads)?;
+    fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
+        self.check_config()?;
+        pairs.check(Some(P))?;
         let first = self.t == 0;
         self.t = self.t.saturating_add(1);
         let (lr, mu, tau, wd, nesterov) = (
@@ -101,19 +171,17 @@ impl<T: Real, const P: usize> Optimizer<T> for Sgd<T, P> {
             self.nesterov,
         );
         let buf = &mut self.buf;
-        for_each(params, |i, p| {
-            let (Some(&g), Some(b)) = (grads.get(i), buf.get_mut(i)) else {
+        pairs.for_each(|i, p, g| {
+            let Some(b) = buf.get_mut(i) else {
                 return;
             };
             let mut d = g + wd * *p;
-            if mu != T::zero() {
-                *b = if first {
-                    d
-                } else {
-                    mu * *b + (T::one() - tau) * d
-                };
-                d = if nesterov { d + mu * *b } else { *b };
-            }
+            *b = if first {
+                d
+            } else {
+                mu * *b + (T::one() - tau) * d
+            };
+            d = if nesterov { d + mu * *b } else { *b };
             *p -= lr * d;
         });
         Ok(())
@@ -132,11 +200,11 @@ mod tests {
     #[test]
     fn plain_and_weight_decay() {
         // lr 0.1: p ← p − 0.1·p = 0.9·p → 0.9, 0.81, 0.729
-        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1));
+        let got = three_steps(&mut Sgd::new(0.1));
         assert_steps(got, [[0.9, -1.8], [0.81, -1.62], [0.729, -1.458]], 1e-15);
         // weight decay 0.5: g ← p + 0.5p = 1.5p, p ← p − 0.15p = 0.85·p
         // → 0.85, 0.7225, 0.614125
-        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).weight_decay(0.5));
+        let got = three_steps(&mut Sgd::new(0.1).weight_decay(0.5));
         assert_steps(
             got,
             [[0.85, -1.7], [0.7225, -1.445], [0.614125, -1.22825]],
@@ -150,13 +218,13 @@ mod tests {
         // t=1: g = 1,    b = g = 1,                  p = 1 − 0.1·1       = 0.9
         // t=2: g = 0.9,  b = 0.9·1 + 0.9 = 1.8,      p = 0.9 − 0.18      = 0.72
         // t=3: g = 0.72, b = 0.9·1.8 + 0.72 = 2.34,  p = 0.72 − 0.234    = 0.486
-        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9));
+        let got = three_steps(&mut Sgd::new(0.1).momentum::<2>(0.9));
         assert_steps(got, [[0.9, -1.8], [0.72, -1.44], [0.486, -0.972]], 1e-15);
         // with dampening 0.5 (not applied at t = 1):
         // t=1: b = 1,                               p = 0.9
         // t=2: b = 0.9·1 + 0.5·0.9 = 1.35,           p = 0.9 − 0.135     = 0.765
         // t=3: b = 0.9·1.35 + 0.5·0.765 = 1.5975,    p = 0.765 − 0.15975 = 0.60525
-        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9).dampening(0.5));
+        let got = three_steps(&mut Sgd::new(0.1).momentum::<2>(0.9).dampening(0.5));
         assert_steps(
             got,
             [[0.9, -1.8], [0.765, -1.53], [0.60525, -1.2105]],
@@ -173,7 +241,7 @@ mod tests {
         //      p = 0.81 − 0.2349 = 0.5751
         // t=3: g = 0.5751, b = 1.539 + 0.5751 = 2.1141,    d = 0.5751 + 1.90269 = 2.47779,
         //      p = 0.5751 − 0.247779 = 0.327321
-        let got = three_steps(&mut Sgd::<f64, 2>::new(0.1).momentum(0.9).nesterov(true));
+        let got = three_steps(&mut Sgd::new(0.1).momentum::<2>(0.9).nesterov(true));
         assert_steps(
             got,
             [[0.81, -1.62], [0.5751, -1.1502], [0.327321, -0.654642]],
@@ -183,6 +251,17 @@ mod tests {
 
     #[test]
     fn bad_input_changes_nothing() {
-        refuses_bad_input(Sgd::<f64, 2>::new(0.1).momentum(0.9).nesterov(true));
+        refuses_bad_input(Sgd::new(0.1).momentum::<2>(0.9).nesterov(true));
+        refuses_bad_input(Sgd::new(0.1).weight_decay(0.1));
+    }
+
+    #[test]
+    fn plain_sgd_holds_no_state() {
+        // The configuration decides the state: no momentum, no buffer.
+        assert_eq!(core::mem::size_of::<Sgd<f32>>(), 3 * 4);
+        assert_eq!(
+            core::mem::size_of::<SgdMomentum<f32, 100>>(),
+            100 * 4 + 5 * 4 + 4
+        );
     }
 }

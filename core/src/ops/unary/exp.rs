@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `eˣ`. Derivative `eˣ`, from the output. Overflows to +∞ for large x (then the
 /// derivative is +∞ too); `e^{−∞} = 0`; NaN gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Exp;
 
 impl<T: Real> Unary<T> for Exp {

@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `clamp(x, −1, 1)`. Derivative 1 on (−1, 1) and 0 outside; at the kinks ±1 it is 0
 /// (PyTorch's convention). NaN gives NaN, with a NaN derivative.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HardTanh;
 
 impl<T: Real> Unary<T> for HardTanh {

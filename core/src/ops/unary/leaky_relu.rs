@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `x` for `x > 0`, `α·x` otherwise. Derivative 1 for `x > 0` and `α` for `x ≤ 0`: at the
 /// kink 0 the derivative is `α` (PyTorch's convention). NaN gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeakyRelu;
 
 impl<T: Real> Unary<T> for LeakyRelu {

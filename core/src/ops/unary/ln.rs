@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `ln x`. Derivative `1/x`. Domain `x > 0`: `ln 0 = −∞` (derivative +∞), negative `x`
 /// gives NaN (derivative `1/x` is finite, but the NaN value propagates), `ln ∞ = ∞`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ln;
 
 impl<T: Real> Unary<T> for Ln {

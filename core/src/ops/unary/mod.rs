@@ -42,7 +42,7 @@ pub trait Unary<T: Real> {
 }
 
 fn unary_backward<T: Real, U: Unary<T>>(s: &mut Sweep<'_, T>) {
-    let (x, y, up, p) = (s.input(0), s.out(), s.up, s.param());
+    let (x, y, up, p) = (s.input(0), s.out(), s.up, s.attr());
     s.accumulate(
         0,
         up.iter()

@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `max(0, x)`. Derivative 1 for `x > 0`, 0 for `x ≤ 0`: `relu'(0) = 0` (PyTorch's
 /// convention). NaN gives NaN, with a NaN derivative (not masked to 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relu;
 
 impl<T: Real> Unary<T> for Relu {

@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `σ(x) = 1/(1 + e⁻ˣ)`, computed without overflow for large |x| (through `e^{−|x|}`).
 /// Derivative `σ(1 − σ)`, from the output. `σ(±∞) = 1, 0` with derivative 0; NaN gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sigmoid;
 
 impl<T: Real> Unary<T> for Sigmoid {

@@ -6,6 +6,7 @@ use crate::{Real, Var};
 /// `ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^{−|x|})` so it neither overflows nor
 /// loses precision. Derivative `σ(x)`. `softplus(+∞) = +∞`, `softplus(−∞) = 0`; NaN
 /// gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Softplus;
 
 impl<T: Real> Unary<T> for Softplus {

@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `√x`. Derivative `1/(2√x)`, from the output. At the kink 0 the derivative is +∞
 /// (so `Ḡ·∞`: an upstream zero gives NaN, as in PyTorch). Negative `x` gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sqrt;
 
 impl<T: Real> Unary<T> for Sqrt {

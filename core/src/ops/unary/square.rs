@@ -4,6 +4,7 @@ use super::Unary;
 use crate::{Real, Var};
 
 /// `x²`. Derivative `2x`. `(±∞)² = +∞`; NaN gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Square;
 
 impl<T: Real> Unary<T> for Square {

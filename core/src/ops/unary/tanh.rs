@@ -5,6 +5,7 @@ use crate::{Real, Var};
 
 /// `tanh x`. Derivative `1 − tanh²x`, computed from the output. Range (−1, 1); saturates
 /// to ±1 for large |x| (derivative → 0); NaN gives NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tanh;
 
 impl<T: Real> Unary<T> for Tanh {

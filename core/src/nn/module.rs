@@ -1,0 +1,280 @@
+//! Models as types: what a model owns ([`Module`]), how it maps an input to an output
+//! ([`Layer`]), and what both cost on a tape, computed by the compiler.
+//!
+//! A model is a value that owns its parameters as nalgebra matrices. Its *type* says
+//! everything the tape and the optimizer need to know, as associated constants:
+//!
+//! - [`Module::PARAMS`]: trainable scalars (what an optimizer's state is sized by);
+//! - [`Module::BIND`]: what binding the parameters to a graph records;
+//! - [`Layer::FORWARD`]: what one forward pass on an input of shape `X` records;
+//! - [`Module::PENALTY`]: what its L2 penalty records.
+//!
+//! Layers compose: a tuple `(A, B, C)` is a layer when each part's output is the next
+//! part's input, and the compiler adds the constants up. A user struct of layers
+//! implements [`Module`] by delegating to its fields.
+//!
+//! Gradients are matched to parameters by *identity*: [`Module::ids`] turns the bound
+//! variables into lifetime-free [`VarId`]s, and [`Module::visit`] hands each parameter
+//! to a [`Visitor`] together with its own id. An optimizer reads each parameter's
+//! gradient through its id, whatever order the parameters were bound in and whatever
+//! was recorded between them.
+//!
+//! ```
+//! use stackgrad::nalgebra::SMatrix;
+//! use stackgrad::nn::{Init, Layer, Linear, Mat, Module, Rng};
+//! use stackgrad::ops::unary::Tanh;
+//! use stackgrad::optim::{Optimizer, Sgd};
+//! use stackgrad::{Tape, Usage};
+//!
+//! type Net = (Linear<f32, 3, 4>, Tanh, Linear<f32, 4, 1>);
+//! const B: usize = 5;
+//! // Parameters, then one forward pass on 3×5, then the loss (2 nodes, 4 scalars).
+//! const NEED: Usage = <Net as Module<f32>>::BIND
+//!     .plus(<Net as Layer<f32, Mat<3, B>>>::FORWARD)
+//!     .plus(Usage { scalars: 4, nodes: 3 });
+//!
+//! let mut rng = Rng::seed_from_u64(7);
+//! let mut net: Net = (Linear::new(Init::XavierUniform, &mut rng), Tanh, Linear::new(Init::XavierUniform, &mut rng));
+//! let x = SMatrix::<f32, 3, B>::from_fn(|r, c| (r + c) as f32 * 0.1);
+//! let mut tape: Tape<f32, { NEED.scalars }, { NEED.nodes }> = Tape::new();
+//! let mut sgd = Sgd::new(0.1);
+//! for _ in 0..3 {
+//!     let ids = {
+//!         let g = tape.graph();
+//!         let vars = net.bind(&g);
+//!         let y = Net::forward(&vars, g.constant(&x));
+//!         y.norm_squared().backward()?;
+//!         Net::ids(&vars)
+//!     };
+//!     sgd.step_model(&mut net, &tape, &ids)?; // each parameter with its own gradient
+//! }
+//! # Ok::<(), stackgrad::Error>(())
+//! ```
+
+use nalgebra::SMatrix;
+
+use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh, Unary};
+use crate::{Error, Graph, Real, Usage, Var, VarId};
+
+/// A parameter tensor visitor: [`Module::visit`] calls it once per parameter, with the
+/// parameter and the id of its variable on the graph that computed its gradient.
+pub trait Visitor<T> {
+    /// Visits one parameter. An error stops the visit and is returned by it.
+    fn visit<const R: usize, const C: usize>(
+        &mut self,
+        param: &mut SMatrix<T, R, C>,
+        id: VarId<R, C>,
+    ) -> Result<(), Error>;
+}
+
+/// Something that owns trainable parameters: a layer, a tuple of layers, a user's model.
+pub trait Module<T: Real> {
+    /// Trainable scalars.
+    const PARAMS: usize;
+    /// Parameter tensors (each is one node when bound).
+    const TENSORS: usize;
+    /// What [`Module::bind`] records: each tensor's gradient and one node per tensor.
+    const BIND: Usage = Usage {
+        scalars: Self::PARAMS,
+        nodes: Self::TENSORS,
+    };
+    /// What [`Module::penalty`] records.
+    const PENALTY: Usage;
+
+    /// The parameters as variables of a graph.
+    type Vars<'g>: Copy;
+    /// The parameters' lifetime-free ids, to match gradients to parameters after the
+    /// graph is gone.
+    type Ids: Copy + core::fmt::Debug + PartialEq;
+
+    /// Registers the parameters on `g` (borrowed, not copied).
+    fn bind<'g, 'a, const S: usize, const N: usize>(
+        &'a self,
+        g: &'g Graph<'a, T, S, N>,
+    ) -> Self::Vars<'g>;
+
+    /// The ids of bound parameters.
+    fn ids(vars: &Self::Vars<'_>) -> Self::Ids;
+
+    /// Calls `v` on each parameter with its id in `ids`, in a fixed order.
+    ///
+    /// # Errors
+    ///
+    /// The first error `v` returns.
+    fn visit<V: Visitor<T>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error>;
+
+    /// The L2 penalty `λ/2·Σ‖W‖²` over the weight matrices (not biases, slopes or word
+    /// vectors), or `None` if the module has no weights.
+    fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>>;
+}
+
+/// A shape marker for [`Layer`] inputs and outputs: an `R×C` matrix (for a batch, `C`
+/// columns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mat<const R: usize, const C: usize>;
+
+/// What a shape marker stands for, on a graph and off it.
+pub trait Shape {
+    /// The variable of this shape.
+    type Var<'g, T: Real>: Copy;
+    /// The matrix of this shape.
+    type Matrix<T: Real>;
+}
+
+impl<const R: usize, const C: usize> Shape for Mat<R, C> {
+    type Var<'g, T: Real> = Var<'g, T, R, C>;
+    type Matrix<T: Real> = SMatrix<T, R, C>;
+}
+
+/// A module that maps an input of shape `X` to an output, on a graph ([`Layer::forward`])
+/// and off it ([`Layer::eval`], for inference).
+pub trait Layer<T: Real, X: Shape>: Module<T> {
+    /// The output shape.
+    type Output: Shape;
+    /// What one [`Layer::forward`] records (exact when the input, or a parameter of the
+    /// layer, is tracked; less otherwise).
+    const FORWARD: Usage;
+
+    /// The output on a graph, from bound parameters.
+    fn forward<'g>(vars: &Self::Vars<'g>, x: X::Var<'g, T>) -> <Self::Output as Shape>::Var<'g, T>;
+
+    /// The output computed directly (no tape), with the same operations.
+    fn eval(&self, x: &X::Matrix<T>) -> <Self::Output as Shape>::Matrix<T>;
+}
+
+/// Adds two penalties (either may be absent).
+pub fn add_penalties<'g, T: Real>(
+    a: Option<Var<'g, T, 1, 1>>,
+    b: Option<Var<'g, T, 1, 1>>,
+) -> Option<Var<'g, T, 1, 1>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// What [`add_penalties`] records for two penalties of the given sizes.
+pub const fn penalty_sum(a: Usage, b: Usage) -> Usage {
+    let both = a.nodes > 0 && b.nodes > 0;
+    let sum = a.plus(b);
+    if both {
+        sum.plus(Usage {
+            scalars: 2,
+            nodes: 1,
+        })
+    } else {
+        sum
+    }
+}
+
+macro_rules! activation_layer {
+    ($($name:ident),*) => {$(
+        /// A parameter-free layer: the element-wise function applied to its input.
+        impl<T: Real> Module<T> for $name {
+            const PARAMS: usize = 0;
+            const TENSORS: usize = 0;
+            const PENALTY: Usage = Usage::ZERO;
+            type Vars<'g> = ();
+            type Ids = ();
+            fn bind<'g, 'a, const S: usize, const N: usize>(&'a self, _: &'g Graph<'a, T, S, N>) {}
+            fn ids(_: &()) {}
+            fn visit<V: Visitor<T>>(&mut self, _: &(), _: &mut V) -> Result<(), Error> {
+                Ok(())
+            }
+            fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
+                None
+            }
+        }
+
+        impl<T: Real, const R: usize, const C: usize> Layer<T, Mat<R, C>> for $name {
+            type Output = Mat<R, C>;
+            const FORWARD: Usage = Usage { scalars: 2 * R * C, nodes: 1 };
+            fn forward<'g>(
+                _: &Self::Vars<'g>,
+                x: <Mat<R, C> as Shape>::Var<'g, T>,
+            ) -> <Mat<R, C> as Shape>::Var<'g, T> {
+                x.map::<$name>(T::zero())
+            }
+            fn eval(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
+                x.map(|x| <$name as Unary<T>>::f(x, T::zero()))
+            }
+        }
+    )*};
+}
+activation_layer!(Relu, Tanh, Sigmoid, Softplus);
+
+macro_rules! tuple_module {
+    ($($p:ident $i:tt),+) => {
+        impl<T: Real, $($p: Module<T>),+> Module<T> for ($($p,)+) {
+            const PARAMS: usize = 0 $(+ $p::PARAMS)+;
+            const TENSORS: usize = 0 $(+ $p::TENSORS)+;
+            const PENALTY: Usage = {
+                let mut u = Usage::ZERO;
+                $(u = penalty_sum(u, $p::PENALTY);)+
+                u
+            };
+            type Vars<'g> = ($($p::Vars<'g>,)+);
+            type Ids = ($($p::Ids,)+);
+            fn bind<'g, 'a, const S: usize, const N: usize>(
+                &'a self,
+                g: &'g Graph<'a, T, S, N>,
+            ) -> Self::Vars<'g> {
+                ($(self.$i.bind(g),)+)
+            }
+            fn ids(vars: &Self::Vars<'_>) -> Self::Ids {
+                ($($p::ids(&vars.$i),)+)
+            }
+            fn visit<V: Visitor<T>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
+                $(self.$i.visit(&ids.$i, v)?;)+
+                Ok(())
+            }
+            fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>> {
+                let p = None;
+                $(let p = add_penalties(p, $p::penalty(&vars.$i, lambda));)+
+                p
+            }
+        }
+    };
+}
+tuple_module!(A 0);
+tuple_module!(A 0, B 1);
+tuple_module!(A 0, B 1, C 2);
+tuple_module!(A 0, B 1, C 2, D 3);
+tuple_module!(A 0, B 1, C 2, D 3, E 4);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// Layers in sequence: `$first` takes the input, each next one the previous output.
+macro_rules! tuple_layer {
+    ($first:ident 0 $(, $p:ident $prev:ident $i:tt)*; $last:ident) => {
+        impl<T: Real, X: Shape, $first: Layer<T, X> $(, $p: Layer<T, $prev::Output>)*>
+            Layer<T, X> for ($first, $($p,)*)
+        {
+            type Output = $last::Output;
+            const FORWARD: Usage = $first::FORWARD $(.plus($p::FORWARD))*;
+            fn forward<'g>(
+                vars: &Self::Vars<'g>,
+                x: X::Var<'g, T>,
+            ) -> <Self::Output as Shape>::Var<'g, T> {
+                let y = $first::forward(&vars.0, x);
+                $(let y = $p::forward(&vars.$i, y);)*
+                y
+            }
+            fn eval(&self, x: &X::Matrix<T>) -> <Self::Output as Shape>::Matrix<T> {
+                let y = self.0.eval(x);
+                $(let y = self.$i.eval(&y);)*
+                y
+            }
+        }
+    };
+}
+tuple_layer!(A 0; A);
+tuple_layer!(A 0, B A 1; B);
+tuple_layer!(A 0, B A 1, C B 2; C);
+tuple_layer!(A 0, B A 1, C B 2, D C 3; D);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4; E);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5; F);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6; G);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6, H G 7; H);
