@@ -476,3 +476,34 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
 }
 
 pub(crate) const NONE_OFFSET: u32 = u32::MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::Matrix1;
+
+    #[test]
+    fn a_fresh_tape_is_a_constant() {
+        const T: Tape<f32, 16, 4> = Tape::new();
+        assert_eq!(T.used(), Usage::ZERO);
+        assert_eq!(T.error(), None);
+    }
+
+    #[test]
+    fn an_impossible_slot_is_an_internal_error() {
+        let x0 = Matrix1::new(2.0);
+        let mut t: Tape<f64, 8, 4> = Tape::new();
+        {
+            let g = t.graph();
+            let _ = g.param(&x0).square().backward().unwrap();
+        }
+        let (serial, generation) = t.stamp();
+        // An offset whose end overflows: only a corrupted id could carry it.
+        assert_eq!(
+            t.slot(serial, generation, 1, usize::MAX),
+            Err(Error::Internal)
+        );
+        t.fail(Error::Internal);
+        assert_eq!(t.error(), Some(Error::Internal));
+    }
+}

@@ -111,7 +111,7 @@ where
     let x = g.param(x0);
     let y = f(&g, x);
     let grads = y.backward()?;
-    Ok((y.scalar(), grads.wrt(x)))
+    Ok((y.scalar(), grads.wrt(x)?.into_owned()))
 }
 
 /// A tape for [`value_and_grad`], on the heap.

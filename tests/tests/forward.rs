@@ -79,7 +79,7 @@ fn every_unary_tape_op_matches_forward_mode() {
         let g = tape.graph();
         let (x, c) = (g.param(&x0), g.constant(&c0));
         let grads = tape_op(x).dot(c).backward().unwrap();
-        let reverse = grads.wrt(x);
+        let reverse = grads.wrt(x).unwrap().into_owned();
         let (_, forward) = gradient(
             |x: SVector<Dual<f64, N>, N>| {
                 x.iter()
@@ -124,7 +124,10 @@ fn matrix_tape_ops_match_forward_mode() {
     let grads = loss.backward().unwrap();
     let (fv, fg) = gradient(f, p0);
     assert!((loss.scalar() - fv).abs() < 1e-14);
-    let (ga, gx) = (grads.wrt(a), grads.wrt(x));
+    let (ga, gx) = (
+        grads.wrt(a).unwrap().into_owned(),
+        grads.wrt(x).unwrap().into_owned(),
+    );
     let reverse = SVector::<f64, 12>::from_fn(|i, _| if i < 9 { ga[i] } else { gx[i - 9] });
     assert!(all_close(&reverse, &fg, 1e-13), "{reverse} vs {fg}");
 }
@@ -216,9 +219,9 @@ fn forward_over_reverse_gives_gradient_and_hessian_vector_product_of_a_network_l
     let value = loss.scalar();
     let grads = loss.backward().unwrap();
     let ((gw1, hw1), (gb1, hb1), (gw2, hw2)) = (
-        split(&grads.wrt(tw1)),
-        split(&grads.wrt(tb1)),
-        split(&grads.wrt(tw2)),
+        split(&grads.wrt(tw1).unwrap().into_owned()),
+        split(&grads.wrt(tb1).unwrap().into_owned()),
+        split(&grads.wrt(tw2).unwrap().into_owned()),
     );
     let (grad, hv) = (pack(&gw1, &gb1, &gw2), pack(&hw1, &hb1, &hw2));
 

@@ -1,0 +1,213 @@
+//! Misuse: every way to read a gradient either answers for the right variable of the
+//! right graph, or says it cannot. Each error variant is produced here (`Capacity` also
+//! in `reverse.rs`, `Internal` in the tape's unit tests).
+
+use stackgrad::nalgebra::{Matrix2, Vector2};
+use stackgrad::nn::{mlp, Mlp, Module, Rng};
+use stackgrad::optim::{Adam, Optimizer, Sgd};
+use stackgrad::{Error, Tape, Usage};
+
+type T = Tape<f64, 64, 16>;
+
+/// Records `‖w·x‖²` on `tape` for parameter `w0`, runs backward, returns w's id.
+fn record(tape: &mut T, w0: &Matrix2<f64>, x0: &Vector2<f64>) -> stackgrad::VarId<2, 2> {
+    let g = tape.graph();
+    let w = g.param(w0);
+    (w * g.constant(x0)).norm_squared().backward().unwrap();
+    w.id()
+}
+
+#[test]
+fn an_id_read_on_another_tape_of_the_same_capacity_is_foreign() {
+    let x0 = Vector2::new(1.0, 2.0);
+    let (wa, wb) = (Matrix2::repeat(1.0), Matrix2::repeat(-3.0));
+    let (mut a, mut b): (T, T) = (Tape::new(), Tape::new());
+    let ida = record(&mut a, &wa, &x0);
+    let idb = record(&mut b, &wb, &x0);
+    // Both tapes are on their first graph, with the same layout: offsets and generations
+    // agree, the tapes' identities do not.
+    assert_eq!(b.grad(ida).err(), Some(Error::Foreign));
+    assert_eq!(a.grad(idb).err(), Some(Error::Foreign));
+    assert_eq!(a.grad(ida).unwrap(), 2.0 * (wa * x0) * x0.transpose());
+}
+
+#[test]
+fn an_id_of_an_older_graph_is_stale() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    let old = record(&mut tape, &w0, &x0);
+    let new = record(&mut tape, &w0, &x0);
+    assert_eq!(tape.grad(old).err(), Some(Error::Stale));
+    assert!(tape.grad(new).is_ok());
+    tape.reset();
+    assert_eq!(tape.grad(new).err(), Some(Error::Stale));
+}
+
+#[test]
+fn before_backward_and_after_it() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    let (before, later) = {
+        let g = tape.graph();
+        let w = g.param(&w0);
+        let y = (w * g.constant(&x0)).norm_squared();
+        let before = y.id();
+        (before, {
+            let _ = y.backward().unwrap();
+            w.exp().id()
+        })
+    };
+    // `before` was recorded before the pass and has its gradient (dy/dy = 1);
+    // `later` was recorded after it.
+    assert_eq!(tape.grad(before).unwrap()[0], 1.0);
+    assert_eq!(tape.grad(later).err(), Some(Error::NoBackward));
+    let id = {
+        let g = tape.graph();
+        let w = g.param(&w0);
+        let _ = (w * g.constant(&x0)).norm_squared();
+        w.id()
+    };
+    assert_eq!(tape.grad(id).err(), Some(Error::NoBackward));
+}
+
+#[test]
+fn a_constant_has_no_gradient() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    let xid = {
+        let g = tape.graph();
+        let (w, x) = (g.param(&w0), g.constant(&x0));
+        let grads = (w * x).norm_squared().backward().unwrap();
+        assert_eq!(grads.wrt(x).err(), Some(Error::Untracked));
+        x.id()
+    };
+    assert_eq!(tape.grad(xid).err(), Some(Error::Untracked));
+}
+
+#[test]
+fn two_live_graphs_do_not_answer_for_each_other() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let (mut a, mut b): (T, T) = (Tape::new(), Tape::new());
+    let (ga, gb) = (a.graph(), b.graph());
+    let (wa, wb) = (ga.param(&w0), gb.param(&w0));
+    let sa = (wa * ga.constant(&x0)).norm_squared();
+    let sb = (wb * gb.constant(&x0)).norm_squared();
+    let grads_a = sa.backward().unwrap();
+    // Same shapes, same offsets, another graph: refused.
+    assert_eq!(grads_a.wrt(wb).err(), Some(Error::Foreign));
+    assert!(grads_a.wrt(wa).is_ok());
+    let grads_b = sb.backward().unwrap();
+    assert_eq!(grads_b.wrt(wa).err(), Some(Error::Foreign));
+    drop((grads_a, grads_b));
+    // Mixing their variables in one operation poisons both graphs.
+    let mixed = wa + wb;
+    assert!(!mixed.is_valid());
+    assert_eq!(ga.error(), Some(Error::Foreign));
+    assert_eq!(gb.error(), Some(Error::Foreign));
+    assert_eq!(sa.backward().err(), Some(Error::Foreign));
+}
+
+#[test]
+fn recording_while_gradients_are_borrowed() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    {
+        let g = tape.graph();
+        let w = g.param(&w0);
+        let grads = (w * g.constant(&x0)).norm_squared().backward().unwrap();
+        assert!(!w.exp().is_valid());
+        drop(grads);
+        assert_eq!(g.error(), Some(Error::GradsBorrowed));
+    }
+    assert_eq!(tape.error(), Some(Error::GradsBorrowed));
+}
+
+#[test]
+fn an_overflow_states_the_whole_graphs_need_in_one_try() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let program = |tape: &mut Tape<f64, 8, 3>| {
+        let g = tape.graph();
+        let w = g.param(&w0); // 4 scalars, 1 node
+        let x = g.constant(&x0); // 1 node
+        let h = (w * x).tanh(); // 2 nodes, 4 scalars each
+        let s = h.norm_squared(); // 1 node, 2 scalars
+        s.backward().err()
+    };
+    let mut small: Tape<f64, 8, 3> = Tape::new();
+    let need = Usage {
+        scalars: 4 + 4 + 4 + 2,
+        nodes: 5,
+    };
+    assert_eq!(
+        program(&mut small),
+        Some(Error::Capacity {
+            needed: need,
+            capacity: Usage {
+                scalars: 8,
+                nodes: 3
+            }
+        })
+    );
+    // The stated need fits exactly.
+    let mut exact: Tape<f64, 14, 5> = Tape::new();
+    let g = exact.graph();
+    let w = g.param(&w0);
+    let s = (w * g.constant(&x0)).tanh().norm_squared();
+    assert!(s.backward().is_ok());
+    assert_eq!(g.needed(), need);
+}
+
+#[test]
+fn optimizer_misuse_changes_nothing() {
+    type Net = Mlp<f64, 2, 3, 2>;
+    let mut net: Net = mlp(&mut Rng::seed_from_u64(1));
+    let net0 = net;
+    let x = stackgrad::nalgebra::SMatrix::<f64, 2, 1>::new(0.5, -1.0);
+    let y = stackgrad::nalgebra::SMatrix::<f64, 2, 1>::new(1.0, 0.0);
+    let mut tape: Tape<f64, 256, 32> = Tape::new();
+    let ids = {
+        let g = tape.graph();
+        let v = net.bind(&g);
+        stackgrad::nn::classifier_loss::<f64, Net, 2, 2, 1>(
+            &v,
+            g.constant(&x),
+            g.constant(&y),
+            0.0,
+        )
+        .backward()
+        .unwrap();
+        Net::ids(&v)
+    };
+    // State sized for another model.
+    let mut wrong: Adam<f64, 5> = Adam::new(0.1);
+    assert_eq!(
+        wrong.step_model(&mut net, &tape, &ids),
+        Err(Error::LengthMismatch {
+            expected: 5,
+            found: <Net as Module<f64>>::PARAMS
+        })
+    );
+    // A NaN learning rate.
+    assert_eq!(
+        Sgd::new(f64::NAN).step_model(&mut net, &tape, &ids),
+        Err(Error::NonFinite)
+    );
+    // A NaN parameter.
+    let mut bad = net;
+    bad.0.bias[0] = f64::NAN;
+    let before = bad.0.weight;
+    assert_eq!(
+        Sgd::new(0.1).step_model(&mut bad, &tape, &ids),
+        Err(Error::NonFinite)
+    );
+    assert_eq!(bad.0.weight, before);
+    assert_eq!(net, net0);
+    // The right one works once, and the ids are stale after the next graph.
+    Sgd::new(0.1).step_model(&mut net, &tape, &ids).unwrap();
+    assert_ne!(net, net0);
+    drop(tape.graph());
+    assert_eq!(
+        Sgd::new(0.1).step_model(&mut net, &tape, &ids),
+        Err(Error::Stale)
+    );
+}
