@@ -484,9 +484,9 @@ mod tests {
 
     #[test]
     fn a_fresh_tape_is_a_constant() {
-        const T: Tape<f32, 16, 4> = Tape::new();
-        assert_eq!(T.used(), Usage::ZERO);
-        assert_eq!(T.error(), None);
+        let t = const { Tape::<f32, 16, 4>::new() };
+        assert_eq!(t.used(), Usage::ZERO);
+        assert_eq!(t.error(), None);
     }
 
     #[test]

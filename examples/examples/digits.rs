@@ -1,7 +1,7 @@
 //! Learning to read handwritten digits: a 64-32-10 network trained with stackgrad on the
 //! UCI digits (8×8 images), Adam with an L2 penalty, an 80/20 split with a fixed seed.
 //!
-//! Everything that learns is the `no_std` core: the tape, `nn::Mlp`, `optim::Adam`. The
+//! Everything that learns is the `no_std` core: the tape, the layers of `nn`, `optim::Adam`. The
 //! host adds the data file, a progress bar and a picture of the learning curves.
 //!
 //! Run: `cargo run --release --example digits`
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{Mlp, Rng};
+use stackgrad::nn::{mlp, predict, train_classifier, ClassifierStep, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
 use stackgrad::Tape;
 
@@ -27,8 +27,12 @@ const LR: f32 = 1e-2;
 const L2: f32 = 1e-4;
 
 type Net = Mlp<f32, PIXELS, HIDDEN, CLASSES>;
-/// One training step's tape, sized exactly from the model's associated consts.
-type StepTape = Tape<f32, { Net::step_scalars(BATCH) }, { Net::STEP_NODES }>;
+/// Trainable scalars, from the model's type.
+const P: usize = <Net as Module<f32>>::PARAMS;
+/// What one training step records, computed by the compiler from the model's type.
+type Step = ClassifierStep<f32, Net, PIXELS, CLASSES, BATCH>;
+/// One training step's tape, sized exactly.
+type StepTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
 
 /// What the tape of one step may take on a small microcontroller, checked at compile time.
 const RAM_BUDGET: usize = 64 * 1024;
@@ -64,7 +68,7 @@ fn load() -> Result<Vec<Example>, String> {
 }
 
 fn accuracy(net: &Net, set: &[&Example]) -> f32 {
-    let right = set.iter().filter(|e| net.predict(&e.x) == e.label).count();
+    let right = set.iter().filter(|e| predict(net, &e.x) == e.label).count();
     right as f32 / set.len() as f32
 }
 
@@ -92,9 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test.len()
     );
 
-    let mut net = Net::new(&mut rng);
+    let mut net: Net = mlp(&mut rng);
     let mut tape = StepTape::new();
-    let mut adam: Adam<f32, { Net::PARAMS }> = Adam::new(LR);
+    let mut adam: Adam<f32, P> = Adam::new(LR);
     let schedule = Schedule::Cosine {
         t_max: EPOCHS,
         eta_min: 1e-4,
@@ -102,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "network {PIXELS}-{HIDDEN}-10 (ReLU), {} parameters; Adam lr {LR} (cosine decay), \
          L2 λ = {L2}, batches of {BATCH}",
-        Net::PARAMS
+        P
     );
 
     let steps_per_epoch = train.len().div_ceil(BATCH);
@@ -129,7 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 x.set_column(c, &e.x);
                 y[(e.label, c)] = 1.0;
             }
-            total += net.train_step(&mut tape, &mut adam, &x, &y, L2)?;
+            total += train_classifier(&mut net, &mut tape, &mut adam, &x, &y, L2)?;
         }
         elapsed += start.elapsed();
         let point = Epoch {
@@ -169,14 +173,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\none training step on a tape of {} scalars and {} nodes (used: {} and {}), \
          {} bytes in all ({:.1} KiB; budget {} KiB, checked at compile time); \
          Adam state {} bytes",
-        Net::step_scalars(BATCH),
-        Net::STEP_NODES,
+        Step::USAGE.scalars,
+        Step::USAGE.nodes,
         hw.scalars,
         hw.nodes,
         core::mem::size_of::<StepTape>(),
         core::mem::size_of::<StepTape>() as f64 / 1024.0,
         RAM_BUDGET / 1024,
-        core::mem::size_of::<Adam<f32, { Net::PARAMS }>>()
+        core::mem::size_of::<Adam<f32, P>>()
     );
 
     let path = std::env::temp_dir().join("stackgrad-digits.svg");
@@ -187,16 +191,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // into flash.
     let mut weights = stackgrad_std::Weights::new();
     weights
-        .add("hidden.weight", &net.hidden.weight)
-        .add("hidden.bias", &net.hidden.bias)
-        .add("output.weight", &net.output.weight)
-        .add("output.bias", &net.output.bias);
+        .add("hidden.weight", &net.0.weight)
+        .add("hidden.bias", &net.0.bias)
+        .add("output.weight", &net.2.weight)
+        .add("output.bias", &net.2.bias);
     let wpath = std::env::temp_dir().join("stackgrad-digits.sgw");
     weights.save(&wpath)?;
     let rpath = std::env::temp_dir().join("stackgrad-digits-weights.rs");
     std::fs::write(&rpath, weights.to_rust())?;
     let reloaded = stackgrad_std::Weights::load(&wpath)?;
-    let same = reloaded.get::<f32, 32, 64>("hidden.weight")? == net.hidden.weight;
+    let same = reloaded.get::<f32, 32, 64>("hidden.weight")? == net.0.weight;
     println!(
         "weights: {} (reloaded identical: {same}); as Rust constants: {}",
         wpath.display(),

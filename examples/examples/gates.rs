@@ -28,13 +28,13 @@ fn main() -> Result<(), stackgrad::Error> {
         ("m = max(y, z)", m),
         ("f = q·m", f),
     ] {
-        println!("{name:<16} {:>8} {:>10}", v.scalar(), grads.wrt(v)[0]);
+        println!("{name:<16} {:>8} {:>10}", v.scalar(), grads.wrt(v)?[0]);
     }
     println!(
         "\n∇f = ({}, {}, {}): y fans out to q and m, and its gradient is the sum 3 + 2.",
-        grads.wrt(x)[0],
-        grads.wrt(y)[0],
-        grads.wrt(z)[0]
+        grads.wrt(x)?[0],
+        grads.wrt(y)?[0],
+        grads.wrt(z)?[0]
     );
     drop(grads);
     println!("tape used: {:?} of {:?}", tape.used(), tape.capacity());

@@ -64,7 +64,7 @@ fn jacobian_by_tape(q0: &Vector3<f64>) -> Result<Matrix3<f64>, stackgrad::Error>
     ];
     let mut jac = Matrix3::zeros();
     for (mut row, out) in jac.row_iter_mut().zip(outputs) {
-        row.copy_from(&out.backward()?.wrt(q).transpose());
+        row.copy_from(&out.backward()?.wrt(q)?.transpose());
     }
     Ok(jac)
 }

@@ -12,9 +12,12 @@ use std::collections::HashMap;
 
 use stackgrad::nalgebra::{SMatrix, SVector};
 use stackgrad::nn::loss::max_margin;
-use stackgrad::nn::{Embedding, Init, Linear, Rng};
+use stackgrad::nn::{
+    Embedding, Init, Layer, Linear, LinearIds, LinearVars, Mat, Module, Rng, Visitor,
+};
+use stackgrad::ops::unary::Tanh;
 use stackgrad::optim::{Adagrad, Optimizer};
-use stackgrad::{Real, Tape};
+use stackgrad::{Error, Graph, Real, Tape, Usage, Var, VarId};
 use stackgrad_examples::{pseudo_random, window_grads_by_hand, window_score, WINDOW};
 use stackgrad_std::check_gradient;
 
@@ -69,19 +72,19 @@ fn part_one_gradients() -> Result<(), stackgrad::Error> {
     println!("gradient        shape   hand-derived   max |tape − hand|");
     println!(
         "∂s/∂W           {H}×{D}    δxᵀ            {:.1e}",
-        max_abs_diff(&grads.wrt(w), &hand.w)
+        max_abs_diff(&grads.wrt(w)?.into_owned(), &hand.w)
     );
     println!(
         "∂s/∂b           {H}×1     δ              {:.1e}",
-        max_abs_diff(&grads.wrt(b), &hand.b)
+        max_abs_diff(&grads.wrt(b)?.into_owned(), &hand.b)
     );
     println!(
         "∂s/∂u           {H}×1     h              {:.1e}",
-        max_abs_diff(&grads.wrt(u), &hand.u)
+        max_abs_diff(&grads.wrt(u)?.into_owned(), &hand.u)
     );
     println!(
         "∂s/∂x           {D}×1    Wᵀδ            {:.1e}",
-        max_abs_diff(&grads.wrt(x), &hand.x)
+        max_abs_diff(&grads.wrt(x)?.into_owned(), &hand.x)
     );
     println!("\nδ = u ∘ (1 − h²) = [{}]", fmt_vec(hand.b.as_slice()));
 
@@ -89,7 +92,7 @@ fn part_one_gradients() -> Result<(), stackgrad::Error> {
         "\n∂s/∂x split into one gradient per word (word k is rows {DIM}k..{DIM}k+{DIM} of Wᵀδ):"
     );
     for (k, (word, xk)) in WINDOW.iter().zip(xs).enumerate() {
-        let gk = grads.wrt(xk);
+        let gk = grads.wrt(xk)?;
         let from_x = hand.x.rows(DIM * k, DIM);
         println!(
             "  {word:<8} [{}]   max |tape − (Wᵀδ)ₖ| = {:.1e}",
@@ -245,23 +248,67 @@ struct WindowModel {
     u: SVector<f32, HID>,
 }
 
-impl WindowModel {
-    /// Trainable scalars, in the order their gradients lie on the tape: `L, W, b, u`.
-    const PARAMS: usize =
-        Embedding::<f32, VOCAB, WDIM>::PARAMS + Linear::<f32, X, HID>::PARAMS + HID;
-    /// Tape of one step (a true and a corrupt window, and the max-margin loss):
-    /// the parameters' gradients; per window its gather, `Wx + b` (4·HID), `tanh`
-    /// (2·HID) and `uᵀh` (2); then `s_c − s`, the hinge and the mean (2 each).
-    const STEP_SCALARS: usize = Self::PARAMS
-        + 2 * (Embedding::<f32, VOCAB, WDIM>::window_scalars(WIN)
-            + Linear::<f32, X, HID>::forward_scalars(1)
-            + 2 * HID
-            + 2)
-        + 6;
-    /// 4 parameter leaves; per window the indices, the gather, `Wx`, `+ b`, `tanh`,
-    /// `uᵀh` (6); then 3 for the loss.
-    const STEP_NODES: usize = 4 + 2 * 6 + 3;
+/// The model is a user's struct of layers: it is a [`Module`] by delegating to its
+/// parts, so an optimizer steps each parameter with its own gradient.
+impl Module<f32> for WindowModel {
+    const PARAMS: usize = <Embedding<f32, VOCAB, WDIM> as Module<f32>>::PARAMS
+        + <Linear<f32, X, HID> as Module<f32>>::PARAMS
+        + HID;
+    const TENSORS: usize = 1 + 2 + 1;
+    const PENALTY: Usage = Usage::ZERO;
+    type Vars<'g> = (
+        Var<'g, f32, VOCAB, WDIM>,
+        LinearVars<'g, f32, X, HID>,
+        Var<'g, f32, HID, 1>,
+    );
+    type Ids = (VarId<VOCAB, WDIM>, LinearIds<X, HID>, VarId<HID, 1>);
 
+    fn bind<'g, 'a, const S: usize, const N: usize>(
+        &'a self,
+        g: &'g Graph<'a, f32, S, N>,
+    ) -> Self::Vars<'g> {
+        (self.words.bind(g), self.layer.bind(g), g.param(&self.u))
+    }
+
+    fn ids(v: &Self::Vars<'_>) -> Self::Ids {
+        (v.0.id(), Linear::ids(&v.1), v.2.id())
+    }
+
+    fn visit<V: Visitor<f32>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
+        self.words.visit(&ids.0, v)?;
+        self.layer.visit(&ids.1, v)?;
+        v.visit(&mut self.u, ids.2)
+    }
+
+    fn penalty<'g>(_: &Self::Vars<'g>, _: f32) -> Option<Var<'g, f32, 1, 1>> {
+        None
+    }
+}
+
+/// What scoring one window records: the gather, `Wx + b`, `tanh`, `uᵀh`.
+const WINDOW_USAGE: Usage = Usage {
+    scalars: Embedding::<f32, VOCAB, WDIM>::window_scalars(WIN),
+    nodes: 2,
+}
+.plus(<Linear<f32, X, HID> as Layer<f32, Mat<X, 1>>>::FORWARD)
+.plus(<Tanh as Layer<f32, Mat<HID, 1>>>::FORWARD)
+.plus(Usage {
+    scalars: 2,
+    nodes: 1,
+});
+
+/// One step: the parameters, a true and a corrupt window, and the max-margin loss
+/// (`s_c − s`, the hinge and the mean: 2 scalars and a node each). All computed by the
+/// compiler from the parts' types.
+const STEP: Usage = <WindowModel as Module<f32>>::BIND
+    .plus(WINDOW_USAGE)
+    .plus(WINDOW_USAGE)
+    .plus(Usage {
+        scalars: 6,
+        nodes: 3,
+    });
+
+impl WindowModel {
     fn score(&self, window: [usize; WIN]) -> f32 {
         let x: SVector<f32, X> = self.words.eval_window(window);
         let h = self.layer.eval(&x).map(<f32 as Real>::tanh);
@@ -271,33 +318,24 @@ impl WindowModel {
     /// One max-margin step `J = max(0, 1 − s + s_c)` on a true and a corrupt window.
     fn train_step<O: Optimizer<f32>>(
         &mut self,
-        tape: &mut Tape<f32, { WindowModel::STEP_SCALARS }, { WindowModel::STEP_NODES }>,
+        tape: &mut Tape<f32, { STEP.scalars }, { STEP.nodes }>,
         opt: &mut O,
         good: [usize; WIN],
         bad: [usize; WIN],
-    ) -> Result<f32, stackgrad::Error> {
-        let loss = {
+    ) -> Result<f32, Error> {
+        let (loss, ids) = {
             let g = tape.graph();
-            let table = self.words.bind(&g);
-            let lin = self.layer.bind(&g);
-            let u = g.param(&self.u);
+            let vars = self.bind(&g);
+            let (table, lin, u) = vars;
             let score = |w| {
                 let x = Embedding::window::<WIN, X, _, _>(&g, table, w);
                 window_score(lin.weight, lin.bias, u, x)
             };
             let j = max_margin(score(good), score(bad));
             let _ = j.backward()?;
-            j.scalar()
+            (j.scalar(), Self::ids(&vars))
         };
-        let grads = tape
-            .grads()?
-            .get(..Self::PARAMS)
-            .ok_or(stackgrad::Error::Stale)?;
-        let [w, b] = self.layer.params_mut();
-        opt.step_parts(
-            [self.words.table.as_mut_slice(), w, b, self.u.as_mut_slice()],
-            grads,
-        )?;
+        opt.step_model(self, tape, &ids)?;
         Ok(loss)
     }
 }
@@ -376,15 +414,14 @@ fn part_two_training() -> Result<(), stackgrad::Error> {
         u: Init::XavierUniform.matrix(&mut rng),
     };
     let start_vectors = model.words.table;
-    let mut tape: Tape<f32, { WindowModel::STEP_SCALARS }, { WindowModel::STEP_NODES }> =
-        Tape::new();
-    let mut opt: Adagrad<f32, { WindowModel::PARAMS }> = Adagrad::new(0.05);
+    let mut tape: Tape<f32, { STEP.scalars }, { STEP.nodes }> = Tape::new();
+    let mut opt: Adagrad<f32, { <WindowModel as Module<f32>>::PARAMS }> = Adagrad::new(0.05);
     println!(
         "model: {WDIM}-dimensional word vectors, window of {WIN} → {HID} tanh units → score; \
          {} parameters; Adagrad; tape per step {} scalars, {} nodes ({} bytes)",
-        WindowModel::PARAMS,
-        WindowModel::STEP_SCALARS,
-        WindowModel::STEP_NODES,
+        <WindowModel as Module<f32>>::PARAMS,
+        STEP.scalars,
+        STEP.nodes,
         core::mem::size_of_val(&tape)
     );
 

@@ -147,8 +147,7 @@ pub fn tape<const H: usize, const D: usize, const S: usize>(
     let Ok(grads) = s.backward() else {
         return (f32::NAN, f32::NAN);
     };
-    let (Some(dw), Some(db), Some(du), Some(dx)) =
-        (grads.view(w), grads.view(b), grads.view(u), grads.view(x))
+    let (Ok(dw), Ok(db), Ok(du), Ok(dx)) = (grads.wrt(w), grads.wrt(b), grads.wrt(u), grads.wrt(x))
     else {
         return (f32::NAN, f32::NAN);
     };

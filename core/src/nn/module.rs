@@ -177,7 +177,7 @@ macro_rules! activation_layer {
             const PENALTY: Usage = Usage::ZERO;
             type Vars<'g> = ();
             type Ids = ();
-            fn bind<'g, 'a, const S: usize, const N: usize>(&'a self, _: &'g Graph<'a, T, S, N>) {}
+            fn bind<'a, const S: usize, const N: usize>(&'a self, _: &Graph<'a, T, S, N>) {}
             fn ids(_: &()) {}
             fn visit<V: Visitor<T>>(&mut self, _: &(), _: &mut V) -> Result<(), Error> {
                 Ok(())

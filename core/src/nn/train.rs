@@ -384,7 +384,7 @@ mod tests {
             Err(Error::Foreign)
         );
         // After a new graph on tape a, they are stale.
-        drop(a.graph());
+        a.reset();
         assert_eq!(
             Sgd::new(0.1).step_model(&mut net, &a, &ids_a),
             Err(Error::Stale)
