@@ -530,6 +530,11 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
     fn is_finite(self) -> bool {
         Dual::is_finite(&self)
     }
+    /// `true` if the value is subnormal (the tangents are not looked at).
+    #[inline]
+    fn is_subnormal(self) -> bool {
+        self.re.is_subnormal()
+    }
     #[inline]
     fn exp(self) -> Self {
         Dual::exp(self)
