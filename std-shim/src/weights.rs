@@ -9,12 +9,23 @@
 //! ```
 //!
 //! Values are stored as `f64`, which holds every `f32` and `f64` exactly.
+//!
+//! A weight file may come from elsewhere, so nothing in it is trusted: [`Weights::load`]
+//! refuses a file larger than [`MAX_FILE_BYTES`] (or a limit you choose, with
+//! [`Weights::load_with_limit`]) before reading it, and [`Weights::to_rust`] emits valid
+//! Rust for any names and values (see there).
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::Real;
+
+/// The largest weight file [`Weights::load`] reads: 64 MiB, about 8 million `f64`
+/// values, far above what a microcontroller's flash holds. Use
+/// [`Weights::load_with_limit`] for another limit.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// What can go wrong reading or using a weight file.
 #[derive(Debug)]
@@ -22,6 +33,16 @@ use stackgrad::Real;
 pub enum WeightError {
     /// The file could not be read or written.
     Io(std::io::Error),
+    /// The file is larger than the limit it was loaded with (nothing past the limit was
+    /// read).
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The file's size in bytes as far as it is known: its metadata's length, or for
+        /// a file that grew while it was read (or a stream without a length) the bytes
+        /// read before stopping, `limit + 1`.
+        size: u64,
+    },
     /// The bytes are not a weight file (bad magic, truncated, bad UTF-8).
     Format(&'static str),
     /// No matrix of that name.
@@ -41,6 +62,11 @@ impl std::fmt::Display for WeightError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WeightError::Io(e) => write!(f, "weight file: {e}"),
+            WeightError::TooLarge { limit, size } => write!(
+                f,
+                "weight file of {size} bytes refused: the limit is {limit} bytes \
+                 (Weights::load_with_limit sets another)"
+            ),
             WeightError::Format(what) => write!(f, "not a stackgrad weight file: {what}"),
             WeightError::Missing(name) => write!(f, "no matrix named {name:?} in the weight file"),
             WeightError::Shape {
@@ -234,13 +260,43 @@ impl Weights {
         Ok(std::fs::write(path, self.to_bytes())?)
     }
 
-    /// Reads a file written by [`Weights::save`].
+    /// Reads a file written by [`Weights::save`], of at most [`MAX_FILE_BYTES`].
     ///
     /// # Errors
     ///
-    /// [`WeightError::Io`] or [`WeightError::Format`].
+    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, WeightError> {
-        Self::from_bytes(&std::fs::read(path)?)
+        Self::load_with_limit(path, MAX_FILE_BYTES)
+    }
+
+    /// Reads a file written by [`Weights::save`], refusing one of more than `max_bytes`.
+    ///
+    /// The size is checked before reading, and the read itself stops one byte past the
+    /// limit, so a file that grows meanwhile, or a device or pipe without a size, cannot
+    /// make this allocate more than `max_bytes + 1` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
+    pub fn load_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, WeightError> {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > max_bytes {
+            return Err(WeightError::TooLarge {
+                limit: max_bytes,
+                size,
+            });
+        }
+        let mut bytes = Vec::new();
+        file.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(WeightError::TooLarge {
+                limit: max_bytes,
+                size: size.max(bytes.len() as u64),
+            });
+        }
+        Self::from_bytes(&bytes)
     }
 
     /// Rust source with one `pub const NAME: [f32; R·C]` per matrix (column-major, what
@@ -295,6 +351,53 @@ mod tests {
         assert_eq!(Weights::load(&path).unwrap(), w);
         let _ = std::fs::remove_file(&path);
         assert_eq!(back.names().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    fn temp_path(tag: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "stackgrad-weights-{tag}-{}.sgw",
+            std::process::id()
+        ))
+    }
+
+    #[test]
+    fn load_refuses_a_file_over_its_limit() {
+        let mut w = Weights::new();
+        w.add("a", &Vector3::new(1.0f32, 2.0, 3.0));
+        let bytes = w.to_bytes();
+        let n = bytes.len() as u64;
+        let path = temp_path("limit");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Weights::load_with_limit(&path, n).unwrap(), w);
+        let err = Weights::load_with_limit(&path, n - 1).unwrap_err();
+        assert!(
+            matches!(err, WeightError::TooLarge { limit, size } if limit == n - 1 && size == n),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("limit"), "{err}");
+        // The default limit is the documented constant: a file one byte over it is refused
+        // (a sparse file, so the test writes nothing).
+        let big = std::fs::File::create(&path).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        drop(big);
+        assert!(matches!(
+            Weights::load(&path),
+            Err(WeightError::TooLarge {
+                limit: MAX_FILE_BYTES,
+                ..
+            })
+        ));
+        let _ = std::fs::remove_file(&path);
+        // A stream without a length is cut one byte past the limit.
+        if Path::new("/dev/zero").exists() {
+            assert!(matches!(
+                Weights::load_with_limit("/dev/zero", 1000),
+                Err(WeightError::TooLarge {
+                    limit: 1000,
+                    size: 1001
+                })
+            ));
+        }
     }
 
     #[test]
