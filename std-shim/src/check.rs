@@ -98,9 +98,11 @@ impl fmt::Display for GradCheck {
 /// (so two exact zeros give 0). NaN if either side is NaN, 0 for equal values (equal
 /// infinities included), +∞ for any other infinity.
 ///
-/// `scale` is the magnitude of the whole gradient (see the [module docs](self)): an entry
-/// is judged relative to its own size or to the gradient's, whichever is larger, never
-/// against an absolute constant.
+/// `scale` is `G`, the magnitude of the whole gradient (the largest finite entry of
+/// either gradient): an entry is judged relative to its own size or to the gradient's,
+/// whichever is larger, never against an absolute constant. Scaling the function scales
+/// both, so the verdict does not depend on the function's units; and an entry that
+/// should be 0 is measured against `G`, not against its own round-off.
 pub fn scaled_error(a: f64, b: f64, scale: f64) -> f64 {
     if a == b {
         return 0.0;
@@ -170,6 +172,10 @@ pub fn boxed_tape() -> Box<Tape<f64, CHECK_SCALARS, CHECK_NODES>> {
 }
 
 /// Checks the tape gradient of `f` at `x0` against central differences in `f64`.
+///
+/// An entry passes when `|analytic − numeric| ≤ tol·max(|analytic|, |numeric|, G)`, with
+/// `G` the largest finite entry of either gradient ([`scaled_error`]): a relative test at
+/// every scale, so a gradient wrong by a factor of 2 fails however small the function.
 ///
 /// `f` receives the graph (to make constants) and `x0` as a tracked variable, and returns
 /// a scalar. The checker's graph lives inside this call, so other inputs enter as copies,

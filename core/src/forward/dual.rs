@@ -306,7 +306,7 @@ impl<T: Real, const N: usize> Dual<T, N> {
         self.chain2(other, rules::min(self.re, other.re))
     }
     /// `clamp(x, −1, 1)` with derivative 0 at the kinks ±1 (PyTorch's `hardtanh`, and the
-    /// tape's [`HardTanh`](crate::ops::HardTanh)): see [`rules::hardtanh`].
+    /// tape's [`HardTanh`](crate::ops::unary::HardTanh)): see [`rules::hardtanh`].
     #[inline]
     pub fn hardtanh(self) -> Self {
         self.chain(rules::hardtanh(self.re))

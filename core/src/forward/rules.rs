@@ -19,7 +19,7 @@
 //! | [`fract`] | derivative 1 everywhere, including at the jumps |
 //! | [`rem`] | `∂/∂x = 1`, `∂/∂y = −trunc(x/y)`, including at the jumps |
 //! | [`max`], [`min`] | on a tie the derivative is split evenly, `½` to each side (PyTorch and JAX agree) |
-//! | [`hardtanh`] | derivative 0 at the kinks ±1 (PyTorch's `hardtanh`), the same as the tape's [`HardTanh`](crate::ops::HardTanh), which uses this rule |
+//! | [`hardtanh`] | derivative 0 at the kinks ±1 (PyTorch's `hardtanh`), the same as the tape's [`HardTanh`](crate::ops::unary::HardTanh), which uses this rule |
 //! | [`sqrt`], [`cbrt`] | derivative `+∞` at 0 |
 //! | [`asin`], [`acos`], [`acosh`], [`atanh`] | derivative `±∞` at the ends of the domain |
 //! | [`powf`] | `∂/∂x = 0` at `x = y = 0` (as `x⁰ = 1`); `∂/∂y = 0` at `x = 0` (the limit of `xʸ ln x` for `y > 0`) |
