@@ -8,6 +8,7 @@
 pub use nalgebra;
 pub mod check;
 mod error;
+pub mod flush;
 pub mod forward;
 mod graph;
 pub mod nn;

@@ -86,6 +86,11 @@ pub trait Real:
     fn is_nan(self) -> bool;
     /// `true` if the value (and, for a dual number, every component) is finite.
     fn is_finite(self) -> bool;
+    /// `true` if the value is subnormal: non-zero and smaller in magnitude than the
+    /// smallest normal number of the float type (`f32`: about 1.2e-38, `f64`: 2.2e-308).
+    /// For a dual number, decided by its value alone. See
+    /// [`flush_subnormals`](crate::flush::flush_subnormals).
+    fn is_subnormal(self) -> bool;
 
     /// `eˣ`. Derivative `eˣ`. Overflows to +∞ above ≈ 88.7 (`f32`) / 709.8 (`f64`).
     fn exp(self) -> Self;
@@ -195,6 +200,10 @@ macro_rules! float_common {
         #[inline]
         fn is_finite(self) -> bool {
             <$t>::is_finite(self)
+        }
+        #[inline]
+        fn is_subnormal(self) -> bool {
+            <$t>::is_subnormal(self)
         }
     };
 }

@@ -3,9 +3,20 @@
 //! For each entry `xᵢ` of the input, the numerical derivative is
 //! `(f(x + hᵢeᵢ) − f(x − hᵢeᵢ)) / 2hᵢ` with a step scaled to the entry,
 //! `hᵢ = step·max(1, |xᵢ|)`, and the entry passes when
-//! `|analytic − numeric| ≤ tol·max(1, |analytic|, |numeric|)` (a relative error with an
-//! absolute floor). NaN never passes: the comparison is written so that a NaN on either
-//! side fails, and so does an infinity unless both sides are the same infinity.
+//! `|analytic − numeric| ≤ tol·max(|analytic|, |numeric|, G)`, where `G` is the largest
+//! finite magnitude among all entries of both gradients (their max norm).
+//!
+//! The criterion is relative at every scale: multiplying the function by any positive
+//! constant multiplies both sides by it and leaves the verdict unchanged, so a gradient
+//! that is wrong by a factor of 2 fails even when all its entries are 1e-9. (An absolute
+//! floor would let any gradient below it pass.) Measuring each entry against `G` as well
+//! as its own size keeps an entry that should be 0 from failing on the round-off of the
+//! central difference, which is of the order of the gradient's scale times `1e-10`. Only
+//! when both gradients are exactly 0 everywhere is the floor absolute: the smallest
+//! normal `f64`, so equal zeros pass and nothing else is excused.
+//!
+//! NaN never passes: the comparison is written so that a NaN on either side fails, and
+//! so does an infinity unless both sides are the same infinity.
 
 use core::fmt;
 
@@ -26,7 +37,8 @@ pub type CheckGraph<'a> = Graph<'a, f64, CHECK_SCALARS, CHECK_NODES>;
 pub struct CheckConfig {
     /// Relative finite-difference step.
     pub step: f64,
-    /// Relative tolerance (with an absolute floor of `tol`).
+    /// Relative tolerance: each entry's error relative to the larger of its own size
+    /// and the gradient's (see the module docs); no absolute floor.
     pub tol: f64,
 }
 
@@ -48,8 +60,12 @@ pub struct GradCheck {
     pub analytic: f64,
     /// The central difference there.
     pub numeric: f64,
-    /// `|analytic − numeric| / max(1, |analytic|, |numeric|)` (NaN if either is NaN).
+    /// `|analytic − numeric| / max(|analytic|, |numeric|, scale)` (NaN if either is
+    /// NaN): see [`scaled_error`].
     pub error: f64,
+    /// The gradient scale `G` errors are relative to: the largest finite magnitude among
+    /// the entries of both gradients.
+    pub scale: f64,
     /// The tolerance it was held to.
     pub tol: f64,
     /// The value of the function at the input.
@@ -71,14 +87,43 @@ impl fmt::Display for GradCheck {
         write!(
             f,
             "{verdict}: {} entries; worst at {:?}: tape {:.10e}, central difference {:.10e}, \
-             relative error {:.2e} (tolerance {:.0e})",
-            self.entries, self.worst, self.analytic, self.numeric, self.error, self.tol
+             error {:.2e} relative to max(|entry|, gradient scale {:.3e}) (tolerance {:.0e})",
+            self.entries, self.worst, self.analytic, self.numeric, self.error, self.scale, self.tol
         )
     }
 }
 
-/// The relative error with an absolute floor; NaN if either side is NaN, 0 for equal
-/// infinities, +∞ for any other infinity.
+/// The error of one entry as [`check_gradient`] measures it:
+/// `|a − b| / max(|a|, |b|, scale)`, with `scale` floored at the smallest normal `f64`
+/// (so two exact zeros give 0). NaN if either side is NaN, 0 for equal values (equal
+/// infinities included), +∞ for any other infinity.
+///
+/// `scale` is `G`, the magnitude of the whole gradient (the largest finite entry of
+/// either gradient): an entry is judged relative to its own size or to the gradient's,
+/// whichever is larger, never against an absolute constant. Scaling the function scales
+/// both, so the verdict does not depend on the function's units; and an entry that
+/// should be 0 is measured against `G`, not against its own round-off.
+pub fn scaled_error(a: f64, b: f64, scale: f64) -> f64 {
+    if a == b {
+        return 0.0;
+    }
+    if a.is_nan() || b.is_nan() {
+        return f64::NAN;
+    }
+    let floor = if scale.is_nan() { 0.0 } else { scale };
+    let e = (a - b).abs() / a.abs().max(b.abs()).max(floor).max(f64::MIN_POSITIVE);
+    if e.is_nan() {
+        f64::INFINITY
+    } else {
+        e
+    }
+}
+
+/// The relative error with an absolute floor of 1: `|a − b| / max(1, |a|, |b|)`; NaN if
+/// either side is NaN, 0 for equal infinities, +∞ for any other infinity.
+///
+/// Not what [`check_gradient`] uses: the floor of 1 hides any error in a gradient whose
+/// entries are far below 1 (see [`scaled_error`]).
 pub fn relative_error(a: f64, b: f64) -> f64 {
     if a == b {
         return 0.0;
@@ -128,6 +173,10 @@ pub fn boxed_tape() -> Box<Tape<f64, CHECK_SCALARS, CHECK_NODES>> {
 
 /// Checks the tape gradient of `f` at `x0` against central differences in `f64`.
 ///
+/// An entry passes when `|analytic − numeric| ≤ tol·max(|analytic|, |numeric|, G)`, with
+/// `G` the largest finite entry of either gradient ([`scaled_error`]): a relative test at
+/// every scale, so a gradient wrong by a factor of 2 fails however small the function.
+///
 /// `f` receives the graph (to make constants) and `x0` as a tracked variable, and returns
 /// a scalar. The checker's graph lives inside this call, so other inputs enter as copies,
 /// `g.constant_value(m)`, not borrows. Write the model generically over [`stackgrad::Real`] and call it with `f64`
@@ -171,24 +220,35 @@ where
     let mut tape = boxed_tape();
     let mut eval = |x: &SMatrix<f64, R, C>| value_and_grad(&mut tape, x, &f);
     let (value, analytic) = eval(x0)?;
-    let mut report = GradCheck {
-        worst: (0, 0),
-        analytic: f64::NAN,
-        numeric: f64::NAN,
-        error: -1.0,
-        tol: cfg.tol,
-        value,
-        entries: R * C,
-    };
+    let mut numeric = SMatrix::<f64, R, C>::zeros();
     for c in 0..C {
         for r in 0..R {
             let h = cfg.step * 1f64.max(x0[(r, c)].abs());
             let (mut xp, mut xm) = (*x0, *x0);
             xp[(r, c)] += h;
             xm[(r, c)] -= h;
-            let numeric = (eval(&xp)?.0 - eval(&xm)?.0) / (2.0 * h);
-            let a = analytic[(r, c)];
-            let e = relative_error(a, numeric);
+            numeric[(r, c)] = (eval(&xp)?.0 - eval(&xm)?.0) / (2.0 * h);
+        }
+    }
+    let scale = analytic
+        .iter()
+        .chain(numeric.iter())
+        .filter(|x| x.is_finite())
+        .fold(0.0, |m: f64, x| m.max(x.abs()));
+    let mut report = GradCheck {
+        worst: (0, 0),
+        analytic: f64::NAN,
+        numeric: f64::NAN,
+        error: -1.0,
+        scale,
+        tol: cfg.tol,
+        value,
+        entries: R * C,
+    };
+    for c in 0..C {
+        for r in 0..R {
+            let (a, numeric) = (analytic[(r, c)], numeric[(r, c)]);
+            let e = scaled_error(a, numeric, scale);
             // NaN counts as the worst possible error, and stays the worst.
             let worse = !report.error.is_nan() && (e.is_nan() || e > report.error);
             if worse {
@@ -209,6 +269,7 @@ where
 mod tests {
     use super::*;
     use stackgrad::nalgebra::{Matrix2, Vector3};
+    use stackgrad::ops::Unary;
 
     #[test]
     fn a_correct_gradient_passes() {
@@ -229,6 +290,54 @@ mod tests {
         assert!((r.numeric - 0.5).abs() < 1e-9);
     }
 
+    /// `x³` with a derivative that is wrong by a factor of 2 (`6x²`).
+    struct DoubledCube;
+
+    impl Unary<f64> for DoubledCube {
+        fn f(x: f64, _: f64) -> f64 {
+            x * x * x
+        }
+        fn df(x: f64, _: f64, _: f64) -> f64 {
+            6.0 * x * x
+        }
+    }
+
+    #[test]
+    fn a_wrong_gradient_fails_at_any_scale() {
+        // Regression: with an absolute floor of 1 in the error, a gradient 100 % wrong
+        // passed once the loss was scaled below the tolerance.
+        let x0 = Vector3::new(0.7, -1.3, 0.2);
+        for k in [1e3, 1.0, 1e-7, 1e-12] {
+            let r = check_gradient(&x0, |_, x| x.map::<DoubledCube>(0.0).sum().scale(k)).unwrap();
+            assert!(!r.passed(), "scale {k}: {r}");
+            assert!(
+                (r.analytic / r.numeric - 2.0).abs() < 1e-6,
+                "scale {k}: {r}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_correct_gradient_passes_at_any_scale() {
+        // Including entries that are exactly 0 and entries far smaller than the others.
+        let x0 = Matrix2::new(0.3, -1.2, 2.0, 0.5);
+        for k in [1e6, 1.0, 1e-7, 1e-12] {
+            let r = check_gradient(&x0, |_, x| {
+                let cubed = x.square().component_mul(x);
+                (x.exp().mean() + cubed.scale(1e-6).sum() + x.relu().scale(0.0).sum()).scale(k)
+            })
+            .unwrap();
+            assert!(r.passed(), "scale {k}: {r}");
+        }
+        // A function that does not depend on its input: both gradients are exactly 0.
+        let r = check_gradient(&x0, |_, x| x.scale(0.0).sum()).unwrap();
+        assert!(r.passed(), "{r}");
+        assert_eq!((r.scale, r.error), (0.0, 0.0));
+        assert_eq!(scaled_error(0.0, 1e-300, 0.0), 1.0);
+        assert_eq!(scaled_error(1e-9, 2e-9, 1e-9), 0.5);
+        assert_eq!(scaled_error(1e-12, 2e-12, 1.0), 1e-12);
+    }
+
     #[test]
     fn nan_never_passes() {
         let x0 = Vector3::new(1.0, f64::NAN, 2.0);
@@ -236,6 +345,10 @@ mod tests {
         assert!(!r.passed(), "{r}");
         assert!(r.error.is_nan());
         assert!(relative_error(f64::NAN, 1.0).is_nan());
+        assert!(scaled_error(f64::NAN, 1.0, 1.0).is_nan());
+        assert!(scaled_error(1.0, f64::NAN, 1.0).is_nan());
+        assert_eq!(scaled_error(f64::INFINITY, 1.0, 1.0), f64::INFINITY);
+        assert_eq!(scaled_error(f64::INFINITY, f64::INFINITY, 1.0), 0.0);
         assert!(relative_error(1.0, f64::NAN).is_nan());
         assert_eq!(relative_error(f64::INFINITY, 1.0), f64::INFINITY);
         assert_eq!(relative_error(f64::INFINITY, f64::INFINITY), 0.0);

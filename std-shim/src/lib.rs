@@ -9,7 +9,7 @@ mod check;
 mod weights;
 
 pub use check::{
-    boxed_tape, check_gradient, check_gradient_with, relative_error, value_and_grad, CheckConfig,
-    CheckGraph, GradCheck, CHECK_NODES, CHECK_SCALARS,
+    boxed_tape, check_gradient, check_gradient_with, relative_error, scaled_error, value_and_grad,
+    CheckConfig, CheckGraph, GradCheck, CHECK_NODES, CHECK_SCALARS,
 };
-pub use weights::{WeightError, Weights};
+pub use weights::{WeightError, Weights, MAX_FILE_BYTES};

@@ -9,12 +9,24 @@
 //! ```
 //!
 //! Values are stored as `f64`, which holds every `f32` and `f64` exactly.
+//!
+//! A weight file may come from elsewhere, so nothing in it is trusted: [`Weights::load`]
+//! refuses a file larger than [`MAX_FILE_BYTES`] (or a limit you choose, with
+//! [`Weights::load_with_limit`]) before reading it, and [`Weights::to_rust`] emits valid
+//! Rust for any names and values (see there).
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::Real;
+
+/// The largest weight file [`Weights::load`] reads: 64 MiB, about 8 million `f64`
+/// values, far above what a microcontroller's flash holds. Use
+/// [`Weights::load_with_limit`] for another limit.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// What can go wrong reading or using a weight file.
 #[derive(Debug)]
@@ -22,6 +34,16 @@ use stackgrad::Real;
 pub enum WeightError {
     /// The file could not be read or written.
     Io(std::io::Error),
+    /// The file is larger than the limit it was loaded with (nothing past the limit was
+    /// read).
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The file's size in bytes as far as it is known: its metadata's length, or for
+        /// a file that grew while it was read (or a stream without a length) the bytes
+        /// read before stopping, `limit + 1`.
+        size: u64,
+    },
     /// The bytes are not a weight file (bad magic, truncated, bad UTF-8).
     Format(&'static str),
     /// No matrix of that name.
@@ -41,6 +63,11 @@ impl std::fmt::Display for WeightError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WeightError::Io(e) => write!(f, "weight file: {e}"),
+            WeightError::TooLarge { limit, size } => write!(
+                f,
+                "weight file of {size} bytes refused: the limit is {limit} bytes \
+                 (Weights::load_with_limit sets another)"
+            ),
             WeightError::Format(what) => write!(f, "not a stackgrad weight file: {what}"),
             WeightError::Missing(name) => write!(f, "no matrix named {name:?} in the weight file"),
             WeightError::Shape {
@@ -234,43 +261,165 @@ impl Weights {
         Ok(std::fs::write(path, self.to_bytes())?)
     }
 
-    /// Reads a file written by [`Weights::save`].
+    /// Reads a file written by [`Weights::save`], of at most [`MAX_FILE_BYTES`].
     ///
     /// # Errors
     ///
-    /// [`WeightError::Io`] or [`WeightError::Format`].
+    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, WeightError> {
-        Self::from_bytes(&std::fs::read(path)?)
+        Self::load_with_limit(path, MAX_FILE_BYTES)
+    }
+
+    /// Reads a file written by [`Weights::save`], refusing one of more than `max_bytes`.
+    ///
+    /// The size is checked before reading, and the read itself stops one byte past the
+    /// limit, so a file that grows meanwhile, or a device or pipe without a size, cannot
+    /// make this allocate more than `max_bytes + 1` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
+    pub fn load_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, WeightError> {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > max_bytes {
+            return Err(WeightError::TooLarge {
+                limit: max_bytes,
+                size,
+            });
+        }
+        let mut bytes = Vec::new();
+        file.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(WeightError::TooLarge {
+                limit: max_bytes,
+                size: size.max(bytes.len() as u64),
+            });
+        }
+        Self::from_bytes(&bytes)
     }
 
     /// Rust source with one `pub const NAME: [f32; R·C]` per matrix (column-major, what
     /// `SMatrix::from_column_slice` takes), for a firmware to compile trained weights into
-    /// flash. Names become upper-case identifiers (`layer1.w` → `LAYER1_W`); each value is
-    /// printed so that it parses back to the same `f32`.
+    /// flash (typically with `include!`).
+    ///
+    /// The output is valid Rust for any names and values, since a weight file may come
+    /// from elsewhere:
+    ///
+    /// - Names become upper-case identifiers: ASCII letters and digits are kept
+    ///   (upper-cased), every other character becomes `_` (`layer1.w` → `LAYER1_W`). A
+    ///   name that would give an empty identifier, one starting with a digit, or one of
+    ///   underscores only is prefixed with `W_` (`0.bias` → `W_0_BIAS`).
+    /// - Names that collide after this are told apart deterministically, in the order of
+    ///   the entries: the first keeps its identifier, each later one gets the first free
+    ///   suffix `_2`, `_3`, … (`a.b` → `A_B`, then `a-b` → `A_B_2`).
+    /// - The original name appears in each constant's doc comment as an escaped string
+    ///   literal of printable ASCII (`\n`, `\u{…}`, …), so no character of a name can end
+    ///   the comment or reach the code.
+    /// - Finite values are printed so that they parse back to the same `f32`; infinities
+    ///   (including `f64` values too large for `f32`) are `f32::INFINITY` and
+    ///   `f32::NEG_INFINITY`, the usual NaN is `f32::NAN`, and any other NaN is
+    ///   `f32::from_bits(…)` with its exact bits.
     pub fn to_rust(&self) -> String {
         let mut s =
             String::from("// Generated by stackgrad-std's Weights::to_rust. Column-major.\n");
+        let mut taken = HashSet::new();
         for e in &self.entries {
-            let ident: String = e
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let _ = writeln!(s, "/// `{}`: {}×{}.", e.name, e.rows, e.cols);
+            let ident = unique_ident(rust_ident(&e.name), &mut taken);
+            let _ = writeln!(
+                s,
+                "/// Matrix {}: {}×{}.",
+                escaped_literal(&e.name),
+                e.rows,
+                e.cols
+            );
             let _ = write!(s, "pub const {ident}: [f32; {}] = [", e.values.len());
             for (i, v) in e.values.iter().enumerate() {
                 let sep = if i == 0 { "" } else { ", " };
-                let _ = write!(s, "{sep}{:?}", *v as f32);
+                let _ = write!(s, "{sep}{}", f32_literal(*v as f32));
             }
             s.push_str("];\n");
         }
         s
+    }
+}
+
+/// An upper-case Rust identifier for `name`: ASCII alphanumerics upper-cased, anything
+/// else `_`, and `W_` in front if that would be empty, start with a digit, or be all
+/// underscores (never a keyword: the only keyword with an upper-case letter is `Self`).
+fn rust_ident(name: &str) -> String {
+    let ident: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if ident.starts_with(|c: char| c.is_ascii_uppercase())
+        || (ident.starts_with('_') && ident.chars().any(|c| c != '_'))
+    {
+        ident
+    } else {
+        format!("W_{ident}")
+    }
+}
+
+/// `ident`, or `ident_2`, `ident_3`, … : the first not in `taken`, which it joins.
+fn unique_ident(ident: String, taken: &mut HashSet<String>) -> String {
+    let mut candidate = ident.clone();
+    let mut k = 2u64;
+    while taken.contains(&candidate) {
+        candidate = format!("{ident}_{k}");
+        k += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+/// `text` as a Rust string literal made of printable ASCII only: `"`, `\\` and the usual
+/// control characters escaped, every other character outside `' '..='~'` as `\u{…}`.
+/// Safe inside a `//` comment: it holds no line break, no bare carriage return and no
+/// bidirectional-override character.
+fn escaped_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Rust expression for the `f32` `v`, exact to the bit.
+fn f32_literal(v: f32) -> String {
+    if v.is_nan() {
+        if v.to_bits() == f32::NAN.to_bits() {
+            "f32::NAN".to_owned()
+        } else {
+            format!("f32::from_bits({:#010x})", v.to_bits())
+        }
+    } else if v == f32::INFINITY {
+        "f32::INFINITY".to_owned()
+    } else if v == f32::NEG_INFINITY {
+        "f32::NEG_INFINITY".to_owned()
+    } else {
+        // Debug prints the shortest decimal that parses back to `v`, always with a `.`
+        // or an exponent, so it is a float literal (`-0.0` keeps its sign).
+        format!("{v:?}")
     }
 }
 
@@ -297,6 +446,53 @@ mod tests {
         assert_eq!(back.names().collect::<Vec<_>>(), ["a", "b"]);
     }
 
+    fn temp_path(tag: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "stackgrad-weights-{tag}-{}.sgw",
+            std::process::id()
+        ))
+    }
+
+    #[test]
+    fn load_refuses_a_file_over_its_limit() {
+        let mut w = Weights::new();
+        w.add("a", &Vector3::new(1.0f32, 2.0, 3.0));
+        let bytes = w.to_bytes();
+        let n = bytes.len() as u64;
+        let path = temp_path("limit");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Weights::load_with_limit(&path, n).unwrap(), w);
+        let err = Weights::load_with_limit(&path, n - 1).unwrap_err();
+        assert!(
+            matches!(err, WeightError::TooLarge { limit, size } if limit == n - 1 && size == n),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("limit"), "{err}");
+        // The default limit is the documented constant: a file one byte over it is refused
+        // (a sparse file, so the test writes nothing).
+        let big = std::fs::File::create(&path).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        drop(big);
+        assert!(matches!(
+            Weights::load(&path),
+            Err(WeightError::TooLarge {
+                limit: MAX_FILE_BYTES,
+                ..
+            })
+        ));
+        let _ = std::fs::remove_file(&path);
+        // A stream without a length is cut one byte past the limit.
+        if Path::new("/dev/zero").exists() {
+            assert!(matches!(
+                Weights::load_with_limit("/dev/zero", 1000),
+                Err(WeightError::TooLarge {
+                    limit: 1000,
+                    size: 1001
+                })
+            ));
+        }
+    }
+
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let mut w = Weights::new();
@@ -320,6 +516,148 @@ mod tests {
             w.get::<f32, 1, 3>("a"),
             Err(WeightError::Shape { .. })
         ));
+    }
+
+    /// Weights whose names and values each broke `to_rust`'s output before: non-finite
+    /// values, names starting with a digit, empty or punctuation-only names, names that
+    /// collide after mangling, and names that try to leave their doc comment.
+    fn nasty() -> (Weights, Vec<(&'static str, Vec<f32>)>) {
+        let odd_nan = f32::from_bits(0xffc0_0123);
+        let cases: Vec<(&str, Vec<f32>)> = vec![
+            (
+                "nonfinite",
+                vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, odd_nan],
+            ),
+            ("0.bias", vec![-0.0, f32::from_bits(1), f32::MAX]),
+            ("", vec![1.5]),
+            ("..", vec![2.5]),
+            ("a.b", vec![1.0]),
+            ("a-b", vec![2.0]),
+            ("A_B_2", vec![3.0]),
+            ("x\npub fn injected() {}\n//", vec![4.0]),
+            ("y\r\u{2028}\u{202e}*/\"\\ `z`", vec![5.0]),
+            ("_hidden", vec![6.0]),
+        ];
+        let mut w = Weights::new();
+        for (name, values) in &cases {
+            w.entries.push(Entry {
+                name: (*name).to_owned(),
+                rows: values.len(),
+                cols: 1,
+                values: values.iter().map(|&v| f64::from(v)).collect(),
+            });
+        }
+        // A value too large for f32 becomes +∞.
+        w.entries.push(Entry {
+            name: "huge".to_owned(),
+            rows: 1,
+            cols: 2,
+            values: vec![1e300, -1e300],
+        });
+        (w, cases)
+    }
+
+    /// The identifiers `to_rust` gives the entries of `nasty()`, in order.
+    const NASTY_IDENTS: [&str; 11] = [
+        "NONFINITE",
+        "W_0_BIAS",
+        "W_",
+        "W___",
+        "A_B",
+        "A_B_2",
+        "A_B_2_2",
+        "X_PUB_FN_INJECTED________",
+        "Y_________Z_",
+        "_HIDDEN",
+        "HUGE",
+    ];
+
+    #[test]
+    fn generated_rust_text_is_safe_for_any_name_and_value() {
+        let (w, _) = nasty();
+        let src = w.to_rust();
+        // Every line is a comment or a constant: nothing escaped a doc comment.
+        for line in src.lines() {
+            assert!(
+                line.starts_with("// Generated")
+                    || line.starts_with("/// Matrix \"")
+                    || line.starts_with("pub const "),
+                "unexpected line {line:?} in\n{src}"
+            );
+            assert!(!line.contains('\r') && !line.contains('\u{202e}'));
+        }
+        let idents: Vec<&str> = src
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        assert_eq!(idents, NASTY_IDENTS);
+        assert!(
+            src.contains(r#"/// Matrix "x\npub fn injected() {}\n//": 1×1."#),
+            "{src}"
+        );
+        assert!(src.contains(r#""y\r\u{2028}\u{202e}*/\"\\ `z`""#), "{src}");
+        assert!(src.contains(
+            "pub const NONFINITE: [f32; 4] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, \
+             f32::from_bits(0xffc00123)];"
+        ));
+        assert!(src.contains("pub const W_0_BIAS: [f32; 3] = [-0.0, 1e-45, 3.4028235e38];"));
+        assert!(src.contains("pub const HUGE: [f32; 2] = [f32::INFINITY, f32::NEG_INFINITY];"));
+        assert_eq!(rust_ident("_"), "W__");
+        assert_eq!(rust_ident("_0"), "_0");
+        assert_eq!(rust_ident("layer1.w"), "LAYER1_W");
+    }
+
+    #[test]
+    fn generated_rust_compiles_with_the_exact_values() {
+        let (w, cases) = nasty();
+        let mut src = String::from("#![deny(warnings)]\n");
+        src.push_str(&w.to_rust());
+        // Compile-time checks that each constant holds the exact bits.
+        let mut expected: Vec<Vec<f32>> = cases.into_iter().map(|(_, v)| v).collect();
+        expected.push(vec![f32::INFINITY, f32::NEG_INFINITY]);
+        for (ident, values) in NASTY_IDENTS.iter().zip(&expected) {
+            for (i, v) in values.iter().enumerate() {
+                let _ = writeln!(
+                    src,
+                    "const _: () = assert!({ident}[{i}].to_bits() == {:#010x});",
+                    v.to_bits()
+                );
+            }
+        }
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        if std::process::Command::new(&rustc)
+            .arg("--version")
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            eprintln!("SKIPPED generated_rust_compiles_with_the_exact_values: no rustc found");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("stackgrad-to-rust-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lib = dir.join("weights.rs");
+        std::fs::write(&lib, &src).unwrap();
+        let out = std::process::Command::new(&rustc)
+            .args([
+                "--crate-type",
+                "lib",
+                "--edition",
+                "2021",
+                "--crate-name",
+                "weights",
+            ])
+            .arg("--out-dir")
+            .arg(&dir)
+            .arg(&lib)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            out.status.success(),
+            "generated Rust does not compile:\n{}\n--- source ---\n{src}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]

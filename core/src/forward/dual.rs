@@ -305,8 +305,15 @@ impl<T: Real, const N: usize> Dual<T, N> {
     pub fn min(self, other: Self) -> Self {
         self.chain2(other, rules::min(self.re, other.re))
     }
+    /// `clamp(x, −1, 1)` with derivative 0 at the kinks ±1 (PyTorch's `hardtanh`, and the
+    /// tape's [`HardTanh`](crate::ops::unary::HardTanh)): see [`rules::hardtanh`].
+    #[inline]
+    pub fn hardtanh(self) -> Self {
+        self.chain(rules::hardtanh(self.re))
+    }
     /// `self` limited to `[lo, hi]` (by value): `lo` below it, `hi` above it, else `self`
-    /// with its own tangents (also on the bounds).
+    /// with its own tangents (also on the bounds, as PyTorch's `clamp` does). For
+    /// `hardtanh`'s convention, tangent 0 on the bounds, use [`Dual::hardtanh`].
     #[inline]
     pub fn clamp(self, lo: Self, hi: Self) -> Self {
         if self.re < lo.re {
@@ -526,6 +533,11 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
     #[inline]
     fn is_finite(self) -> bool {
         Dual::is_finite(&self)
+    }
+    /// `true` if the value is subnormal (the tangents are not looked at).
+    #[inline]
+    fn is_subnormal(self) -> bool {
+        self.re.is_subnormal()
     }
     #[inline]
     fn exp(self) -> Self {

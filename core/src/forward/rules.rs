@@ -19,6 +19,7 @@
 //! | [`fract`] | derivative 1 everywhere, including at the jumps |
 //! | [`rem`] | `∂/∂x = 1`, `∂/∂y = −trunc(x/y)`, including at the jumps |
 //! | [`max`], [`min`] | on a tie the derivative is split evenly, `½` to each side (PyTorch and JAX agree) |
+//! | [`hardtanh`] | derivative 0 at the kinks ±1 (PyTorch's `hardtanh`), the same as the tape's [`HardTanh`](crate::ops::unary::HardTanh), which uses this rule |
 //! | [`sqrt`], [`cbrt`] | derivative `+∞` at 0 |
 //! | [`asin`], [`acos`], [`acosh`], [`atanh`] | derivative `±∞` at the ends of the domain |
 //! | [`powf`] | `∂/∂x = 0` at `x = y = 0` (as `x⁰ = 1`); `∂/∂y = 0` at `x = 0` (the limit of `xʸ ln x` for `y > 0`) |
@@ -312,6 +313,25 @@ pub fn rem<T: Real>(x: T, y: T) -> (T, T, T) {
     (x - q * y, T::one(), -q)
 }
 
+/// `clamp(x, −1, 1)`; derivative 1 on `(−1, 1)` and 0 elsewhere, including at the kinks
+/// ±1 (PyTorch's convention for `hardtanh`). NaN gives NaN value and derivative.
+///
+/// At ±1 the value is the constant bound, not `x`, so that a dual number evaluated
+/// through this rule (or through the tape's forward pass) carries the same slope, 0, as
+/// the derivative.
+#[inline]
+pub fn hardtanh<T: Real>(x: T) -> (T, T) {
+    if x >= T::one() {
+        (T::one(), T::zero())
+    } else if x <= -T::one() {
+        (-T::one(), T::zero())
+    } else if x > -T::one() {
+        (x, T::one())
+    } else {
+        (x, T::nan()) // NaN
+    }
+}
+
 /// The larger of `x` and `y`, with weights `(∂/∂x, ∂/∂y)`: `(1, 0)` or `(0, 1)`, and
 /// `(½, ½)` on a tie. NaN if either is NaN.
 #[inline]
@@ -463,6 +483,10 @@ mod tests {
         assert_eq!(signum(0.0_f64), (1.0, 0.0));
         assert_eq!(signum(-0.0_f64), (-1.0, 0.0));
         assert_eq!(max(2.0_f64, 2.0), (2.0, 0.5, 0.5));
+        assert_eq!(hardtanh(1.0_f64), (1.0, 0.0));
+        assert_eq!(hardtanh(-1.0_f64), (-1.0, 0.0));
+        assert_eq!(hardtanh(0.25_f64), (0.25, 1.0));
+        assert!(hardtanh(f64::NAN).0.is_nan() && hardtanh(f64::NAN).1.is_nan());
         assert_eq!(min(-1.0_f64, -1.0), (-1.0, 0.5, 0.5));
         assert_eq!(floor(3.0_f64), (3.0, 0.0));
         assert_eq!(round(2.5_f64), (3.0, 0.0));

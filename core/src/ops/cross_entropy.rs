@@ -23,6 +23,14 @@ fn log_sum_exp<T: Real>(z: &[T]) -> T {
     m + acc.ln()
 }
 
+/// `true` for the one term of the loss that is skipped: a `−∞` logit with target 0,
+/// whose `0·(lse − z) = 0·∞` counts as 0 (a masked class). Every other term is added,
+/// so a NaN or `+∞` logit (which makes `lse` NaN) reaches the loss even where the
+/// column's targets are all 0.
+fn masked<T: Real>(x: T, t: T) -> bool {
+    t == T::zero() && x == -T::infinity()
+}
+
 fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     let (z, y) = (s.input(0), s.input(1));
     let Some(&u) = s.up.first() else { return };
@@ -46,18 +54,17 @@ fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
         }
     }
     if let Some(gy) = s.grad(1) {
-        for ((gcol, zcol), ycol) in gy
+        for (gcol, zcol) in gy
             .as_chunks_mut::<K>()
             .0
             .iter_mut()
             .zip(z.as_chunks::<K>().0.iter())
-            .zip(y.as_chunks::<K>().0.iter())
         {
             let lse = log_sum_exp(zcol);
-            for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
-                if t != T::zero() {
-                    *g += u * (lse - x);
-                }
+            // Every entry, zeros included: ∂L/∂y_k = lse − z_k whatever y_k is. (A −∞
+            // logit gives +∞ here, the true slope of a masked class's term.)
+            for (g, &x) in gcol.iter_mut().zip(zcol) {
+                *g += u * (lse - x);
             }
         }
     }
@@ -101,11 +108,13 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// (borrow it with [`Graph::constant`](crate::Graph::constant): no tape scalars).
     ///
     /// Derivatives: `∂L/∂z_kc = (Σ_j y_jc · softmax(z_c)_k − y_kc)/B`, which is
-    /// `(p − y)/B` for a distribution; `∂L/∂y_kc = −ln softmax(z_c)_k / B`.
+    /// `(p − y)/B` for a distribution; `∂L/∂y_kc = −ln softmax(z_c)_k / B` for every
+    /// entry, including those whose target is 0.
     ///
-    /// Domain: a NaN or `+∞` logit gives NaN. A `−∞` logit is allowed where its target
-    /// is 0 (its term is skipped: `0·ln 0` counts as 0), which masks a class; where its
-    /// target is positive the loss is `+∞`.
+    /// Domain: a NaN or `+∞` logit gives NaN (value and gradients), also in a column
+    /// whose targets are all 0. A `−∞` logit is allowed where its target is 0 (its term
+    /// is skipped: `0·ln 0` counts as 0), which masks a class; there `∂L/∂y` is `+∞`.
+    /// Where its target is positive the loss is `+∞`.
     pub fn softmax_cross_entropy(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
         let inv_b = T::one() / T::constant(B as f64);
         self.binary(
@@ -117,7 +126,7 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
                 for (zcol, ycol) in z.as_chunks::<K>().0.iter().zip(y.as_chunks::<K>().0.iter()) {
                     let lse = log_sum_exp(zcol);
                     for (&x, &t) in zcol.iter().zip(ycol) {
-                        if t != T::zero() {
+                        if !masked(x, t) {
                             acc += t * (lse - x);
                         }
                     }
@@ -230,6 +239,64 @@ mod tests {
         assert!(close(d[(1, 0)], (p - 1.0) / 2.0, 1e-15));
         assert!(close(d[(0, 1)], (0.5 - 1.0) / 2.0, 1e-15));
         assert!(close(d[(1, 1)], 0.5 / 2.0, 1e-15));
+    }
+
+    /// The gradient of `v` as a matrix: the one place these tests read gradients.
+    fn grad_wrt<'g, const R: usize, const C: usize>(
+        grads: &crate::Grads<'g, f64>,
+        v: crate::Var<'_, f64, R, C>,
+    ) -> SMatrix<f64, R, C> {
+        grads.wrt(v).unwrap().into_owned()
+    }
+
+    #[test]
+    fn softmax_ce_target_gradient_includes_zero_targets() {
+        // Regression: the rule skipped target entries that are exactly 0, so ∂L/∂y_k was 0
+        // there instead of (lse − z_k)/B.
+        let y = matrix![0.0, 0.3, 0.0; 1.0, 0.0, 0.0; 0.0, 0.7, 0.0; 0.0, 0.0, 1.0];
+        check(y, |g, y| {
+            g.constant_value(mat::<4, 3>(6)).softmax_cross_entropy(y)
+        });
+        // And the exact value at one zero entry.
+        let z0 = matrix![1.0; 2.0; -0.5];
+        let y0 = matrix![0.0; 1.0; 0.0];
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        let g = tape.graph();
+        let y = g.param(&y0);
+        let grads = g.constant(&z0).softmax_cross_entropy(y).backward().unwrap();
+        let d = grad_wrt(&grads, y);
+        let lse = libm::log(libm::exp(1.0) + libm::exp(2.0) + libm::exp(-0.5));
+        assert!(close(d[(0, 0)], lse - 1.0, 1e-15), "{}", d[(0, 0)]);
+        assert!(close(d[(2, 0)], lse + 0.5, 1e-15), "{}", d[(2, 0)]);
+    }
+
+    #[test]
+    fn softmax_ce_bad_logit_is_nan_even_where_targets_are_zero() {
+        // Regression: a NaN or +∞ logit in a column whose targets are all 0 gave 0.
+        for bad in [f64::NAN, f64::INFINITY] {
+            let z0 = matrix![bad, 0.5; 0.0, 1.0];
+            let y0 = matrix![0.0, 1.0; 0.0, 0.0];
+            let mut tape: Tape<f64, 256, 32> = Tape::new();
+            let g = tape.graph();
+            let (z, y) = (g.param(&z0), g.param(&y0));
+            let l = z.softmax_cross_entropy(y);
+            assert!(l.scalar().is_nan(), "loss {} for logit {bad}", l.scalar());
+            let grads = l.backward().unwrap();
+            let (dz, dy) = (grad_wrt(&grads, z), grad_wrt(&grads, y));
+            for r in 0..2 {
+                assert!(dz[(r, 0)].is_nan(), "∂L/∂z[{r}] = {}", dz[(r, 0)]);
+                assert!(dy[(r, 0)].is_nan(), "∂L/∂y[{r}] = {}", dy[(r, 0)]);
+                // The healthy column keeps finite gradients.
+                assert!(dz[(r, 1)].is_finite() && dy[(r, 1)].is_finite());
+            }
+        }
+        // A −∞ logit with target 0 still masks its class.
+        let z0 = matrix![f64::NEG_INFINITY; 0.0];
+        let y0 = matrix![0.0; 0.0];
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        let g = tape.graph();
+        let l = g.constant(&z0).softmax_cross_entropy(g.constant(&y0));
+        assert_eq!(l.scalar(), 0.0);
     }
 
     #[test]
