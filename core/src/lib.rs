@@ -7,6 +7,7 @@
 
 pub use nalgebra;
 pub mod check;
+pub mod checkpoint;
 mod error;
 pub mod flush;
 pub mod forward;

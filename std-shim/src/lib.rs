@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod check;
+pub mod formats;
 mod weights;
 
 pub use check::{

@@ -1,0 +1,592 @@
+//! On-device checkpoints: parameters (and optimizer state) saved to a caller's byte
+//! buffer, such as a flash page, and restored from it, with no heap and no panic.
+//!
+//! A checkpoint is a list of *parts*, each a slice of scalars: the parameters of each
+//! layer, then any optimizer state the caller can reach as slices (moments, a step count
+//! stored as a scalar, ...). [`save`] writes them into an *image*; [`restore`] reads an
+//! image back into slices of the same lengths, listed in the same order.
+//!
+//! # Image layout
+//!
+//! Little-endian throughout; `n` is the number of parts, `len[i]` the length of part `i`
+//! in scalars and `S` the scalar's size in bytes (4 for `f32`, 8 for `f64`):
+//!
+//! ```text
+//! offset        size       field
+//! 0             4          magic b"SGCK"
+//! 4             2          format version (u16, currently 1)
+//! 6             1          scalar size S in bytes (u8)
+//! 7             1          reserved, 0
+//! 8             4          part count n (u32)
+//! 12            4·n        len[0], len[1], … (u32 each)
+//! 12 + 4n       S·Σlen     the parts' scalars, in order, each little-endian
+//! end − 4       4          CRC-32/ISO-HDLC (the zlib/Ethernet CRC) of every byte before it
+//! ```
+//!
+//! [`image_len`] gives the size of an image before writing one. The image may sit at the
+//! start of a larger buffer (a flash page): [`restore`] reads the header to learn where the
+//! image ends and ignores whatever follows.
+//!
+//! # All or nothing
+//!
+//! [`restore`] validates the whole image first (magic, version, length, CRC, scalar size,
+//! part count, every part's length) and only then copies into the slices, so a corrupt,
+//! truncated or mismatched image is refused with a [`CheckpointError`] and leaves every
+//! slice untouched. The CRC-32 detects every single-byte corruption and every burst of up
+//! to 32 bits; it is a guard against worn flash and torn writes, not against tampering.
+//!
+//! # Scalar types
+//!
+//! Images hold `f32` or `f64` (the types implementing [`CheckpointScalar`]). The scalar
+//! size is part of the image, so an `f32` image restored into `f64` slices is refused
+//! rather than converted.
+
+use core::fmt;
+
+use crc::{Crc, CRC_32_ISO_HDLC};
+
+use crate::Real;
+
+/// The first four bytes of every image.
+pub const MAGIC: [u8; 4] = *b"SGCK";
+/// The image format version written by [`save`] and accepted by [`restore`].
+pub const VERSION: u16 = 1;
+
+/// Bytes before the part lengths: magic, version, scalar size, reserved, part count.
+const FIXED_HEADER: usize = 12;
+/// Bytes of the trailing CRC.
+const CRC_LEN: usize = 4;
+
+const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+
+/// What can go wrong saving or restoring a checkpoint. Whatever the error, [`restore`] has
+/// changed no slice and [`save`] may have written part of the output buffer only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// [`save`]: the output buffer is smaller than the image.
+    BufferTooSmall {
+        /// Bytes the image needs (see [`image_len`]).
+        needed: usize,
+        /// Bytes the buffer has.
+        capacity: usize,
+    },
+    /// [`save`]: more parts, or a longer part, than the format's 32-bit fields can count
+    /// (or an image size that overflows `usize`).
+    TooLarge,
+    /// [`restore`]: the image does not start with [`MAGIC`] (erased or foreign flash).
+    BadMagic,
+    /// [`restore`]: the image has a format version this build does not read (or, with a
+    /// valid CRC, a non-zero reserved header byte, which only a later format would write).
+    UnsupportedVersion {
+        /// The version in the image.
+        found: u16,
+    },
+    /// [`restore`]: the image claims more bytes than the buffer holds.
+    Truncated {
+        /// Bytes the header says the image has (or at least needs, if the header itself
+        /// is cut short).
+        needed: usize,
+        /// Bytes available.
+        available: usize,
+    },
+    /// [`restore`]: the CRC stored in the image does not match its contents.
+    Corrupt {
+        /// The CRC stored in the image.
+        stored: u32,
+        /// The CRC computed over the image.
+        computed: u32,
+    },
+    /// [`restore`]: the image holds scalars of another size (`f32` vs `f64`).
+    ScalarSize {
+        /// Bytes per scalar of the slices given.
+        expected: usize,
+        /// Bytes per scalar in the image.
+        found: usize,
+    },
+    /// [`restore`]: the image has another number of parts than the slices given.
+    PartCount {
+        /// Number of slices given.
+        expected: usize,
+        /// Number of parts in the image.
+        found: usize,
+    },
+    /// [`restore`]: a part of the image has another length than its slice.
+    PartLength {
+        /// Index of the part.
+        part: usize,
+        /// Length of the slice given.
+        expected: usize,
+        /// Length of the part in the image.
+        found: usize,
+    },
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            CheckpointError::BufferTooSmall { needed, capacity } => write!(
+                f,
+                "checkpoint needs {needed} bytes, the buffer has {capacity}"
+            ),
+            CheckpointError::TooLarge => {
+                f.write_str("checkpoint too large for the image format's 32-bit sizes")
+            }
+            CheckpointError::BadMagic => {
+                f.write_str("not a stackgrad checkpoint (bad magic); nothing was restored")
+            }
+            CheckpointError::UnsupportedVersion { found } => write!(
+                f,
+                "checkpoint format version {found} is not supported (this build reads \
+                 {VERSION}); nothing was restored"
+            ),
+            CheckpointError::Truncated { needed, available } => write!(
+                f,
+                "checkpoint truncated: {needed} bytes needed, {available} available; \
+                 nothing was restored"
+            ),
+            CheckpointError::Corrupt { stored, computed } => write!(
+                f,
+                "checkpoint corrupt: stored CRC {stored:#010x}, computed {computed:#010x}; \
+                 nothing was restored"
+            ),
+            CheckpointError::ScalarSize { expected, found } => write!(
+                f,
+                "checkpoint holds {found}-byte scalars, the model uses {expected}-byte \
+                 scalars; nothing was restored"
+            ),
+            CheckpointError::PartCount { expected, found } => write!(
+                f,
+                "checkpoint has {found} parts, {expected} were given; nothing was restored"
+            ),
+            CheckpointError::PartLength {
+                part,
+                expected,
+                found,
+            } => write!(
+                f,
+                "checkpoint part {part} has {found} scalars, its slice has {expected}; \
+                 nothing was restored"
+            ),
+        }
+    }
+}
+
+mod sealed {
+    /// Little-endian bytes of a plain float. Sealed: only `f32` and `f64`.
+    pub trait Bytes: Copy {
+        /// Bytes per value.
+        const SIZE: usize;
+        /// Writes the value into `out` (`out.len() == SIZE`; shorter writes a prefix).
+        fn write_le(self, out: &mut [u8]);
+        /// Reads a value from `bytes` (`bytes.len() == SIZE`; missing bytes read as 0).
+        fn read_le(bytes: &[u8]) -> Self;
+    }
+
+    macro_rules! bytes {
+        ($t:ty, $n:literal) => {
+            impl Bytes for $t {
+                const SIZE: usize = $n;
+                fn write_le(self, out: &mut [u8]) {
+                    for (o, b) in out.iter_mut().zip(self.to_le_bytes()) {
+                        *o = b;
+                    }
+                }
+                fn read_le(bytes: &[u8]) -> Self {
+                    let mut a = [0u8; $n];
+                    for (d, s) in a.iter_mut().zip(bytes) {
+                        *d = *s;
+                    }
+                    <$t>::from_le_bytes(a)
+                }
+            }
+        };
+    }
+    bytes!(f32, 4);
+    bytes!(f64, 8);
+}
+
+/// A scalar type a checkpoint can store: `f32` and `f64` (bit-exact, NaN payloads
+/// included). Sealed: the byte conversion lives in a private supertrait, so no other type
+/// can implement it.
+pub trait CheckpointScalar: Real + sealed::Bytes {}
+impl CheckpointScalar for f32 {}
+impl CheckpointScalar for f64 {}
+
+/// The size in bytes of the image of parts with these lengths, scalars of `T`; `None` if
+/// it overflows `usize`.
+pub fn image_len<T: CheckpointScalar>(lengths: impl IntoIterator<Item = usize>) -> Option<usize> {
+    let mut parts = 0usize;
+    let mut scalars = 0usize;
+    for len in lengths {
+        parts = parts.checked_add(1)?;
+        scalars = scalars.checked_add(len)?;
+    }
+    FIXED_HEADER
+        .checked_add(parts.checked_mul(4)?)?
+        .checked_add(scalars.checked_mul(T::SIZE)?)?
+        .checked_add(CRC_LEN)
+}
+
+/// Writes `parts` as an image at the start of `out` and returns the image's length in
+/// bytes. Bytes of `out` after the image are left as they were.
+///
+/// Fails with [`CheckpointError::BufferTooSmall`] (having written nothing) if `out` is
+/// shorter than [`image_len`], and with [`CheckpointError::TooLarge`] if a count does not
+/// fit the format's 32-bit fields.
+pub fn save<T: CheckpointScalar>(parts: &[&[T]], out: &mut [u8]) -> Result<usize, CheckpointError> {
+    let needed = image_len::<T>(parts.iter().map(|p| p.len())).ok_or(CheckpointError::TooLarge)?;
+    let count = u32::try_from(parts.len()).map_err(|_| CheckpointError::TooLarge)?;
+    let size = u8::try_from(T::SIZE).map_err(|_| CheckpointError::TooLarge)?;
+    if parts.iter().any(|p| u32::try_from(p.len()).is_err()) {
+        return Err(CheckpointError::TooLarge);
+    }
+    let capacity = out.len();
+    let image = out
+        .get_mut(..needed)
+        .ok_or(CheckpointError::BufferTooSmall { needed, capacity })?;
+
+    let mut w = Writer { buf: image, pos: 0 };
+    w.put(&MAGIC);
+    w.put(&VERSION.to_le_bytes());
+    w.put(&[size, 0]);
+    w.put(&count.to_le_bytes());
+    for p in parts {
+        // Checked above: every length fits a u32.
+        w.put(&u32::try_from(p.len()).unwrap_or(u32::MAX).to_le_bytes());
+    }
+    for p in parts {
+        for &x in p.iter() {
+            if let Some(dst) = w.take(T::SIZE) {
+                x.write_le(dst);
+            }
+        }
+    }
+    let body = needed - CRC_LEN;
+    let crc = CRC32.checksum(w.buf.get(..body).unwrap_or(&[]));
+    w.put(&crc.to_le_bytes());
+    Ok(needed)
+}
+
+/// Restores `parts` from an image written by [`save`] with slices of the same lengths, in
+/// the same order, of the same scalar type. `image` may be longer than the image (a whole
+/// flash page); bytes after it are ignored.
+///
+/// The image is validated completely before any slice is written: on any error every
+/// slice keeps its old contents.
+pub fn restore<T: CheckpointScalar>(
+    image: &[u8],
+    parts: &mut [&mut [T]],
+) -> Result<(), CheckpointError> {
+    let available = image.len();
+    let truncated = |needed: usize| CheckpointError::Truncated { needed, available };
+
+    // 1. Locate the image: fixed header, then the lengths, then its total size.
+    let fixed = image.get(..FIXED_HEADER).ok_or(truncated(FIXED_HEADER))?;
+    if fixed.get(..4) != Some(&MAGIC[..]) {
+        return Err(CheckpointError::BadMagic);
+    }
+    let version = u16::from_le_bytes([byte(fixed, 4), byte(fixed, 5)]);
+    if version != VERSION {
+        return Err(CheckpointError::UnsupportedVersion { found: version });
+    }
+    let scalar_size = usize::from(byte(fixed, 6));
+    let reserved = byte(fixed, 7);
+    let count = u32_at(fixed, 8);
+    // A count too large for usize cannot be located in memory: report it as truncated.
+    let count = usize::try_from(count).map_err(|_| truncated(usize::MAX))?;
+    let header = count
+        .checked_mul(4)
+        .and_then(|n| n.checked_add(FIXED_HEADER))
+        .ok_or(truncated(usize::MAX))?;
+    let head = image.get(..header).ok_or(truncated(header))?;
+    let lengths = head.get(FIXED_HEADER..).unwrap_or(&[]);
+    let mut scalars = 0usize;
+    for chunk in lengths.chunks_exact(4) {
+        let len = usize::try_from(u32_at(chunk, 0)).map_err(|_| truncated(usize::MAX))?;
+        scalars = scalars.checked_add(len).ok_or(truncated(usize::MAX))?;
+    }
+    let total = scalars
+        .checked_mul(scalar_size)
+        .and_then(|n| n.checked_add(header))
+        .and_then(|n| n.checked_add(CRC_LEN))
+        .ok_or(truncated(usize::MAX))?;
+    let whole = image.get(..total).ok_or(truncated(total))?;
+
+    // 2. Its CRC, before trusting anything else in it.
+    let body_len = total - CRC_LEN;
+    let body = whole.get(..body_len).unwrap_or(&[]);
+    let stored = u32_at(whole, body_len);
+    let computed = CRC32.checksum(body);
+    if stored != computed {
+        return Err(CheckpointError::Corrupt { stored, computed });
+    }
+    if reserved != 0 {
+        // A later format may use this byte; this one writes 0 and reads nothing else.
+        return Err(CheckpointError::UnsupportedVersion { found: version });
+    }
+
+    // 3. Does it match the slices?
+    if scalar_size != T::SIZE {
+        return Err(CheckpointError::ScalarSize {
+            expected: T::SIZE,
+            found: scalar_size,
+        });
+    }
+    if count != parts.len() {
+        return Err(CheckpointError::PartCount {
+            expected: parts.len(),
+            found: count,
+        });
+    }
+    for (part, (chunk, slice)) in lengths.chunks_exact(4).zip(parts.iter()).enumerate() {
+        let found = usize::try_from(u32_at(chunk, 0)).unwrap_or(usize::MAX);
+        if found != slice.len() {
+            return Err(CheckpointError::PartLength {
+                part,
+                expected: slice.len(),
+                found,
+            });
+        }
+    }
+
+    // 4. Everything checked: copy.
+    let payload = body.get(header..).unwrap_or(&[]);
+    let mut values = payload.chunks_exact(T::SIZE);
+    for slice in parts.iter_mut() {
+        for (dst, src) in slice.iter_mut().zip(&mut values) {
+            *dst = T::read_le(src);
+        }
+    }
+    Ok(())
+}
+
+/// Byte `i` of `b`, or 0 past its end (callers index within checked bounds).
+fn byte(b: &[u8], i: usize) -> u8 {
+    b.get(i).copied().unwrap_or(0)
+}
+
+/// The little-endian `u32` at `b[i..i + 4]` (missing bytes read as 0).
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([byte(b, i), byte(b, i + 1), byte(b, i + 2), byte(b, i + 3)])
+}
+
+/// Sequential writes into a buffer already checked to be exactly the image's size.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Writer<'_> {
+    fn take(&mut self, n: usize) -> Option<&mut [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let dst = self.buf.get_mut(self.pos..end)?;
+        self.pos = end;
+        Some(dst)
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.take(bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: [f32; 6] = [0.5, -1.25, 3.0, f32::MIN_POSITIVE, -0.0, 1.0e-3];
+    const B: [f32; 2] = [7.0, -7.5];
+    const M: [f32; 3] = [0.1, 0.2, 0.3];
+
+    /// The three parts, restored.
+    type Parts = ([f32; 6], [f32; 2], [f32; 3]);
+
+    fn image(buf: &mut [u8]) -> usize {
+        save::<f32>(&[&W, &B, &M], buf).unwrap()
+    }
+
+    /// Restores into fresh slices filled with a sentinel and checks they stay untouched
+    /// when the restore fails.
+    fn restore_into_sentinel(img: &[u8]) -> Result<Parts, CheckpointError> {
+        let (mut w, mut b, mut m) = ([9.0f32; 6], [9.0f32; 2], [9.0f32; 3]);
+        let r = restore::<f32>(img, &mut [&mut w, &mut b, &mut m]);
+        if r.is_err() {
+            assert!(
+                w.iter().chain(&b).chain(&m).all(|&x| x == 9.0),
+                "slices changed"
+            );
+        }
+        r.map(|()| (w, b, m))
+    }
+
+    #[test]
+    fn round_trip_f32_and_f64() {
+        let mut buf = [0xFFu8; 256];
+        let n = image(&mut buf);
+        assert_eq!(Some(n), image_len::<f32>([6, 2, 3]));
+        assert_eq!(n, 12 + 3 * 4 + 11 * 4 + 4);
+        assert_eq!(&buf[..4], b"SGCK");
+        assert!(buf[n..].iter().all(|&b| b == 0xFF), "wrote past the image");
+        let (w, b, m) = restore_into_sentinel(&buf).unwrap();
+        assert_eq!(w.map(f32::to_bits), W.map(f32::to_bits));
+        assert_eq!((b, m), (B, M));
+
+        let p = [core::f64::consts::PI, f64::NAN, -2.5e300];
+        let mut buf = [0u8; 64];
+        let n = save::<f64>(&[&p, &[]], &mut buf).unwrap();
+        let (mut q, mut e) = ([0.0f64; 3], [0.0f64; 0]);
+        restore::<f64>(&buf[..n], &mut [&mut q, &mut e]).unwrap();
+        assert_eq!(q.map(f64::to_bits), p.map(f64::to_bits));
+    }
+
+    #[test]
+    fn save_refuses_small_buffer() {
+        let mut buf = [0u8; 71];
+        assert_eq!(
+            save::<f32>(&[&W, &B, &M], &mut buf),
+            Err(CheckpointError::BufferTooSmall {
+                needed: 72,
+                capacity: 71
+            })
+        );
+        assert!(buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn every_flipped_byte_is_refused() {
+        let mut buf = [0u8; 128];
+        let n = image(&mut buf);
+        for i in 0..n {
+            for flip in [0x01u8, 0x80, 0xFF] {
+                let mut bad = buf;
+                bad[i] ^= flip;
+                let r = restore_into_sentinel(&bad[..n]);
+                assert!(r.is_err(), "flip {flip:#x} at byte {i} accepted");
+                // Also inside a larger page, where a bigger claimed length can still fit.
+                let r = restore_into_sentinel(&bad);
+                assert!(r.is_err(), "flip {flip:#x} at byte {i} accepted in a page");
+            }
+        }
+    }
+
+    #[test]
+    fn payload_corruption_is_a_crc_error() {
+        let mut buf = [0u8; 128];
+        let n = image(&mut buf);
+        buf[30] ^= 0x10;
+        assert!(matches!(
+            restore_into_sentinel(&buf[..n]),
+            Err(CheckpointError::Corrupt { .. })
+        ));
+        buf[30] ^= 0x10;
+        buf[0] = b'X';
+        assert_eq!(restore_into_sentinel(&buf), Err(CheckpointError::BadMagic));
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let mut buf = [0u8; 128];
+        let n = image(&mut buf);
+        for len in 0..n {
+            let r = restore_into_sentinel(&buf[..len]);
+            assert!(
+                matches!(r, Err(CheckpointError::Truncated { available, .. }) if available == len),
+                "truncation to {len} bytes: {r:?}"
+            );
+        }
+        assert!(restore_into_sentinel(&buf[..n]).is_ok());
+    }
+
+    #[test]
+    fn mismatches_are_refused() {
+        let mut buf = [0u8; 128];
+        let n = image(&mut buf);
+        let img = &buf[..n];
+        let (mut w, mut b, mut m, mut x) = ([9.0f32; 6], [9.0f32; 2], [9.0f32; 3], [9.0f32; 1]);
+        let untouched =
+            |w: &[f32], b: &[f32], m: &[f32]| w.iter().chain(b).chain(m).all(|&v| v == 9.0);
+
+        let r = restore::<f32>(img, &mut [&mut w, &mut b]);
+        assert_eq!(
+            r,
+            Err(CheckpointError::PartCount {
+                expected: 2,
+                found: 3
+            })
+        );
+        let r = restore::<f32>(img, &mut [&mut w, &mut b, &mut m, &mut x]);
+        assert_eq!(
+            r,
+            Err(CheckpointError::PartCount {
+                expected: 4,
+                found: 3
+            })
+        );
+        let r = restore::<f32>(img, &mut [&mut w, &mut m, &mut b]);
+        assert_eq!(
+            r,
+            Err(CheckpointError::PartLength {
+                part: 1,
+                expected: 3,
+                found: 2
+            })
+        );
+        let r = restore::<f32>(img, &mut [&mut w, &mut b, &mut x]);
+        assert_eq!(
+            r,
+            Err(CheckpointError::PartLength {
+                part: 2,
+                expected: 1,
+                found: 3
+            })
+        );
+        assert!(untouched(&w, &b, &m) && x == [9.0]);
+
+        let (mut w64, mut b64, mut m64) = ([9.0f64; 6], [9.0f64; 2], [9.0f64; 3]);
+        let r = restore::<f64>(img, &mut [&mut w64, &mut b64, &mut m64]);
+        assert_eq!(
+            r,
+            Err(CheckpointError::ScalarSize {
+                expected: 8,
+                found: 4
+            })
+        );
+        assert!(w64.iter().chain(&b64).chain(&m64).all(|&v| v == 9.0));
+    }
+
+    #[test]
+    fn other_versions_are_refused_even_with_a_valid_crc() {
+        let mut buf = [0u8; 128];
+        let n = image(&mut buf);
+        buf[4] = 2;
+        let crc = CRC32.checksum(&buf[..n - 4]);
+        buf[n - 4..n].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            restore_into_sentinel(&buf[..n]),
+            Err(CheckpointError::UnsupportedVersion { found: 2 })
+        );
+    }
+
+    #[test]
+    fn errors_display() {
+        extern crate std;
+        use std::string::ToString;
+        let e = CheckpointError::PartLength {
+            part: 1,
+            expected: 3,
+            found: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "checkpoint part 1 has 2 scalars, its slice has 3; nothing was restored"
+        );
+        assert!(CheckpointError::Corrupt {
+            stored: 1,
+            computed: 2
+        }
+        .to_string()
+        .contains("0x00000001"));
+    }
+}

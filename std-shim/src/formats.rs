@@ -1,0 +1,864 @@
+//! Named parameters in the formats other frameworks read and write: `.safetensors`
+//! (through the `safetensors` crate) and NumPy's `.npy`/`.npz` (through `npyz`).
+//!
+//! The API knows nothing of stackgrad's model types: a model is described as a table of
+//! named *slots*, each a `rows × cols` matrix backed by a slice of `f32` in **column-major**
+//! order (the order nalgebra stores a matrix in, so `matrix.as_mut_slice()` is a slot's
+//! data; [`Slot::matrix`] does this).
+//!
+//! # Layout: row-major files, column-major slots
+//!
+//! safetensors and NumPy (C order, the default) store a 2-D tensor of shape
+//! `[rows, cols]` **row-major**: element `(i, j)` at `i·cols + j`. A slot holds it at
+//! `j·rows + i`. Loading and saving transpose between the two, so element `(i, j)` of the
+//! file is element `(i, j)` of the matrix, and a PyTorch `nn.Linear(in, out).weight`
+//! (shape `[out, in]`) loads into a `SMatrix<f32, OUT, IN>`. A Fortran-order `.npy` is
+//! already column-major and is read without transposing.
+//!
+//! Shapes accepted when loading a `rows × cols` slot:
+//!
+//! - `[rows, cols]`;
+//! - `[rows]` if `cols == 1`: a column vector may be stored 1-D, as PyTorch stores a bias.
+//!
+//! When saving, a column vector (`cols == 1`) is written 1-D as `[rows]` and everything
+//! else 2-D as `[rows, cols]`.
+//!
+//! # Data types
+//!
+//! Slots are `f32`. `F32` tensors load as they are. `F64` tensors are accepted and rounded
+//! to the nearest `f32` (what `.float()` does in PyTorch); a finite `f64` beyond `f32`'s
+//! range is refused ([`FormatError::OutOfRange`]) rather than turned into ±∞. Every other
+//! type (`F16`, `BF16`, integers, ...) is refused with [`FormatError::Dtype`]. Files are
+//! always written as little-endian `F32`.
+//!
+//! # All or nothing
+//!
+//! Every load first validates every slot (the slot's own length, the tensor's presence,
+//! data type, shape and values) into a staging copy, and only then writes the slots. On
+//! any error no slot has changed. Tensors in the file that no slot asks for are ignored.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::Cursor;
+
+use npyz::npz::{NpzArchive, NpzWriter};
+use npyz::zip::write::FileOptions;
+use npyz::zip::CompressionMethod;
+use npyz::{DType, NpyFile, Order, TypeChar, WriteOptions, WriterBuilder};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use stackgrad::nalgebra::SMatrix;
+
+/// A named `rows × cols` matrix to load into: `data` holds `rows·cols` values in
+/// column-major order.
+#[derive(Debug)]
+pub struct Slot<'a> {
+    /// The tensor's name in the file (e.g. `"fc1.weight"`).
+    pub name: &'a str,
+    /// Rows of the matrix (the file's first dimension).
+    pub rows: usize,
+    /// Columns of the matrix (the file's second dimension).
+    pub cols: usize,
+    /// `rows·cols` values, column-major.
+    pub data: &'a mut [f32],
+}
+
+/// A named `rows × cols` matrix to save: like [`Slot`], read-only.
+#[derive(Clone, Copy, Debug)]
+pub struct SlotView<'a> {
+    /// The tensor's name in the file.
+    pub name: &'a str,
+    /// Rows of the matrix.
+    pub rows: usize,
+    /// Columns of the matrix.
+    pub cols: usize,
+    /// `rows·cols` values, column-major.
+    pub data: &'a [f32],
+}
+
+impl<'a> Slot<'a> {
+    /// A slot over a nalgebra matrix (column-major, as nalgebra stores it).
+    pub fn matrix<const R: usize, const C: usize>(
+        name: &'a str,
+        m: &'a mut SMatrix<f32, R, C>,
+    ) -> Self {
+        Slot {
+            name,
+            rows: R,
+            cols: C,
+            data: m.as_mut_slice(),
+        }
+    }
+
+    /// The same slot, read-only, for saving.
+    pub fn view(&self) -> SlotView<'_> {
+        SlotView {
+            name: self.name,
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data,
+        }
+    }
+}
+
+impl<'a> SlotView<'a> {
+    /// A view of a nalgebra matrix.
+    pub fn matrix<const R: usize, const C: usize>(
+        name: &'a str,
+        m: &'a SMatrix<f32, R, C>,
+    ) -> Self {
+        SlotView {
+            name,
+            rows: R,
+            cols: C,
+            data: m.as_slice(),
+        }
+    }
+}
+
+/// What can go wrong loading or saving named parameters. Every variant about one tensor
+/// names it. Whatever the error, a load has changed no slot.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The bytes are not a valid file of that format (or could not be encoded as one).
+    Malformed {
+        /// `"safetensors"`, `"npz"` or `"npy"`.
+        format: &'static str,
+        /// What the underlying crate reported.
+        detail: String,
+    },
+    /// No tensor of that name in the file.
+    Missing {
+        /// The slot's name.
+        name: String,
+    },
+    /// The tensor exists with another shape.
+    Shape {
+        /// The tensor's name.
+        name: String,
+        /// The slot's `(rows, cols)`.
+        expected: (usize, usize),
+        /// The tensor's shape in the file.
+        found: Vec<usize>,
+    },
+    /// The tensor's data type is neither `F32` nor `F64`.
+    Dtype {
+        /// The tensor's name.
+        name: String,
+        /// The data type in the file, as the format spells it (e.g. `"F16"`, `"<i4"`).
+        found: String,
+    },
+    /// An `F64` tensor holds a finite value too large for `f32`.
+    OutOfRange {
+        /// The tensor's name.
+        name: String,
+        /// The first such value.
+        value: f64,
+    },
+    /// A slot's data does not have `rows·cols` values (a caller's mistake).
+    SlotLength {
+        /// The slot's name.
+        name: String,
+        /// `rows·cols` (`usize::MAX` if that overflows).
+        expected: usize,
+        /// `data.len()`.
+        found: usize,
+    },
+    /// Two slots to save have the same name.
+    Duplicate {
+        /// The repeated name.
+        name: String,
+    },
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::Malformed { format, detail } => {
+                write!(f, "not a valid {format} file: {detail}")
+            }
+            FormatError::Missing { name } => write!(f, "no tensor named {name:?} in the file"),
+            FormatError::Shape {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "tensor {name:?} has shape {found:?} in the file, [{}, {}] was expected",
+                expected.0, expected.1
+            ),
+            FormatError::Dtype { name, found } => write!(
+                f,
+                "tensor {name:?} has data type {found}; only 32- and 64-bit floats load"
+            ),
+            FormatError::OutOfRange { name, value } => write!(
+                f,
+                "tensor {name:?} holds {value:e}, beyond the range of f32"
+            ),
+            FormatError::SlotLength {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "slot {name:?} has {found} values for a {expected}-value matrix"
+            ),
+            FormatError::Duplicate { name } => write!(f, "two tensors are named {name:?}"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// Loads every slot from the `.safetensors` file in `bytes`, by name. All or nothing.
+pub fn load_safetensors(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| malformed("safetensors", e))?;
+    load_all(slots, |slot| {
+        let t = file.tensor(slot.name).map_err(|_| missing(slot.name))?;
+        let values = match t.dtype() {
+            Dtype::F32 => Values::F32(le_values(t.data(), f32::from_le_bytes)),
+            Dtype::F64 => Values::F64(le_values(t.data(), f64::from_le_bytes)),
+            other => {
+                return Err(FormatError::Dtype {
+                    name: slot.name.to_owned(),
+                    found: other.to_string(),
+                })
+            }
+        };
+        Ok(Found {
+            shape: t.shape().to_vec(),
+            column_major: false,
+            values,
+        })
+    })
+}
+
+/// Writes the slots as a `.safetensors` file (little-endian `F32`, row-major, no
+/// metadata).
+pub fn save_safetensors(slots: &[SlotView<'_>]) -> Result<Vec<u8>, FormatError> {
+    check_views(slots)?;
+    let buffers: Vec<Vec<u8>> = slots
+        .iter()
+        .map(|s| row_major(s).flat_map(f32::to_le_bytes).collect())
+        .collect();
+    let mut tensors = Vec::with_capacity(slots.len());
+    for (s, buf) in slots.iter().zip(&buffers) {
+        let view = TensorView::new(Dtype::F32, file_shape(s), buf)
+            .map_err(|e| malformed("safetensors", e))?;
+        tensors.push((s.name, view));
+    }
+    safetensors::tensor::serialize(tensors, None).map_err(|e| malformed("safetensors", e))
+}
+
+/// Loads every slot from the `.npz` archive in `bytes` (as `numpy.savez` or
+/// `numpy.savez_compressed` write it), by name. All or nothing.
+pub fn load_npz(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError> {
+    let mut archive = NpzArchive::new(Cursor::new(bytes)).map_err(|e| malformed("npz", e))?;
+    load_all(slots, |slot| {
+        let npy = archive
+            .by_name(slot.name)
+            .map_err(|e| malformed("npz", e))?
+            .ok_or_else(|| missing(slot.name))?;
+        read_npy(slot.name, "npz", npy)
+    })
+}
+
+/// Writes the slots as an `.npz` archive (one `name.npy` entry each, stored uncompressed
+/// as `numpy.savez` does; little-endian `float32`, C order).
+pub fn save_npz(slots: &[SlotView<'_>]) -> Result<Vec<u8>, FormatError> {
+    check_views(slots)?;
+    let mut npz = NpzWriter::new(Cursor::new(Vec::new()));
+    for s in slots {
+        let options = FileOptions::default().compression_method(CompressionMethod::Stored);
+        let shape = to_u64(&file_shape(s));
+        let mut w = npz
+            .array::<f32>(s.name, options)
+            .and_then(|b| b.default_dtype().shape(&shape).begin_nd())
+            .map_err(|e| malformed("npz", e))?;
+        w.extend(row_major(s)).map_err(|e| malformed("npz", e))?;
+        w.finish().map_err(|e| malformed("npz", e))?;
+    }
+    let cursor = npz.zip_writer().finish().map_err(|e| malformed("npz", e))?;
+    Ok(cursor.into_inner())
+}
+
+/// Loads one slot from the `.npy` file in `bytes` (its name only labels errors).
+pub fn load_npy(bytes: &[u8], slot: &mut Slot<'_>) -> Result<(), FormatError> {
+    let npy = NpyFile::new(bytes).map_err(|e| malformed("npy", e))?;
+    let mut npy = Some(npy);
+    load_all(std::slice::from_mut(slot), |slot| match npy.take() {
+        Some(npy) => read_npy(slot.name, "npy", npy),
+        None => Err(missing(slot.name)),
+    })
+}
+
+/// Writes one slot as a `.npy` file (little-endian `float32`, C order).
+pub fn save_npy(slot: &SlotView<'_>) -> Result<Vec<u8>, FormatError> {
+    check_views(std::slice::from_ref(slot))?;
+    let mut out = Vec::new();
+    let shape = to_u64(&file_shape(slot));
+    let mut w = WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(&mut out)
+        .begin_nd()
+        .map_err(|e| malformed("npy", e))?;
+    w.extend(row_major(slot)).map_err(|e| malformed("npy", e))?;
+    w.finish().map_err(|e| malformed("npy", e))?;
+    Ok(out)
+}
+
+/// A tensor's values as read from a file, before any check against its slot.
+enum Values {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// A tensor found in a file for a slot.
+struct Found {
+    shape: Vec<usize>,
+    /// `true` for Fortran-order `.npy` data, already in a slot's order.
+    column_major: bool,
+    values: Values,
+}
+
+/// Validates every slot into staging copies with `find`, then copies them all.
+fn load_all(
+    slots: &mut [Slot<'_>],
+    mut find: impl FnMut(&Slot<'_>) -> Result<Found, FormatError>,
+) -> Result<(), FormatError> {
+    for s in slots.iter() {
+        slot_len(s.name, s.rows, s.cols, s.data.len())?;
+    }
+    let mut staged = Vec::with_capacity(slots.len());
+    for s in slots.iter() {
+        let found = find(s)?;
+        staged.push(stage(s, found)?);
+    }
+    for (s, values) in slots.iter_mut().zip(staged) {
+        for (d, v) in s.data.iter_mut().zip(values) {
+            *d = v;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a found tensor against its slot and returns its values in the slot's order.
+fn stage(slot: &Slot<'_>, found: Found) -> Result<Vec<f32>, FormatError> {
+    let (rows, cols) = (slot.rows, slot.cols);
+    let shape_ok = match found.shape.as_slice() {
+        [r, c] => (*r, *c) == (rows, cols),
+        [r] => *r == rows && cols == 1,
+        _ => false,
+    };
+    if !shape_ok {
+        return Err(FormatError::Shape {
+            name: slot.name.to_owned(),
+            expected: (rows, cols),
+            found: found.shape,
+        });
+    }
+    let n = rows * cols; // checked by `slot_len`
+    let len = match &found.values {
+        Values::F32(v) => v.len(),
+        Values::F64(v) => v.len(),
+    };
+    if len != n {
+        return Err(FormatError::Malformed {
+            format: "tensor",
+            detail: format!(
+                "{:?} has {len} values for shape {:?}",
+                slot.name, found.shape
+            ),
+        });
+    }
+    // Column-major position k = j·rows + i holds file element (i, j).
+    let source = |k: usize| {
+        if found.column_major || rows == 0 {
+            k
+        } else {
+            (k % rows) * cols + k / rows
+        }
+    };
+    match &found.values {
+        Values::F32(v) => Ok((0..n).map(|k| v[source(k)]).collect()),
+        Values::F64(v) => (0..n)
+            .map(|k| {
+                let x = v[source(k)];
+                let y = x as f32;
+                if x.is_finite() && !y.is_finite() {
+                    Err(FormatError::OutOfRange {
+                        name: slot.name.to_owned(),
+                        value: x,
+                    })
+                } else {
+                    Ok(y)
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Reads an `.npy` (alone or inside an `.npz`) for the slot `name`.
+fn read_npy<R: std::io::Read>(
+    name: &str,
+    format: &'static str,
+    npy: NpyFile<R>,
+) -> Result<Found, FormatError> {
+    let dtype = npy.header().dtype();
+    let size = match &dtype {
+        DType::Plain(t) if t.type_char() == TypeChar::Float => t.size_field(),
+        _ => 0,
+    };
+    let shape = npy
+        .header()
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+        .collect();
+    let column_major = npy.header().order() == Order::Fortran;
+    let values = match size {
+        4 => Values::F32(npy.into_vec().map_err(|e| malformed(format, e))?),
+        8 => Values::F64(npy.into_vec().map_err(|e| malformed(format, e))?),
+        _ => {
+            return Err(FormatError::Dtype {
+                name: name.to_owned(),
+                found: dtype.descr().trim_matches('\'').to_owned(),
+            })
+        }
+    };
+    Ok(Found {
+        shape,
+        column_major,
+        values,
+    })
+}
+
+/// Checks the views to save: lengths and unique names.
+fn check_views(slots: &[SlotView<'_>]) -> Result<(), FormatError> {
+    let mut names = HashSet::new();
+    for s in slots {
+        slot_len(s.name, s.rows, s.cols, s.data.len())?;
+        if !names.insert(s.name) {
+            return Err(FormatError::Duplicate {
+                name: s.name.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn slot_len(name: &str, rows: usize, cols: usize, found: usize) -> Result<(), FormatError> {
+    let expected = rows.saturating_mul(cols);
+    if expected == found {
+        Ok(())
+    } else {
+        Err(FormatError::SlotLength {
+            name: name.to_owned(),
+            expected,
+            found,
+        })
+    }
+}
+
+/// The shape a slot is saved with: 1-D for a column vector, 2-D otherwise.
+fn file_shape(s: &SlotView<'_>) -> Vec<usize> {
+    if s.cols == 1 {
+        vec![s.rows]
+    } else {
+        vec![s.rows, s.cols]
+    }
+}
+
+/// The slot's values in row-major order (file element `(i, j)` at `i·cols + j`).
+fn row_major<'s>(s: &'s SlotView<'_>) -> impl Iterator<Item = f32> + 's {
+    (0..s.rows).flat_map(move |i| (0..s.cols).map(move |j| s.data[j * s.rows + i]))
+}
+
+fn to_u64(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&d| d as u64).collect()
+}
+
+fn le_values<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            from(a)
+        })
+        .collect()
+}
+
+fn malformed(format: &'static str, e: impl fmt::Display) -> FormatError {
+    FormatError::Malformed {
+        format,
+        detail: e.to_string(),
+    }
+}
+
+fn missing(name: &str) -> FormatError {
+    FormatError::Missing {
+        name: name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackgrad::nalgebra::{Matrix2x3, Matrix3x2, Vector2};
+
+    const NPZ: &[u8] = include_bytes!("../fixtures/fixture.npz");
+    const NPY_W: &[u8] = include_bytes!("../fixtures/fixture_w.npy");
+    const SAFETENSORS: &[u8] = include_bytes!("../fixtures/fixture.safetensors");
+
+    /// `w = [[1, 2, 3], [4, 5, 6]]` of the fixtures, column-major.
+    const W_COL_MAJOR: [f32; 6] = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+    const SENTINEL: f32 = -99.0;
+
+    /// A small model: a 2×3 weight, a 2-vector bias, a 1×1 scale.
+    struct Model {
+        w: Matrix2x3<f32>,
+        b: Vector2<f32>,
+        s: [f32; 1],
+    }
+
+    impl Model {
+        fn example() -> Self {
+            Model {
+                w: Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
+                b: Vector2::new(0.5, -0.25),
+                s: [7.0],
+            }
+        }
+        fn sentinel() -> Self {
+            Model {
+                w: Matrix2x3::repeat(SENTINEL),
+                b: Vector2::repeat(SENTINEL),
+                s: [SENTINEL],
+            }
+        }
+        fn views(&self) -> Vec<SlotView<'_>> {
+            vec![
+                SlotView::matrix("w", &self.w),
+                SlotView::matrix("b", &self.b),
+                SlotView {
+                    name: "s",
+                    rows: 1,
+                    cols: 1,
+                    data: &self.s,
+                },
+            ]
+        }
+        fn slots(&mut self) -> Vec<Slot<'_>> {
+            vec![
+                Slot::matrix("w", &mut self.w),
+                Slot::matrix("b", &mut self.b),
+                Slot {
+                    name: "s",
+                    rows: 1,
+                    cols: 1,
+                    data: &mut self.s,
+                },
+            ]
+        }
+    }
+
+    type Load = fn(&[u8], &mut [Slot<'_>]) -> Result<(), FormatError>;
+    type Save = fn(&[SlotView<'_>]) -> Result<Vec<u8>, FormatError>;
+    const FORMATS: [(&str, Load, Save); 2] = [
+        ("safetensors", load_safetensors, save_safetensors),
+        ("npz", load_npz, save_npz),
+    ];
+
+    #[test]
+    fn round_trips() {
+        let m = Model::example();
+        for (format, load, save) in FORMATS {
+            let bytes = save(&m.views()).unwrap();
+            let mut n = Model::sentinel();
+            load(&bytes, &mut n.slots()).unwrap();
+            assert_eq!((n.w, n.b, n.s), (m.w, m.b, m.s), "{format}");
+        }
+        let bytes = save_npy(&SlotView::matrix("w", &m.w)).unwrap();
+        let mut w = Matrix2x3::repeat(SENTINEL);
+        load_npy(&bytes, &mut Slot::matrix("w", &mut w)).unwrap();
+        assert_eq!(w, m.w);
+    }
+
+    #[test]
+    fn saved_files_are_row_major_with_pytorch_shapes() {
+        let m = Model::example();
+        let bytes = save_safetensors(&m.views()).unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        let w = file.tensor("w").unwrap();
+        assert_eq!((w.dtype(), w.shape()), (Dtype::F32, &[2usize, 3][..]));
+        assert_eq!(
+            le_values(w.data(), f32::from_le_bytes),
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+        assert_eq!(file.tensor("b").unwrap().shape(), &[2]);
+        assert_eq!(file.tensor("s").unwrap().shape(), &[1]);
+
+        let bytes = save_npz(&m.views()).unwrap();
+        let mut archive = NpzArchive::new(Cursor::new(&bytes[..])).unwrap();
+        let w = archive.by_name("w").unwrap().unwrap();
+        assert_eq!((w.shape(), w.order()), (&[2u64, 3][..], Order::C));
+        assert_eq!(w.into_vec::<f32>().unwrap(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn python_fixtures_load_with_known_values() {
+        for (format, load, _) in FORMATS {
+            let bytes = if format == "npz" { NPZ } else { SAFETENSORS };
+            let (mut w, mut b, mut d) = ([0f32; 6], [0f32; 2], [0f32; 4]);
+            let mut slots = [
+                Slot {
+                    name: "w",
+                    rows: 2,
+                    cols: 3,
+                    data: &mut w,
+                },
+                Slot {
+                    name: "b",
+                    rows: 2,
+                    cols: 1,
+                    data: &mut b,
+                },
+                Slot {
+                    name: "d",
+                    rows: 2,
+                    cols: 2,
+                    data: &mut d,
+                },
+            ];
+            load(bytes, &mut slots).unwrap();
+            assert_eq!(w, W_COL_MAJOR, "{format}");
+            assert_eq!(b, [0.5, -0.25], "{format}");
+            // float64 [[0.1, 0.2], [0.3, 0.4]], rounded to f32, column-major.
+            assert_eq!(d, [0.1, 0.3, 0.2, 0.4], "{format}");
+        }
+        // A Fortran-order array from NumPy: already column-major.
+        let mut wf = [0f32; 6];
+        let mut slot = [Slot {
+            name: "wf",
+            rows: 2,
+            cols: 3,
+            data: &mut wf,
+        }];
+        load_npz(NPZ, &mut slot).unwrap();
+        assert_eq!(wf, W_COL_MAJOR);
+        // A single .npy from numpy.save.
+        let mut w = Matrix2x3::zeros();
+        load_npy(NPY_W, &mut Slot::matrix("w", &mut w)).unwrap();
+        assert_eq!(w, Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+    }
+
+    /// Loads into sentinel slots: one named `w_name`, shaped `rows × cols`, and, if
+    /// `others`, the example model's `b` before it and `s` after it (so a failure must also
+    /// spare the slots already validated). Checks the slots stay untouched.
+    fn load_err(
+        load: Load,
+        bytes: &[u8],
+        w_name: &str,
+        (rows, cols): (usize, usize),
+        others: bool,
+    ) -> FormatError {
+        let (mut b, mut s) = ([SENTINEL; 2], [SENTINEL; 1]);
+        let mut w = vec![SENTINEL; rows.saturating_mul(cols).min(64)];
+        let mut slots = vec![Slot {
+            name: w_name,
+            rows,
+            cols,
+            data: &mut w,
+        }];
+        if others {
+            slots.insert(
+                0,
+                Slot {
+                    name: "b",
+                    rows: 2,
+                    cols: 1,
+                    data: &mut b,
+                },
+            );
+            slots.push(Slot {
+                name: "s",
+                rows: 1,
+                cols: 1,
+                data: &mut s,
+            });
+        }
+        let e = load(bytes, &mut slots).unwrap_err();
+        assert!(b.iter().chain(&w).chain(&s).all(|&x| x == SENTINEL), "{e}");
+        e
+    }
+
+    #[test]
+    fn each_error_leaves_every_slot_untouched() {
+        for (format, load, save) in FORMATS {
+            let m = Model::example();
+            let bytes = save(&m.views()).unwrap();
+            let e = load_err(load, &bytes, "nope", (2, 3), true);
+            assert_eq!(e, missing("nope"), "{format}");
+            assert!(e.to_string().contains("\"nope\""));
+            let e = load_err(load, &bytes, "w", (3, 2), true);
+            assert_eq!(
+                e,
+                FormatError::Shape {
+                    name: "w".into(),
+                    expected: (3, 2),
+                    found: vec![2, 3]
+                },
+                "{format}"
+            );
+            let e = load_err(load, &bytes[..bytes.len() / 2], "w", (2, 3), true);
+            assert!(matches!(e, FormatError::Malformed { .. }), "{format}: {e}");
+        }
+        // A column vector saved 1-D does not load as a row vector.
+        let bytes = save_npz(&Model::example().views()).unwrap();
+        let mut row = [SENTINEL; 2];
+        let mut slot = [Slot {
+            name: "b",
+            rows: 1,
+            cols: 2,
+            data: &mut row,
+        }];
+        assert!(matches!(
+            load_npz(&bytes, &mut slot),
+            Err(FormatError::Shape { .. })
+        ));
+        assert_eq!(row, [SENTINEL; 2]);
+    }
+
+    #[test]
+    fn bad_dtypes_are_refused_by_name() {
+        // `half` is float16 in the Python fixtures.
+        let e = load_err(load_safetensors, SAFETENSORS, "half", (2, 1), false);
+        assert_eq!(
+            e,
+            FormatError::Dtype {
+                name: "half".into(),
+                found: "F16".into()
+            }
+        );
+        let e = load_err(load_npz, NPZ, "half", (2, 1), false);
+        assert_eq!(
+            e,
+            FormatError::Dtype {
+                name: "half".into(),
+                found: "<f2".into()
+            }
+        );
+        assert!(e.to_string().contains("\"half\""), "{e}");
+
+        // Integers, written by the crates themselves.
+        let ints = [1i32, 2];
+        let int_bytes: Vec<u8> = ints.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let bytes = safetensors::tensor::serialize(
+            [(
+                "w",
+                TensorView::new(Dtype::I32, vec![2], &int_bytes).unwrap(),
+            )],
+            None,
+        )
+        .unwrap();
+        let e = load_err(load_safetensors, &bytes, "w", (2, 1), false);
+        assert!(
+            matches!(e, FormatError::Dtype { ref found, .. } if found == "I32"),
+            "{e}"
+        );
+        let mut npz = NpzWriter::new(Cursor::new(Vec::new()));
+        let mut w = npz
+            .array::<i32>("w", FileOptions::default())
+            .unwrap()
+            .default_dtype()
+            .shape(&[2])
+            .begin_nd()
+            .unwrap();
+        w.extend(ints).unwrap();
+        w.finish().unwrap();
+        let bytes = npz.zip_writer().finish().unwrap().into_inner();
+        let e = load_err(load_npz, &bytes, "w", (2, 1), false);
+        assert!(matches!(e, FormatError::Dtype { .. }), "{e}");
+    }
+
+    #[test]
+    fn f64_beyond_f32_is_refused() {
+        let big = [1.0f64, 1e300];
+        let bytes: Vec<u8> = big.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let file = safetensors::tensor::serialize(
+            [("w", TensorView::new(Dtype::F64, vec![2], &bytes).unwrap())],
+            None,
+        )
+        .unwrap();
+        let e = load_err(load_safetensors, &file, "w", (2, 1), false);
+        assert_eq!(
+            e,
+            FormatError::OutOfRange {
+                name: "w".into(),
+                value: 1e300
+            }
+        );
+        // Infinity itself is a value, not an overflow.
+        let inf = [f64::INFINITY, f64::NAN];
+        let bytes: Vec<u8> = inf.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let file = safetensors::tensor::serialize(
+            [("w", TensorView::new(Dtype::F64, vec![2], &bytes).unwrap())],
+            None,
+        )
+        .unwrap();
+        let mut v = [0f32; 2];
+        load_safetensors(
+            &file,
+            &mut [Slot {
+                name: "w",
+                rows: 2,
+                cols: 1,
+                data: &mut v,
+            }],
+        )
+        .unwrap();
+        assert!(v[0] == f32::INFINITY && v[1].is_nan());
+    }
+
+    #[test]
+    fn caller_mistakes_are_errors() {
+        let m = Model::example();
+        let mut views = m.views();
+        views[1].rows = 3;
+        for (_, _, save) in FORMATS {
+            assert_eq!(
+                save(&views),
+                Err(FormatError::SlotLength {
+                    name: "b".into(),
+                    expected: 3,
+                    found: 2
+                })
+            );
+        }
+        views[1] = SlotView::matrix("w", &m.w);
+        for (_, _, save) in FORMATS {
+            assert_eq!(
+                save(&views),
+                Err(FormatError::Duplicate { name: "w".into() })
+            );
+        }
+        let bytes = save_npz(&m.views()).unwrap();
+        let e = load_err(load_npz, &bytes, "w", (usize::MAX, 2), true);
+        assert!(matches!(e, FormatError::SlotLength { .. }), "{e}");
+    }
+
+    #[test]
+    fn npy_errors() {
+        let mut w = Matrix2x3::repeat(SENTINEL);
+        let e = load_npy(NPY_W, &mut Slot::matrix("w", &mut Matrix3x2::zeros())).unwrap_err();
+        assert!(matches!(e, FormatError::Shape { .. }), "{e}");
+        let e = load_npy(&NPY_W[..100], &mut Slot::matrix("w", &mut w)).unwrap_err();
+        assert!(
+            matches!(e, FormatError::Malformed { format: "npy", .. }),
+            "{e}"
+        );
+        assert_eq!(w, Matrix2x3::repeat(SENTINEL));
+    }
+}
