@@ -7,6 +7,7 @@
 
 mod arith;
 mod bias;
+mod clamp;
 mod component_mul;
 mod cross_entropy;
 mod dot;
