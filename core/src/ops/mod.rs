@@ -8,6 +8,7 @@
 mod arith;
 mod bias;
 mod clamp;
+mod component_div;
 mod component_mul;
 mod cross_entropy;
 mod dot;
@@ -17,6 +18,7 @@ mod minmax;
 mod norm;
 mod prelu;
 mod reduce;
+mod scalar;
 mod scale;
 mod stack;
 mod transpose;
