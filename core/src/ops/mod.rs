@@ -20,6 +20,7 @@ mod prelu;
 mod reduce;
 mod scalar;
 mod scale;
+mod softmax;
 mod stack;
 mod transpose;
 pub mod unary;
