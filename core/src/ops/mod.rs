@@ -20,6 +20,7 @@ mod prelu;
 mod reduce;
 mod scalar;
 mod scale;
+mod select;
 mod softmax;
 mod stack;
 mod transpose;
