@@ -8,7 +8,12 @@ fn component_div_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (b, q, up) = (s.input(1), s.out(), s.up);
     s.accumulate(0, up.iter().zip(b).map(|(&u, &y)| u / y));
     // −x/y² written as −(x/y)/y: the quotient is at hand, and y² could overflow.
-    s.accumulate(1, up.iter().zip(q.iter().zip(b)).map(|(&u, (&q, &y))| -(u * q / y)));
+    s.accumulate(
+        1,
+        up.iter()
+            .zip(q.iter().zip(b))
+            .map(|(&u, (&q, &y))| -(u * q / y)),
+    );
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -75,7 +80,8 @@ mod tests {
         assert_eq!(grad_of::<1, 1>(3.0, |_, x| x.component_div(x)), 0.0);
         // d(1/x)/dx = −1/x².
         let d = grad_of::<1, 1>(4.0, |g, x| {
-            g.constant_value(SMatrix::<f64, 1, 1>::new(1.0)).component_div(x)
+            g.constant_value(SMatrix::<f64, 1, 1>::new(1.0))
+                .component_div(x)
         });
         assert_eq!(d, -1.0 / 16.0);
         // Division by zero: infinite value and gradient; 0/0 and NaN give NaN.

@@ -18,11 +18,7 @@ fn reduce_backward<T: Real>(s: &mut Sweep<'_, T>) {
 /// Backward of `row_sum` (`k = 1`) and `row_mean` (`k = 1/R`): `∂/∂a_rc = k·Ḡ_c`.
 fn row_sum_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
     let (k, up) = (s.param(), s.up);
-    s.accumulate(
-        0,
-        up.iter()
-            .flat_map(|&u| core::iter::repeat_n(k * u, R)),
-    );
+    s.accumulate(0, up.iter().flat_map(|&u| core::iter::repeat_n(k * u, R)));
 }
 
 /// Backward of `column_sum` (`k = 1`) and `column_mean` (`k = 1/C`): `∂/∂a_rc = k·Ḡ_r`.

@@ -119,7 +119,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Sub<T> for Var<'g, T, R, C> {
 }
 
 /// `k * v` for the concrete float types (a generic scalar cannot stand on the left; see
-/// the [module docs](self)).
+/// the module docs).
 macro_rules! scalar_on_the_left {
     ($($t:ty),*) => {$(
         /// `k * v`, the same as `v * k`: [`Var::scale`].
@@ -145,7 +145,9 @@ mod tests {
                 .component_mul(g.constant_value(mat(2)))
                 .sum()
         });
-        check(mat::<2, 2>(3), |_, x| (0.5 * x).component_mul(x + 1.0).sum());
+        check(mat::<2, 2>(3), |_, x| {
+            (0.5 * x).component_mul(x + 1.0).sum()
+        });
         assert_eq!(grad_of::<1, 1>(1.0, |_, x| x / 4.0), 0.25);
         assert_eq!(grad_of::<1, 1>(1.0, |_, x| x + 4.0), 1.0);
         assert_eq!(grad_of::<1, 1>(1.0, |_, x| x - 4.0), 1.0);

@@ -49,7 +49,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let _ = g.param(&a0).column::<3>(); // only columns 0, 1, 2: does not compile
     /// ```
     pub fn column<const J: usize>(self) -> Var<'g, T, R, 1> {
-        const { assert!(J < C, "column: the index must be less than the number of columns") };
+        const {
+            assert!(
+                J < C,
+                "column: the index must be less than the number of columns"
+            )
+        };
         self.block(column_backward::<T, R, J>, J * R)
     }
 
@@ -105,9 +110,12 @@ mod tests {
         assert_eq!(a.at::<1, 2>().scalar(), a0[(1, 2)]);
         assert_eq!(a.at::<0, 0>().scalar(), a0[(0, 0)]);
         let (_, d) = eval(&Matrix2x3::repeat(f64::NAN), &|_, x| x.at::<1, 0>());
-        let expected = SMatrix::<f64, 2, 3>::from_fn(|i, j| if (i, j) == (1, 0) { 1.0 } else { 0.0 });
+        let expected =
+            SMatrix::<f64, 2, 3>::from_fn(|i, j| if (i, j) == (1, 0) { 1.0 } else { 0.0 });
         assert_eq!(d, expected);
-        let (v, d) = eval(&Matrix2x3::repeat(f64::INFINITY), &|_, x| x.column::<2>().sum());
+        let (v, d) = eval(&Matrix2x3::repeat(f64::INFINITY), &|_, x| {
+            x.column::<2>().sum()
+        });
         let expected = SMatrix::<f64, 2, 3>::from_fn(|_, j| if j == 2 { 1.0 } else { 0.0 });
         assert_eq!((v, d), (f64::INFINITY, expected));
     }

@@ -1,8 +1,8 @@
 //! Softmax and log-softmax of each column, as [`Var::softmax_cross_entropy`] treats a
 //! `K×B` matrix: `K` logits per column, `B` independent columns.
 //!
-//! Both are stable for logits of any finite size (the column's log-sum-exp is computed
-//! with its largest entry subtracted first) and both read only their output backward:
+//! Both are stable for logits of any finite size (the column's largest entry is
+//! subtracted before any exponential) and both read only their output backward:
 //!
 //! - softmax `p = e^{z − lse(z)}`: `∂/∂z = p ∘ (Ḡ − ⟨Ḡ, p⟩)` per column;
 //! - log-softmax `l = z − lse(z)`: `∂/∂z = Ḡ − e^{l} · Σ Ḡ` per column.
@@ -11,7 +11,6 @@
 //! `−∞`), and gets gradient 0 from softmax; a `+∞` or NaN logit, or a column of only
 //! `−∞`, makes the whole column NaN (value and gradient).
 
-use super::cross_entropy::log_sum_exp;
 use crate::node::Sweep;
 use crate::{Real, Var};
 
@@ -57,21 +56,45 @@ fn log_softmax_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     }
 }
 
-/// `out = z − lse(z)` per column, then `exp` of it for the softmax.
+/// `out = log_softmax(z)` (or its `exp`, the softmax) per column, as
+/// `(z − m) − ln Σ e^{z − m}` with `m = max z`: subtracting `m` first keeps the result
+/// exact where `z = m` (computing `z − lse` would round `lse = m + …` to `m`'s
+/// precision first). NaN if `m` is NaN or infinite: a NaN or `+∞` entry, or only `−∞`.
 fn forward<T: Real, const K: usize>(z: &[T], out: &mut [T], exp: bool) {
-    for (ocol, zcol) in out.as_chunks_mut::<K>().0.iter_mut().zip(z.as_chunks::<K>().0) {
-        let lse = log_sum_exp(zcol);
-        for (o, &x) in ocol.iter_mut().zip(zcol) {
-            let l = x - lse;
-            *o = if exp { l.exp() } else { l };
+    for (ocol, zcol) in out
+        .as_chunks_mut::<K>()
+        .0
+        .iter_mut()
+        .zip(z.as_chunks::<K>().0)
+    {
+        let mut m = -T::infinity();
+        for &x in zcol {
+            m = Real::max(m, x);
+        }
+        let mut total = T::zero();
+        for &x in zcol {
+            total += (x - m).exp();
+        }
+        if exp {
+            for (o, &x) in ocol.iter_mut().zip(zcol) {
+                *o = (x - m).exp() / total;
+            }
+        } else {
+            let ln_total = total.ln();
+            for (o, &x) in ocol.iter_mut().zip(zcol) {
+                *o = (x - m) - ln_total;
+            }
         }
     }
 }
 
 impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// The softmax of each column, `p_kc = e^{z_kc} / Σ_j e^{z_jc}`: every column becomes
-    /// a probability distribution. `∂/∂z = p ∘ (Ḡ − ⟨Ḡ, p⟩)` per column. See the
-    /// [module docs](self) for `±∞` and NaN.
+    /// a probability distribution. `∂/∂z = p ∘ (Ḡ − ⟨Ḡ, p⟩)` per column.
+    ///
+    /// Stable for logits of any finite size. A `−∞` logit is a masked class
+    /// (probability 0, gradient 0); a `+∞` or NaN logit, or a column of only `−∞`,
+    /// makes its column NaN, value and gradient.
     ///
     /// For a loss, prefer [`Var::softmax_cross_entropy`] or [`Var::log_softmax`]: the log
     /// of a softmax underflows to `−∞` where the log-softmax stays finite.
@@ -90,8 +113,10 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     }
 
     /// The log-softmax of each column, `l_kc = z_kc − ln Σ_j e^{z_jc}`, computed stably.
-    /// `∂/∂z = Ḡ − softmax(z) · Σ_k Ḡ_k` per column. See the [module docs](self) for `±∞`
-    /// and NaN.
+    /// `∂/∂z = Ḡ − softmax(z) · Σ_k Ḡ_k` per column.
+    ///
+    /// A `−∞` logit is a masked class (log-probability `−∞`; it still passes its own `Ḡ`
+    /// through); a `+∞` or NaN logit, or a column of only `−∞`, makes its column NaN.
     ///
     /// ```
     /// # use stackgrad::{Tape, nalgebra::Vector2};
@@ -119,7 +144,9 @@ mod tests {
             z.softmax().component_mul(g.constant_value(mat(2))).sum()
         });
         check(mat::<4, 3>(3).scale(2.0), |g, z| {
-            z.log_softmax().component_mul(g.constant_value(mat(4))).sum()
+            z.log_softmax()
+                .component_mul(g.constant_value(mat(4)))
+                .sum()
         });
         // log-softmax against the log of the softmax
         check(mat::<3, 2>(5), |g, z| {
@@ -135,7 +162,10 @@ mod tests {
         let z0 = mat::<4, 3>(7);
         let mut tape: crate::Tape<f64, 256, 16> = crate::Tape::new();
         let g = tape.graph();
-        let (p, l) = (g.param(&z0).softmax().value(), g.param(&z0).log_softmax().value());
+        let (p, l) = (
+            g.param(&z0).softmax().value(),
+            g.param(&z0).log_softmax().value(),
+        );
         for c in 0..3 {
             assert!(close(p.column(c).sum(), 1.0, 1e-15));
             for k in 0..4 {
@@ -163,14 +193,23 @@ mod tests {
         let (_, d) = eval(&z0, &|_, z| z.log_softmax().rows::<1, 2>().sum());
         assert_eq!(d, Vector3::new(0.0, 0.0, 0.0));
         // zero logits: uniform
-        let (v, _) = eval(&Vector3::new(0.0, 0.0, 0.0), &|_, z| z.softmax().rows::<0, 1>().sum());
+        let (v, _) = eval(&Vector3::new(0.0, 0.0, 0.0), &|_, z| {
+            z.softmax().rows::<0, 1>().sum()
+        });
         assert!(close(v, 1.0 / 3.0, 1e-15));
         // +∞, NaN and an all −∞ column: NaN
-        for z in [Vector3::new(inf, 0.0, 0.0), Vector3::new(nan, 0.0, 0.0), Vector3::repeat(-inf)] {
+        for z in [
+            Vector3::new(inf, 0.0, 0.0),
+            Vector3::new(nan, 0.0, 0.0),
+            Vector3::repeat(-inf),
+        ] {
             let (v, d) = eval(&z, &|_, z| z.softmax().rows::<1, 1>().sum());
             assert!(v.is_nan() && d.iter().all(|x| x.is_nan()), "softmax {z}");
             let (v, d) = eval(&z, &|_, z| z.log_softmax().rows::<1, 1>().sum());
-            assert!(v.is_nan() && d.iter().any(|x| x.is_nan()), "log_softmax {z}");
+            assert!(
+                v.is_nan() && d.iter().any(|x| x.is_nan()),
+                "log_softmax {z}"
+            );
         }
     }
 }
