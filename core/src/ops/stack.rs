@@ -108,8 +108,8 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
         )
     }
 
-    /// `[a b]`: `a` (`R×C1`, here `R1×C`) and `b` (`R×C2`) side by side, an `R×C3`
-    /// matrix with `C3 = C1 + C2` (checked at compile time). Backward hands each input
+    /// `[a b]`: `a` (`R1×C`) and `b` (`R1×C2`) side by side, an `R1×C3` matrix with
+    /// `C3 = C + C2` (checked at compile time). Backward hands each input
     /// its block of columns of `Ḡ`. Values are copied, so NaN and `±∞` pass through
     /// unchanged.
     ///
