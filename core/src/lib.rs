@@ -3,7 +3,7 @@
 // must implement (with bodies that do nothing unsafe); that impl is the one `allow`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 
 pub use nalgebra;
 pub mod check;

@@ -23,7 +23,8 @@ pub(crate) fn close(a: f64, b: f64, tol: f64) -> bool {
     a == b || (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
 }
 
-fn eval<const R: usize, const C: usize>(
+/// The value of `f` at `x0` and its tape gradient.
+pub(crate) fn eval<const R: usize, const C: usize>(
     x0: &SMatrix<f64, R, C>,
     f: &impl for<'a, 'g> Fn(&'g TestGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
 ) -> (f64, SMatrix<f64, R, C>) {

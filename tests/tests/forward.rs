@@ -4,7 +4,7 @@
 use stackgrad::forward::over_reverse::{gradient_and_hvp, lift, split};
 use stackgrad::forward::{gradient, hessian, hessian_vector_product};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::{Dual, Real, Tape, Var};
+use stackgrad::{Dual, Grads, Real, Tape, Var};
 use stackgrad_examples::pseudo_random;
 
 /// `true` only if every entry is within `tol` (relative to the reference); NaN fails.
@@ -16,6 +16,14 @@ fn all_close<const R: usize, const C: usize>(
     a.iter()
         .zip(b.iter())
         .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+}
+
+/// `∂root/∂v` from a backward pass: the one place these tests read a gradient.
+fn gradient_of<const R: usize, const C: usize>(
+    grads: &Grads<'_, f64>,
+    v: Var<'_, f64, R, C>,
+) -> SMatrix<f64, R, C> {
+    grads.wrt(v).unwrap().into_owned()
 }
 
 // ---- every tape operation against forward mode ------------------------------------------
@@ -40,7 +48,7 @@ fn sigmoid<S: Real>(x: S) -> S {
 
 #[test]
 fn every_unary_tape_op_matches_forward_mode() {
-    let ops: [(&str, TapeOp, RealOp, bool); 10] = [
+    let ops: [(&str, TapeOp, RealOp, bool); 20] = [
         ("exp", |v| v.exp(), |x| Real::exp(x), false),
         ("ln", |v| v.ln(), |x| Real::ln(x), true),
         ("sqrt", |v| v.sqrt(), |x| Real::sqrt(x), true),
@@ -71,6 +79,26 @@ fn every_unary_tape_op_matches_forward_mode() {
             false,
         ),
         ("square", |v| v.square(), |x| x * x, false),
+        ("sin", |v| v.sin(), |x| Real::sin(x), false),
+        ("cos", |v| v.cos(), |x| Real::cos(x), false),
+        ("abs", |v| v.abs(), |x| Real::abs(x), false),
+        (
+            "powf",
+            |v| v.powf(1.7),
+            |x| Real::powf(x, Dual::constant(1.7)),
+            true,
+        ),
+        ("powi", |v| v.powi(-3), |x| Real::powi(x, -3), false),
+        (
+            "clamp",
+            |v| v.clamp(-1.0, 1.0),
+            |x| x.clamp(Dual::constant(-1.0), Dual::constant(1.0)),
+            false,
+        ),
+        ("v * k", |v| v * 2.5, |x| x * Dual::constant(2.5), false),
+        ("v / k", |v| v / -1.5, |x| x / Dual::constant(-1.5), false),
+        ("v + k", |v| v + 0.75, |x| x + Dual::constant(0.75), false),
+        ("v - k", |v| v - 0.75, |x| x - Dual::constant(0.75), false),
     ];
     let c0 = weights();
     for (name, tape_op, real_op, positive) in ops {
@@ -79,7 +107,7 @@ fn every_unary_tape_op_matches_forward_mode() {
         let g = tape.graph();
         let (x, c) = (g.param(&x0), g.constant(&c0));
         let grads = tape_op(x).dot(c).backward().unwrap();
-        let reverse = grads.wrt(x).unwrap().into_owned();
+        let reverse = gradient_of(&grads, x);
         let (_, forward) = gradient(
             |x: SVector<Dual<f64, N>, N>| {
                 x.iter()
@@ -280,4 +308,96 @@ fn gradient_and_hvp_helper_on_one_vector_parameter() {
         &v,
     );
     assert!(r.is_err());
+}
+
+#[test]
+fn new_matrix_tape_ops_match_forward_mode() {
+    // f(A, B) over A, B: 3×2, as one vector of 12 parameters for forward mode:
+    //   Σ w₁ ∘ softmax(A ⊘ B) + Σ w₂ ∘ log_softmax([A B]) + ⟨row_sum(A), column_mean(B)ᵀ⟩
+    //   + column_sum(A)·row_mean(B) + A[:, 1]·B[:, 0] + A[2, 0]·B[1, 1]
+    const R: usize = 3;
+    type M<S> = SMatrix<S, R, 2>;
+    fn unpack<S: Real>(p: &SVector<S, 12>) -> (M<S>, M<S>) {
+        (
+            M::from_fn(|i, j| p[i + R * j]),
+            M::from_fn(|i, j| p[6 + i + R * j]),
+        )
+    }
+    fn weights(seed: u64) -> SMatrix<f64, R, 2> {
+        SMatrix::from_column_slice(pseudo_random::<6, 1>(seed, 1.0).as_slice())
+    }
+    fn softmax_col<S: Real>(z: [S; R], log: bool) -> [S; R] {
+        let m = z.iter().fold(z[0], |m, &x| Real::max(m, x));
+        let lse = m + z.iter().fold(S::zero(), |s, &x| s + (x - m).exp()).ln();
+        z.map(|x| if log { x - lse } else { (x - lse).exp() })
+    }
+    fn f<S: Real>(p: SVector<S, 12>) -> S {
+        let (a, b) = unpack(&p);
+        let (w1, w2) = (weights(1), weights(2));
+        let mut total = S::zero();
+        for j in 0..2 {
+            let q = softmax_col([0, 1, 2].map(|i| a[(i, j)] / b[(i, j)]), false);
+            let l = softmax_col([0, 1, 2].map(|i| a[(i, j)]), true);
+            let l2 = softmax_col([0, 1, 2].map(|i| b[(i, j)]), true);
+            for i in 0..R {
+                total += q[i] * S::constant(w1[(i, j)]);
+                total += l[i] * S::constant(w2[(i, j)]) + l2[i];
+            }
+        }
+        for j in 0..2 {
+            let row_sum_a = a[(0, j)] + a[(1, j)] + a[(2, j)];
+            let col_mean_b = (b[(j, 0)] + b[(j, 1)]) / S::constant(2.0);
+            total += row_sum_a * col_mean_b;
+        }
+        let row_mean_b = [0, 1].map(|j| (b[(0, j)] + b[(1, j)] + b[(2, j)]) / S::constant(3.0));
+        for i in 0..R {
+            let col_sum_a = a[(i, 0)] + a[(i, 1)];
+            total += col_sum_a * col_sum_a * row_mean_b[i % 2];
+            total += a[(i, 1)] * b[(i, 0)];
+        }
+        total + a[(2, 0)] * b[(1, 1)]
+    }
+    // B away from zero, as it divides
+    let mut p0: SVector<f64, 12> = pseudo_random(11, 1.0);
+    for k in 6..12 {
+        p0[k] += 0.5 * p0[k].signum();
+    }
+    let (a0, b0) = unpack(&p0);
+    let (w1, w2) = (weights(1), weights(2));
+    let mut tape: Tape<f64, 512, 64> = Tape::new();
+    let g = tape.graph();
+    let (a, b) = (g.param(&a0), g.param(&b0));
+    let ab = a.hstack::<2, 4>(b);
+    let lsm = ab.log_softmax();
+    let row_mean_b = b.row_mean();
+    let col_sum_a = a.column_sum();
+    let sq = col_sum_a.component_mul(col_sum_a);
+    let loss = a
+        .component_div(b)
+        .softmax()
+        .component_mul(g.constant(&w1))
+        .sum()
+        + lsm
+            .transpose()
+            .rows::<0, 2>()
+            .transpose()
+            .component_mul(g.constant(&w2))
+            .sum()
+        + lsm.transpose().rows::<2, 2>().sum()
+        + (a.row_sum() * b.column_mean().rows::<0, 2>()).sum()
+        + sq.at::<0, 0>() * row_mean_b.at::<0, 0>()
+        + sq.at::<1, 0>() * row_mean_b.at::<0, 1>()
+        + sq.at::<2, 0>() * row_mean_b.at::<0, 0>()
+        + a.column::<1>().dot(b.column::<0>())
+        + a.at::<2, 0>() * b.at::<1, 1>();
+    let grads = loss.backward().unwrap();
+    let (fv, fg) = gradient(f, p0);
+    assert!(
+        (loss.scalar() - fv).abs() < 1e-13,
+        "{} vs {fv}",
+        loss.scalar()
+    );
+    let (ga, gb) = (gradient_of(&grads, a), gradient_of(&grads, b));
+    let reverse = SVector::<f64, 12>::from_fn(|i, _| if i < 6 { ga[i] } else { gb[i - 6] });
+    assert!(all_close(&reverse, &fg, 1e-12), "{reverse} vs {fg}");
 }

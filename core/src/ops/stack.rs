@@ -1,6 +1,6 @@
-//! Stacking matrices on top of each other, and taking a block of rows back out: how the
-//! window `x = [x₁; …; x₅]` is built from word vectors and how `∂s/∂x` splits into one
-//! gradient per word.
+//! Stacking matrices on top of each other (`vstack`) or side by side (`hstack`), and
+//! taking a block of rows back out: how the window `x = [x₁; …; x₅]` is built from word
+//! vectors and how `∂s/∂x` splits into one gradient per word.
 //!
 //! The output shape is spelled by the caller and checked at compile time, because stable
 //! Rust cannot compute `R1 + R2` in a type.
@@ -44,6 +44,15 @@ fn vstack_backward<T: Real, const R1: usize, const R2: usize, const R: usize, co
             }
         });
     }
+}
+
+/// Side by side in column-major storage is one after the other: `a`'s `R·C1` entries,
+/// then `b`'s. Backward hands each input its stretch of `Ḡ`.
+fn hstack_backward<T: Real, const R: usize, const C1: usize>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    let (left, right) = up.split_at_checked(R * C1).unwrap_or((up, &[]));
+    s.accumulate(0, left.iter().copied());
+    s.accumulate(1, right.iter().copied());
 }
 
 fn rows_backward<T: Real, const R: usize, const START: usize, const LEN: usize, const C: usize>(
@@ -99,6 +108,36 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
         )
     }
 
+    /// `[a b]`: `a` (`R1×C`) and `b` (`R1×C2`) side by side, an `R1×C3` matrix with
+    /// `C3 = C + C2` (checked at compile time). Backward hands each input
+    /// its block of columns of `Ḡ`. Values are copied, so NaN and `±∞` pass through
+    /// unchanged.
+    ///
+    /// ```
+    /// # use stackgrad::{Tape, nalgebra::{Matrix2, Matrix2x3, Vector2}};
+    /// let (a0, b0) = (Matrix2::new(1.0, 2.0, 4.0, 5.0), Vector2::new(3.0, 6.0));
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let x = g.param(&a0).hstack::<1, 3>(g.param(&b0));
+    /// assert_eq!(x.value(), Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+    /// ```
+    pub fn hstack<const C2: usize, const C3: usize>(
+        self,
+        other: Var<'g, T, R1, C2>,
+    ) -> Var<'g, T, R1, C3> {
+        const { assert!(C3 == C + C2, "hstack: the output must have C1 + C2 columns") };
+        self.binary(
+            other,
+            hstack_backward::<T, R1, C>,
+            T::zero(),
+            |a, b, out| {
+                for (o, &x) in out.iter_mut().zip(a.iter().chain(b)) {
+                    *o = x;
+                }
+            },
+        )
+    }
+
     /// Rows `START .. START + LEN` (checked at compile time to lie inside). Backward adds
     /// `Ḡ` into that block of rows of the input's gradient.
     pub fn rows<const START: usize, const LEN: usize>(self) -> Var<'g, T, LEN, C> {
@@ -144,6 +183,37 @@ mod tests {
                 .component_mul(g.constant_value(mat(5)))
                 .sum()
         });
+    }
+
+    #[test]
+    fn hstack_matches_central_differences() {
+        check(mat::<3, 2>(7), |g, x| {
+            x.hstack::<1, 3>(g.constant_value(mat(8)))
+                .component_mul(g.constant_value(mat(9)))
+                .sum()
+        });
+        check(mat::<3, 2>(10), |g, x| {
+            g.constant_value(mat::<3, 3>(11))
+                .hstack::<2, 5>(x)
+                .component_mul(g.constant_value(mat(12)))
+                .sum()
+        });
+        // both sides from one input: the gradients add
+        check(mat::<2, 2>(13), |g, x| {
+            x.hstack::<2, 4>(x.scale(-2.0))
+                .component_mul(g.constant_value(mat(14)))
+                .sum()
+        });
+    }
+
+    #[test]
+    fn hstack_value_is_nalgebras() {
+        let (a0, b0) = (mat::<3, 2>(15), mat::<3, 1>(16));
+        let mut tape: crate::Tape<f64, 64, 8> = crate::Tape::new();
+        let g = tape.graph();
+        let x = g.constant(&a0).hstack::<1, 3>(g.constant(&b0)).value();
+        assert_eq!(x.columns(0, 2), a0);
+        assert_eq!(x.column(2), b0);
     }
 
     #[test]

@@ -7,23 +7,31 @@
 //!
 //! Implement [`Unary`] to add your own, and apply it with [`Var::map`].
 
+mod abs;
+mod cos;
 mod exp;
 mod hardtanh;
 mod leaky_relu;
 mod ln;
+mod pow;
 mod relu;
 mod sigmoid;
+mod sin;
 mod softplus;
 mod sqrt;
 mod square;
 mod tanh;
 
+pub use abs::Abs;
+pub use cos::Cos;
 pub use exp::Exp;
 pub use hardtanh::HardTanh;
 pub use leaky_relu::LeakyRelu;
 pub use ln::Ln;
+pub use pow::{Powf, Powi};
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
+pub use sin::Sin;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use square::Square;
