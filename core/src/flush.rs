@@ -30,6 +30,21 @@
 
 use crate::Real;
 
+/// `x`, or a zero of its sign if `x` is subnormal: [`flush_subnormals`] for one value.
+/// Every optimizer step applies it to the parameters and the state it writes.
+#[inline]
+pub fn flush<T: Real>(x: T) -> T {
+    if x.is_subnormal() {
+        if x.is_sign_negative() {
+            -T::zero()
+        } else {
+            T::zero()
+        }
+    } else {
+        x
+    }
+}
+
 /// Replaces every subnormal value in `xs` with a zero of the same sign, and leaves every
 /// other value (normal numbers, zeros, infinities, NaN) unchanged. Returns how many values
 /// were flushed.

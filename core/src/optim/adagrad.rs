@@ -2,6 +2,7 @@
 //! with the sum of the squared gradients seen so far.
 
 use super::{Optimizer, Pairs};
+use crate::flush::flush;
 use crate::{Error, Real};
 
 /// Adagrad, as in PyTorch. With gradient `g`, parameter `p`, step `t = 1, 2, …`:
@@ -107,6 +108,7 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
             let g = g + wd * *p;
             *s += g * g;
             *p -= clr * g / (s.sqrt() + eps);
+            *s = flush(*s);
         });
         Ok(())
     }
@@ -159,6 +161,11 @@ mod tests {
             ],
             1e-9,
         );
+    }
+
+    #[test]
+    fn no_subnormal_survives_a_step() {
+        crate::optim::tests::flushes_subnormals(Adagrad::<f64, 2>::new(1e-300));
     }
 
     #[test]

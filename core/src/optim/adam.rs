@@ -4,6 +4,7 @@
 //! directly, decoupled from the moments (AdamW).
 
 use super::{Optimizer, Pairs};
+use crate::flush::flush;
 use crate::{Error, Real};
 
 /// Hyper-parameters and state shared by [`Adam`] and [`AdamW`].
@@ -69,6 +70,8 @@ impl<T: Real, const P: usize> Moments<T, P> {
             *v = b2 * *v + (T::one() - b2) * g * g;
             let denom = v.sqrt() / bc2_sqrt + eps;
             *p -= step_size * *m / denom;
+            *m = flush(*m);
+            *v = flush(*v);
         });
         Ok(())
     }
@@ -252,6 +255,11 @@ mod tests {
         );
         let w = AdamW::<f32, 1>::new(1e-3);
         assert_eq!(w.0.weight_decay, 1e-2);
+    }
+
+    #[test]
+    fn no_subnormal_survives_a_step() {
+        crate::optim::tests::flushes_subnormals(Adam::<f64, 2>::new(1e-300));
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! gradient, found through the id of its variable ([`Module`]), whatever order the
 //! parameters were bound in. Raw slices go through [`Optimizer::step`].
 //!
+//! After a step, parameters and state hold no subnormal numbers: each value written is
+//! flushed to a zero of its sign when it falls below the smallest normal number
+//! ([`flush`](crate::flush)), so a long run does not slow down as dead units decay.
+//!
 //! A step either updates every parameter or changes nothing: the lengths, the gradients,
 //! the parameters and the hyper-parameters are checked first ([`Error::LengthMismatch`],
 //! [`Error::NonFinite`], or the error of a gradient that cannot be read), and only then
@@ -134,6 +138,19 @@ pub(crate) mod tests {
             *o = p;
         }
         out
+    }
+
+    /// Every optimizer leaves no subnormal parameter: a step that would make one writes 0.
+    pub(crate) fn flushes_subnormals(mut opt: impl Optimizer<f64>) {
+        let tiny = f64::MIN_POSITIVE;
+        let mut p = [tiny * 1.5, -tiny * 1.5];
+        // A gradient that moves each parameter just under the normal range (or across
+        // zero by a subnormal amount): whatever lands there must be flushed.
+        for _ in 0..50 {
+            let g = p;
+            opt.step(&mut p, &g).unwrap();
+            assert!(p.iter().all(|x| !x.is_subnormal()), "{p:?}");
+        }
     }
 
     /// Asserts that each step matches the hand-derived values to `tol`.

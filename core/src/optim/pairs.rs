@@ -3,6 +3,7 @@
 use nalgebra::SMatrix;
 
 use super::finite;
+use crate::flush::flush;
 use crate::nn::{Module, Visitor};
 use crate::{Error, Real, Tape, VarId};
 
@@ -21,7 +22,8 @@ pub trait Pairs<T> {
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error>;
 
     /// Calls `f(i, parameter, gradient)` for every scalar, numbered from 0 in a fixed
-    /// order. Called only after [`Pairs::check`] succeeded.
+    /// order, and flushes the parameter to zero if it became subnormal
+    /// ([`flush`](crate::flush::flush)). Called only after [`Pairs::check`] succeeded.
     fn for_each(&mut self, f: impl FnMut(usize, &mut T, T));
 }
 
@@ -61,6 +63,7 @@ impl<T: Real> Pairs<T> for SlicePairs<'_, T> {
     fn for_each(&mut self, mut f: impl FnMut(usize, &mut T, T)) {
         for (i, (p, &g)) in self.params.iter_mut().zip(self.grads).enumerate() {
             f(i, p, g);
+            *p = flush(*p);
         }
     }
 }
@@ -126,6 +129,7 @@ impl<T: Real, F: FnMut(usize, &mut T, T), const S: usize, const N: usize> Visito
         let g = self.tape.grad(id)?;
         for (p, &g) in param.iter_mut().zip(g.iter()) {
             (self.f)(self.i, p, g);
+            *p = flush(*p);
             self.i += 1;
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! square of the gradients.
 
 use super::{Optimizer, Pairs};
+use crate::flush::flush;
 use crate::{Error, Real};
 
 /// RMSprop, as in PyTorch. With gradient `g`, parameter `p`:
@@ -141,6 +142,9 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
             } else {
                 *p -= lr * g / a;
             }
+            *v = flush(*v);
+            *m = flush(*m);
+            *b = flush(*b);
         });
         Ok(())
     }
@@ -199,6 +203,11 @@ mod tests {
             ],
             1e-9,
         );
+    }
+
+    #[test]
+    fn no_subnormal_survives_a_step() {
+        crate::optim::tests::flushes_subnormals(RmsProp::<f64, 2>::new(1e-300));
     }
 
     #[test]

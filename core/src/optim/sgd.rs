@@ -3,6 +3,7 @@
 //! scalars ([`SgdMomentum`]).
 
 use super::{Optimizer, Pairs};
+use crate::flush::flush;
 use crate::{Error, Real};
 
 /// Plain SGD with L2 weight decay, as in PyTorch with `momentum = 0`. With gradient `g`,
@@ -183,6 +184,7 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
             };
             d = if nesterov { d + mu * *b } else { *b };
             *p -= lr * d;
+            *b = flush(*b);
         });
         Ok(())
     }
@@ -247,6 +249,11 @@ mod tests {
             [[0.81, -1.62], [0.5751, -1.1502], [0.327321, -0.654642]],
             1e-14,
         );
+    }
+
+    #[test]
+    fn no_subnormal_survives_a_step() {
+        crate::optim::tests::flushes_subnormals(Sgd::new(0.1));
     }
 
     #[test]
