@@ -6,7 +6,6 @@
 //!
 //! Run: `cargo run --release --example digits`
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,6 +13,7 @@ use stackgrad::nalgebra::{SMatrix, SVector};
 use stackgrad::nn::{mlp, predict, train_classifier, ClassifierStep, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
 use stackgrad::Tape;
+use stackgrad_examples::plot::{learning_curves, Series};
 
 const PIXELS: usize = 64;
 const HIDDEN: usize = 32;
@@ -184,7 +184,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let path = std::env::temp_dir().join("stackgrad-digits.svg");
-    std::fs::write(&path, svg(&curves))?;
+    let epoch = |i: usize| (i + 1) as f64;
+    let loss: Vec<(f64, f64)> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (epoch(i), f64::from(c.loss)))
+        .collect();
+    let train_acc: Vec<(f64, f64)> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (epoch(i), f64::from(c.train_acc)))
+        .collect();
+    let test_acc: Vec<(f64, f64)> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (epoch(i), f64::from(c.test_acc)))
+        .collect();
+    learning_curves(
+        &path,
+        "stackgrad: 64-32-10 network on the UCI digits",
+        "epoch",
+        &[
+            Series {
+                name: "training loss (cross-entropy + L2)",
+                points: &loss,
+            },
+            Series {
+                name: "training accuracy",
+                points: &train_acc,
+            },
+            Series {
+                name: "held-out accuracy",
+                points: &test_acc,
+            },
+        ],
+    )?;
     println!("learning curves: {}", path.display());
 
     // The trained weights, as a weight file and as Rust constants a firmware can compile
@@ -212,97 +246,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(1);
     }
     Ok(())
-}
-
-/// The loss (left axis) and accuracies (right axis) per epoch, as a small SVG.
-fn svg(curves: &[Epoch]) -> String {
-    let (w, h) = (720.0, 420.0);
-    let (left, right, top, bottom) = (70.0, 650.0, 50.0, 350.0);
-    let n = curves.len().max(2) as f64;
-    let max_loss = curves
-        .iter()
-        .map(|c| f64::from(c.loss))
-        .fold(0.0, f64::max)
-        .max(1e-6);
-    // The accuracy axis spans [acc_lo, 1], from the lowest tenth the curves reach.
-    let min_acc = curves
-        .iter()
-        .map(|c| f64::from(c.train_acc.min(c.test_acc)))
-        .fold(1.0, f64::min);
-    let acc_lo = (min_acc * 10.0).floor().clamp(0.0, 9.0) / 10.0;
-    let px = |i: usize| left + (right - left) * i as f64 / (n - 1.0);
-    let py = |v: f64, max: f64| bottom - (bottom - top) * v / max;
-    let line = |f: &dyn Fn(&Epoch) -> f64, max: f64| {
-        curves
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{:.1},{:.1}", px(i), py(f(c), max)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{}" y="28" text-anchor="middle" font-size="16">stackgrad: 64-32-10 network on the UCI digits</text>
-<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="black"/>
-<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="black"/>
-<line x1="{right}" y1="{top}" x2="{right}" y2="{bottom}" stroke="black"/>
-"##,
-        w / 2.0
-    );
-    for k in 0..=5 {
-        let f = k as f64 / 5.0;
-        let y = py(f, 1.0);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{right}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{:.2}</text><text x="{}" y="{:.1}">{:.0}%</text>"##,
-            left - 6.0,
-            y + 4.0,
-            f * max_loss,
-            right + 6.0,
-            y + 4.0,
-            100.0 * (acc_lo + f * (1.0 - acc_lo))
-        );
-    }
-    let ticks = 6;
-    for k in 0..=ticks {
-        let i = ((curves.len().saturating_sub(1)) * k) / ticks;
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"##,
-            px(i),
-            bottom + 18.0,
-            i + 1
-        );
-    }
-    let _ = writeln!(
-        s,
-        r##"<text x="{}" y="{}" text-anchor="middle">epoch</text>
-<text x="20" y="{}" transform="rotate(-90 20 {})" text-anchor="middle">training loss (cross-entropy + L2)</text>
-<text x="{}" y="{}" transform="rotate(90 {} {})" text-anchor="middle">accuracy</text>
-<polyline fill="none" stroke="#c0392b" stroke-width="2" points="{}"/>
-<polyline fill="none" stroke="#2980b9" stroke-width="2" points="{}"/>
-<polyline fill="none" stroke="#27ae60" stroke-width="2" points="{}"/>
-<g transform="translate({} {})"><rect width="190" height="62" fill="white" stroke="#999"/>
-<line x1="8" y1="14" x2="30" y2="14" stroke="#c0392b" stroke-width="2"/><text x="36" y="18">training loss</text>
-<line x1="8" y1="32" x2="30" y2="32" stroke="#2980b9" stroke-width="2"/><text x="36" y="36">training accuracy</text>
-<line x1="8" y1="50" x2="30" y2="50" stroke="#27ae60" stroke-width="2"/><text x="36" y="54">held-out accuracy</text></g>
-</svg>"##,
-        (left + right) / 2.0,
-        bottom + 40.0,
-        (top + bottom) / 2.0,
-        (top + bottom) / 2.0,
-        right + 50.0,
-        (top + bottom) / 2.0,
-        right + 50.0,
-        (top + bottom) / 2.0,
-        line(&|c| f64::from(c.loss), max_loss),
-        line(&|c| f64::from(c.train_acc) - acc_lo, 1.0 - acc_lo),
-        line(&|c| f64::from(c.test_acc) - acc_lo, 1.0 - acc_lo),
-        right - 200.0,
-        top + 110.0
-    );
-    s
 }
