@@ -6,6 +6,8 @@
 #![doc = include_str!("../README.md")]
 
 pub use nalgebra;
+#[doc(hidden)]
+pub mod macros;
 pub mod check;
 pub mod checkpoint;
 mod error;

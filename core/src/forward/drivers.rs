@@ -50,7 +50,8 @@ where
 /// on `Dual<T, N>`.
 ///
 /// ```
-/// use stackgrad::nalgebra::{vector, SVector};
+/// use stackgrad::nalgebra::SVector;
+/// use stackgrad::vector;
 /// use stackgrad::{forward, Real};
 ///
 /// fn rosenbrock<S: Real>(x: SVector<S, 2>) -> S {
@@ -74,7 +75,8 @@ where
 /// (`M × N`), in one evaluation of `f` on `Dual<T, N>`.
 ///
 /// ```
-/// use stackgrad::nalgebra::{matrix, vector, SVector};
+/// use stackgrad::nalgebra::SVector;
+/// use stackgrad::{matrix, vector};
 /// use stackgrad::{forward, Real};
 ///
 /// fn polar<S: Real>(p: SVector<S, 2>) -> SVector<S, 2> {
@@ -108,7 +110,8 @@ where
 /// triangles are computed separately and are not averaged).
 ///
 /// ```
-/// use stackgrad::nalgebra::{matrix, vector, SVector};
+/// use stackgrad::nalgebra::SVector;
+/// use stackgrad::{matrix, vector};
 /// use stackgrad::{forward, Real};
 ///
 /// fn rosenbrock<S: Real>(x: SVector<S, 2>) -> S {
@@ -154,7 +157,8 @@ where
 /// does the same in one backward pass.)
 ///
 /// ```
-/// use stackgrad::nalgebra::{vector, SVector};
+/// use stackgrad::nalgebra::SVector;
+/// use stackgrad::vector;
 /// use stackgrad::{forward, Real};
 ///
 /// fn f<S: Real>(x: SVector<S, 2>) -> S {

@@ -16,7 +16,8 @@
 //!   and Hessian-vector product in one backward pass.
 //!
 //! ```
-//! use stackgrad::nalgebra::{vector, Matrix2, SVector};
+//! use stackgrad::nalgebra::{Matrix2, SVector};
+//! use stackgrad::vector;
 //! use stackgrad::{forward, Dual, Real};
 //!
 //! // One generic function serves every driver...

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use stackgrad::forward::over_reverse::{lift, split};
-//! use stackgrad::nalgebra::{matrix, vector};
+//! use stackgrad::{matrix, vector};
 //! use stackgrad::{Dual, Tape};
 //!
 //! // loss = Σ tanh(W x)², with parameter W and direction V.

@@ -29,7 +29,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ±∞ propagate as in `+` (`∞ + (−∞)` is NaN).
     ///
     /// ```
-    /// # use stackgrad::{Tape, nalgebra::{matrix, vector}};
+    /// # use stackgrad::{matrix, vector, Tape};
     /// let (z0, b0) = (matrix![1.0, 2.0; 3.0, 4.0], vector![10.0, 20.0]);
     /// let mut tape: Tape<f64, 64, 8> = Tape::new();
     /// let g = tape.graph();

@@ -44,7 +44,7 @@ impl<'g, T: Real, const V: usize, const D: usize> Var<'g, T, V, D> {
     /// silent zero.
     ///
     /// ```
-    /// # use stackgrad::{Tape, nalgebra::{matrix, vector}};
+    /// # use stackgrad::{matrix, vector, Tape};
     /// let table = matrix![1.0, 2.0; 3.0, 4.0; 5.0, 6.0]; // 3 words, 2 dimensions
     /// let mut tape: Tape<f64, 64, 8> = Tape::new();
     /// let g = tape.graph();

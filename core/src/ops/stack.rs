@@ -78,7 +78,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
     /// compile time). Backward hands each input its block of rows of `Ḡ`.
     ///
     /// ```
-    /// # use stackgrad::{Tape, nalgebra::{vector, SVector}};
+    /// # use stackgrad::{nalgebra::SVector, vector, Tape};
     /// let (a0, b0) = (vector![1.0, 2.0], vector![3.0]);
     /// let mut tape: Tape<f64, 64, 8> = Tape::new();
     /// let g = tape.graph();
@@ -96,12 +96,15 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
             T::zero(),
             |a, b, out| {
                 for (c, col) in out.as_chunks_mut::<R>().0.iter_mut().enumerate() {
+                    // Element by element: `copy_from_slice` would keep a length-mismatch
+                    // panic path wherever the optimiser cannot prove the lengths equal.
                     let (top, bottom) = col.split_at_mut(R1);
                     if let (Some(x), Some(y)) =
                         (a.get(c * R1..(c + 1) * R1), b.get(c * R2..(c + 1) * R2))
                     {
-                        top.copy_from_slice(x);
-                        bottom.copy_from_slice(y);
+                        for (o, &v) in top.iter_mut().zip(x).chain(bottom.iter_mut().zip(y)) {
+                            *o = v;
+                        }
                     }
                 }
             },
