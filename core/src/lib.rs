@@ -6,14 +6,14 @@
 #![doc = include_str!("../README.md")]
 
 pub use nalgebra;
-#[doc(hidden)]
-pub mod macros;
 pub mod check;
 pub mod checkpoint;
 mod error;
 pub mod flush;
 pub mod forward;
 mod graph;
+#[doc(hidden)]
+pub mod macros;
 pub mod nn;
 mod node;
 pub mod ops;

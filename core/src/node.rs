@@ -14,7 +14,9 @@ pub(crate) const NONE: u16 = u16::MAX;
 
 /// A backward rule: reads the node's upstream gradient and adds each input's downstream
 /// gradient (upstream × local) into that input's gradient.
-pub(crate) type BackwardFn<T> = fn(&mut Sweep<'_, T>);
+///
+/// Public as [`ops::BackwardFn`](crate::ops::BackwardFn), for custom operations.
+pub type BackwardFn<T> = fn(&mut Sweep<'_, T>);
 
 /// One node of the graph.
 #[derive(Clone, Copy)]
@@ -45,8 +47,17 @@ impl<T: Real> Node<T> {
     };
 }
 
-/// A backward rule's window on the tape, for one node.
-pub(crate) struct Sweep<'s, T> {
+/// A backward rule's window on the tape, for one node: public as
+/// [`ops::Backward`](crate::ops::Backward), the context a custom operation's backward
+/// rule receives ([`Var::custom_unary`](crate::Var::custom_unary)).
+///
+/// Values and gradients are column-major slices of the shapes the operation was
+/// recorded with: input `k` (0 or 1), the operation's output, and the upstream gradient
+/// `Ḡ = ∂loss/∂output`. The rule *adds* `Ḡ × local gradient` into each tracked input's
+/// gradient ([`Backward::grad`](crate::ops::Backward::grad) or
+/// [`Backward::accumulate`](crate::ops::Backward::accumulate)), so gradients sum where
+/// a value fans out.
+pub struct Sweep<'s, T> {
     pub(crate) node: &'s Node<T>,
     /// The node's own index.
     pub(crate) index: u16,
@@ -91,13 +102,26 @@ impl<'v, T> Values<'v, T> {
 }
 
 impl<'s, T: Real> Sweep<'s, T> {
-    /// The value of input `k` (0 or 1).
+    /// The value of input `k` (0 or 1), column-major; empty for an input the operation
+    /// does not have.
     #[inline]
-    pub(crate) fn input(&self, k: usize) -> &'s [T] {
+    pub fn input(&self, k: usize) -> &'s [T] {
         match self.node.inputs.get(k) {
             Some(&i) => self.values.get(self.nodes, i),
             None => &[],
         }
+    }
+
+    /// The operation's output value, column-major.
+    #[inline]
+    pub fn output(&self) -> &'s [T] {
+        self.out()
+    }
+
+    /// The upstream gradient `Ḡ = ∂loss/∂output`, column-major, in the output's shape.
+    #[inline]
+    pub fn upstream(&self) -> &'s [T] {
+        self.up
     }
 
     /// The node's own value.
@@ -109,7 +133,7 @@ impl<'s, T: Real> Sweep<'s, T> {
     /// The gradient accumulator of input `k` (zeroed on first use), or `None` if that
     /// input is not tracked. Backward rules add into it.
     #[inline]
-    pub(crate) fn grad(&mut self, k: usize) -> Option<&mut [T]> {
+    pub fn grad(&mut self, k: usize) -> Option<&mut [T]> {
         let (g, fresh) = self.grad_fresh(k)?;
         if fresh {
             g.fill(T::zero());
@@ -139,7 +163,7 @@ impl<'s, T: Real> Sweep<'s, T> {
     /// contribution to it. Does nothing if the input is not tracked. `values` must yield
     /// one value per entry of the input (every element-wise rule does).
     #[inline]
-    pub(crate) fn accumulate(&mut self, k: usize, values: impl Iterator<Item = T>) {
+    pub fn accumulate(&mut self, k: usize, values: impl Iterator<Item = T>) {
         if let Some((g, fresh)) = self.grad_fresh(k) {
             if fresh {
                 for (g, v) in g.iter_mut().zip(values) {
@@ -155,7 +179,7 @@ impl<'s, T: Real> Sweep<'s, T> {
 
     /// The operation's scalar attribute (a slope, a scale), as given when it was recorded.
     #[inline]
-    pub(crate) fn attr(&self) -> T {
+    pub fn attr(&self) -> T {
         self.node.attr
     }
 }

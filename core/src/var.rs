@@ -97,6 +97,64 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         }
     }
 
+    /// A custom operation of one input with an `R2×C2` output: `forward(x, out)` writes
+    /// the value from the input (both column-major slices), and `backward` is its
+    /// vector-Jacobian product, given a [`Backward`](crate::ops::Backward) context.
+    /// `attr` is a scalar the rule can read back ([`Backward::attr`]). The crate's own
+    /// operations are written the same way. Check a new rule with `stackgrad-std`'s
+    /// `check_gradient`.
+    ///
+    /// [`Backward::attr`]: crate::ops::Backward::attr
+    ///
+    /// ```
+    /// use stackgrad::nalgebra::Vector3;
+    /// use stackgrad::ops::Backward;
+    /// use stackgrad::{Real, Tape};
+    ///
+    /// /// `y = x³` element-wise: `∂/∂x = 3x²·Ḡ`.
+    /// fn cube_backward<T: Real>(b: &mut Backward<'_, T>) {
+    ///     let (x, up) = (b.input(0), b.upstream());
+    ///     let three = T::constant(3.0);
+    ///     b.accumulate(0, x.iter().zip(up).map(|(&x, &u)| three * x * x * u));
+    /// }
+    ///
+    /// let x0 = Vector3::new(1.0, -2.0, 0.5);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let x = g.param(&x0);
+    /// let y = x.custom_unary::<3, 1>(cube_backward::<f64>, 0.0, |x, out| {
+    ///     for (o, &v) in out.iter_mut().zip(x) {
+    ///         *o = v * v * v;
+    ///     }
+    /// });
+    /// let grads = y.sum().backward()?;
+    /// assert_eq!(grads.wrt(x)?, Vector3::new(3.0, 12.0, 0.75));
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    #[inline]
+    pub fn custom_unary<const R2: usize, const C2: usize>(
+        self,
+        backward: BackwardFn<T>,
+        attr: T,
+        forward: impl FnMut(&[T], &mut [T]),
+    ) -> Var<'g, T, R2, C2> {
+        self.unary(backward, attr, forward)
+    }
+
+    /// A custom operation of two inputs (`self` is input 0, `other` input 1) with an
+    /// `R2×C2` output: as [`Var::custom_unary`], with `forward(a, b, out)`. Both inputs
+    /// must belong to the same graph (else [`Error::Foreign`]).
+    #[inline]
+    pub fn custom_binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
+        self,
+        other: Var<'g, T, R1, C1>,
+        backward: BackwardFn<T>,
+        attr: T,
+        forward: impl FnMut(&[T], &[T], &mut [T]),
+    ) -> Var<'g, T, R2, C2> {
+        self.binary(other, backward, attr, forward)
+    }
+
     /// Appends an operation of one input to the graph. `forward(x, out)` computes the
     /// value; `backward` is the operation's vector-Jacobian product.
     #[inline]

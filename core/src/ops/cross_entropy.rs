@@ -7,7 +7,7 @@ use crate::{Real, Var};
 
 /// `ln Σ_k e^{z_k}` of one column, stable: `m + ln Σ e^{z_k − m}` with `m = max z`.
 /// NaN if any entry is NaN or `+∞`; `−∞` entries contribute nothing.
-fn log_sum_exp<T: Real>(z: &[T]) -> T {
+pub(crate) fn log_sum_exp<T: Real>(z: &[T]) -> T {
     let mut m = -T::infinity();
     for &x in z {
         m = Real::max(m, x);

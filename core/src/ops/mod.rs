@@ -24,6 +24,7 @@ mod component_mul;
 mod cross_entropy;
 mod dot;
 mod gather;
+mod log_sum_exp;
 mod matmul;
 mod minmax;
 mod norm;
@@ -37,4 +38,5 @@ mod stack;
 mod transpose;
 pub mod unary;
 
+pub use crate::node::{BackwardFn, Sweep as Backward};
 pub use unary::Unary;
