@@ -45,6 +45,8 @@ use core::fmt;
 
 use crc::{Crc, CRC_32_ISO_HDLC};
 
+use crate::nn::Module;
+use crate::optim::Optimizer;
 use crate::Real;
 
 /// The first four bytes of every image.
@@ -228,6 +230,60 @@ pub fn image_len<T: CheckpointScalar>(lengths: impl IntoIterator<Item = usize>) 
         .checked_add(CRC_LEN)
 }
 
+/// A sequence of parts a checkpoint saves or restores, walked in a fixed order: slices
+/// ([`save`], [`restore`]) or a model with its optimizer ([`Training`]).
+pub trait Parts<T> {
+    /// Calls `f` on every part, in order. [`save_parts`] only reads them.
+    fn for_each_part(&mut self, f: &mut dyn FnMut(&mut [T]));
+}
+
+/// Slices as parts.
+struct Slices<'s, 'p, T>(&'s mut [&'p mut [T]]);
+
+impl<T> Parts<T> for Slices<'_, '_, T> {
+    fn for_each_part(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        for p in self.0.iter_mut() {
+            f(p);
+        }
+    }
+}
+
+/// A model's parameters followed by its optimizer's state (moments, step count) as
+/// checkpoint parts: [`save_parts`]`(&mut Training { model, optimizer }, page)` saves
+/// both, [`restore_parts`] brings both back or neither.
+///
+/// ```
+/// use stackgrad::checkpoint::{restore_parts, save_parts, Training};
+/// use stackgrad::nn::{mlp, Mlp, Module, Rng};
+/// use stackgrad::optim::{Adam, Optimizer};
+///
+/// type Net = Mlp<f32, 3, 4, 2>;
+/// let mut net: Net = mlp(&mut Rng::seed_from_u64(1));
+/// let mut adam: Adam<f32, { <Net as Module<f32>>::PARAMS }> = Adam::new(1e-2);
+/// let mut page = [0u8; 1024];
+/// let n = save_parts(&mut Training { model: &mut net, optimizer: &mut adam }, &mut page)?;
+///
+/// let mut other: Net = mlp(&mut Rng::seed_from_u64(2));
+/// let mut adam2 = adam.clone();
+/// restore_parts(&page[..n], &mut Training { model: &mut other, optimizer: &mut adam2 })?;
+/// assert_eq!(other, net);
+/// # Ok::<(), stackgrad::checkpoint::CheckpointError>(())
+/// ```
+#[derive(Debug)]
+pub struct Training<'a, M, O> {
+    /// The model, whose parameters come first, in [`Module::visit`] order.
+    pub model: &'a mut M,
+    /// The optimizer, whose state follows ([`Optimizer::visit_state`]).
+    pub optimizer: &'a mut O,
+}
+
+impl<T: Real, M: Module<T>, O: Optimizer<T>> Parts<T> for Training<'_, M, O> {
+    fn for_each_part(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        crate::nn::for_each_param(self.model, |p| f(p));
+        self.optimizer.visit_state(f);
+    }
+}
+
 /// Writes `parts` as an image at the start of `out` and returns the image's length in
 /// bytes. Bytes of `out` after the image are left as they were.
 ///
@@ -235,6 +291,69 @@ pub fn image_len<T: CheckpointScalar>(lengths: impl IntoIterator<Item = usize>) 
 /// shorter than [`image_len`], and with [`CheckpointError::TooLarge`] if a count does not
 /// fit the format's 32-bit fields.
 pub fn save<T: CheckpointScalar>(parts: &[&[T]], out: &mut [u8]) -> Result<usize, CheckpointError> {
+    save_slices(parts, out)
+}
+
+/// [`save`] for any [`Parts`] (a model and its optimizer: [`Training`]).
+///
+/// # Errors
+///
+/// As [`save`].
+pub fn save_parts<T: CheckpointScalar, P: Parts<T>>(
+    parts: &mut P,
+    out: &mut [u8],
+) -> Result<usize, CheckpointError> {
+    // Pass 1: how many parts, how long.
+    let (mut count, mut scalars, mut too_long) = (0usize, 0usize, false);
+    parts.for_each_part(&mut |p| {
+        count = count.saturating_add(1);
+        scalars = scalars.saturating_add(p.len());
+        too_long |= u32::try_from(p.len()).is_err();
+    });
+    let needed = FIXED_HEADER
+        .checked_add(count.checked_mul(4).ok_or(CheckpointError::TooLarge)?)
+        .and_then(|n| n.checked_add(scalars.checked_mul(T::SIZE)?))
+        .and_then(|n| n.checked_add(CRC_LEN))
+        .ok_or(CheckpointError::TooLarge)?;
+    let count32 = u32::try_from(count).map_err(|_| CheckpointError::TooLarge)?;
+    let size = u8::try_from(T::SIZE).map_err(|_| CheckpointError::TooLarge)?;
+    if too_long {
+        return Err(CheckpointError::TooLarge);
+    }
+    let capacity = out.len();
+    let image = out
+        .get_mut(..needed)
+        .ok_or(CheckpointError::BufferTooSmall { needed, capacity })?;
+
+    // Pass 2: the header, each length in its slot and each part's data after the header.
+    let header = FIXED_HEADER + 4 * count;
+    let mut w = Writer { buf: image, pos: 0 };
+    w.put(&MAGIC);
+    w.put(&VERSION.to_le_bytes());
+    w.put(&[size, 0]);
+    w.put(&count32.to_le_bytes());
+    let (mut slot, mut data) = (FIXED_HEADER, header);
+    parts.for_each_part(&mut |p| {
+        let len = u32::try_from(p.len()).unwrap_or(u32::MAX);
+        w.put_at(slot, &len.to_le_bytes());
+        slot += 4;
+        for &x in p.iter() {
+            if let Some(dst) = w.buf.get_mut(data..data + T::SIZE) {
+                x.write_le(dst);
+            }
+            data += T::SIZE;
+        }
+    });
+    let body = needed - CRC_LEN;
+    let crc = CRC32.checksum(w.buf.get(..body).unwrap_or(&[]));
+    w.put_at(body, &crc.to_le_bytes());
+    Ok(needed)
+}
+
+fn save_slices<T: CheckpointScalar>(
+    parts: &[&[T]],
+    out: &mut [u8],
+) -> Result<usize, CheckpointError> {
     let needed = image_len::<T>(parts.iter().map(|p| p.len())).ok_or(CheckpointError::TooLarge)?;
     let count = u32::try_from(parts.len()).map_err(|_| CheckpointError::TooLarge)?;
     let size = u8::try_from(T::SIZE).map_err(|_| CheckpointError::TooLarge)?;
@@ -274,9 +393,26 @@ pub fn save<T: CheckpointScalar>(parts: &[&[T]], out: &mut [u8]) -> Result<usize
 ///
 /// The image is validated completely before any slice is written: on any error every
 /// slice keeps its old contents.
+///
+/// # Errors
+///
+/// A [`CheckpointError`] saying what does not match; nothing is changed.
 pub fn restore<T: CheckpointScalar>(
     image: &[u8],
     parts: &mut [&mut [T]],
+) -> Result<(), CheckpointError> {
+    restore_parts(image, &mut Slices(parts))
+}
+
+/// [`restore`] for any [`Parts`] (a model and its optimizer: [`Training`]): all of them
+/// or none.
+///
+/// # Errors
+///
+/// As [`restore`]; nothing is changed.
+pub fn restore_parts<T: CheckpointScalar, P: Parts<T>>(
+    image: &[u8],
+    parts: &mut P,
 ) -> Result<(), CheckpointError> {
     let available = image.len();
     let truncated = |needed: usize| CheckpointError::Truncated { needed, available };
@@ -333,31 +469,40 @@ pub fn restore<T: CheckpointScalar>(
             found: scalar_size,
         });
     }
-    if count != parts.len() {
-        return Err(CheckpointError::PartCount {
-            expected: parts.len(),
-            found: count,
+    let mut expected = 0usize;
+    let mut mismatch = None;
+    let mut stored = lengths.chunks_exact(4);
+    parts.for_each_part(&mut |slice| {
+        let found = stored.next().map_or(usize::MAX, |c| {
+            usize::try_from(u32_at(c, 0)).unwrap_or(usize::MAX)
         });
-    }
-    for (part, (chunk, slice)) in lengths.chunks_exact(4).zip(parts.iter()).enumerate() {
-        let found = usize::try_from(u32_at(chunk, 0)).unwrap_or(usize::MAX);
-        if found != slice.len() {
-            return Err(CheckpointError::PartLength {
-                part,
+        if mismatch.is_none() && expected < count && found != slice.len() {
+            mismatch = Some(CheckpointError::PartLength {
+                part: expected,
                 expected: slice.len(),
                 found,
             });
         }
+        expected += 1;
+    });
+    if expected != count {
+        return Err(CheckpointError::PartCount {
+            expected,
+            found: count,
+        });
+    }
+    if let Some(e) = mismatch {
+        return Err(e);
     }
 
     // 4. Everything checked: copy.
     let payload = body.get(header..).unwrap_or(&[]);
     let mut values = payload.chunks_exact(T::SIZE);
-    for slice in parts.iter_mut() {
+    parts.for_each_part(&mut |slice| {
         for (dst, src) in slice.iter_mut().zip(&mut values) {
             *dst = T::read_le(src);
         }
-    }
+    });
     Ok(())
 }
 
@@ -383,6 +528,12 @@ impl Writer<'_> {
         let dst = self.buf.get_mut(self.pos..end)?;
         self.pos = end;
         Some(dst)
+    }
+
+    fn put_at(&mut self, at: usize, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(at..at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
     }
 
     fn put(&mut self, bytes: &[u8]) {
@@ -588,5 +739,80 @@ mod tests {
         }
         .to_string()
         .contains("0x00000001"));
+    }
+
+    #[test]
+    fn a_model_and_its_optimizer_resume_bit_for_bit() {
+        use crate::nn::{mlp, train_classifier, Mlp, Module, Rng};
+        use crate::optim::Adam;
+        use crate::Tape;
+        use nalgebra::SMatrix;
+
+        type Net = Mlp<f32, 3, 4, 2>;
+        const P: usize = <Net as Module<f32>>::PARAMS;
+        let x = SMatrix::<f32, 3, 2>::from_column_slice(&[0.5, -1.0, 2.0, 1.0, 0.0, -0.5]);
+        let y = SMatrix::<f32, 2, 2>::from_column_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let mut tape: Tape<f32, 512, 32> = Tape::new();
+        let mut net: Net = mlp(&mut Rng::seed_from_u64(4));
+        let mut adam: Adam<f32, P> = Adam::new(0.05);
+        for _ in 0..5 {
+            train_classifier(&mut net, &mut tape, &mut adam, &x, &y, 1e-3).unwrap();
+        }
+        let mut page = [0xFFu8; 2048];
+        let n = save_parts(
+            &mut Training {
+                model: &mut net,
+                optimizer: &mut adam,
+            },
+            &mut page,
+        )
+        .unwrap();
+
+        // Every corruption of the image is refused, and the target stays as it was.
+        let mut other: Net = mlp(&mut Rng::seed_from_u64(9));
+        let mut adam2: Adam<f32, P> = Adam::new(0.05);
+        let (other0, adam20) = (other, adam2.clone());
+        for i in 0..n {
+            let mut bad = page;
+            bad[i] ^= 0x5A;
+            let r = restore_parts(
+                &bad[..n],
+                &mut Training {
+                    model: &mut other,
+                    optimizer: &mut adam2,
+                },
+            );
+            assert!(r.is_err(), "byte {i}");
+            assert_eq!((other, &adam2), (other0, &adam20), "byte {i}");
+        }
+        // A model of another shape is refused.
+        let mut wrong: Mlp<f32, 3, 5, 2> = mlp(&mut Rng::seed_from_u64(1));
+        let mut adam3: Adam<f32, P> = Adam::new(0.05);
+        assert!(restore_parts(
+            &page[..n],
+            &mut Training {
+                model: &mut wrong,
+                optimizer: &mut adam3,
+            }
+        )
+        .is_err());
+
+        restore_parts(
+            &page[..n],
+            &mut Training {
+                model: &mut other,
+                optimizer: &mut adam2,
+            },
+        )
+        .unwrap();
+        assert_eq!((other, &adam2), (net, &adam));
+        // Both continue on the same trajectory, bit for bit (moments and step count
+        // came back too).
+        for _ in 0..5 {
+            let a = train_classifier(&mut net, &mut tape, &mut adam, &x, &y, 1e-3).unwrap();
+            let b = train_classifier(&mut other, &mut tape, &mut adam2, &x, &y, 1e-3).unwrap();
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+        assert_eq!(other, net);
     }
 }

@@ -48,7 +48,9 @@ impl<T, const R: usize, const C: usize> fmt::Debug for Var<'_, T, R, C> {
 /// It knows its tape and its graph: read on another tape it gives [`Error::Foreign`], and
 /// after its tape has started a new graph, [`Error::Stale`]; never another variable's
 /// numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// `VarId::default()` belongs to no tape: every read of it is [`Error::Foreign`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct VarId<const R: usize, const C: usize> {
     /// The tape's serial number (unique per tape, never 0).
     pub(crate) tape: u32,

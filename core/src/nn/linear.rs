@@ -45,7 +45,7 @@ pub struct LinearVars<'g, T, const IN: usize, const OUT: usize> {
 }
 
 /// The ids of a [`Linear`] layer's bound parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinearIds<const IN: usize, const OUT: usize> {
     /// `W`
     pub weight: VarId<OUT, IN>,

@@ -85,7 +85,10 @@ pub trait Module<T: Real> {
     type Vars<'g>: Copy;
     /// The parameters' lifetime-free ids, to match gradients to parameters after the
     /// graph is gone.
-    type Ids: Copy + core::fmt::Debug + PartialEq;
+    ///
+    /// `Default` gives ids that belong to no tape: [`for_each_param`] walks the
+    /// parameters with them when no gradient is needed.
+    type Ids: Copy + core::fmt::Debug + PartialEq + Default;
 
     /// Registers the parameters on `g` (borrowed, not copied).
     fn bind<'g, 'a, const S: usize, const N: usize>(
@@ -106,6 +109,23 @@ pub trait Module<T: Real> {
     /// The L2 penalty `λ/2·Σ‖W‖²` over the weight matrices (not biases, slopes or word
     /// vectors), or `None` if the module has no weights.
     fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>>;
+}
+
+/// Calls `f` on every parameter of `model` as a column-major slice, in
+/// [`Module::visit`] order (for checkpoints and weight files).
+pub fn for_each_param<T: Real, M: Module<T> + ?Sized>(model: &mut M, mut f: impl FnMut(&mut [T])) {
+    struct Walk<F>(F);
+    impl<T, F: FnMut(&mut [T])> Visitor<T> for Walk<F> {
+        fn visit<const R: usize, const C: usize>(
+            &mut self,
+            param: &mut SMatrix<T, R, C>,
+            _: VarId<R, C>,
+        ) -> Result<(), Error> {
+            (self.0)(param.as_mut_slice());
+            Ok(())
+        }
+    }
+    let _ = model.visit(&M::Ids::default(), &mut Walk(&mut f));
 }
 
 /// A shape marker for [`Layer`] inputs and outputs: an `R×C` matrix (for a batch, `C`

@@ -85,6 +85,10 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         self.t = 0;
     }
 
+    fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        f(&mut self.sum);
+        super::visit_steps(&mut self.t, f);
+    }
     fn check_config(&self) -> Result<(), Error> {
         super::finite(&[
             self.lr,

@@ -119,6 +119,11 @@ macro_rules! adam_common {
             fn check_config(&self) -> Result<(), Error> {
                 self.0.check_config()
             }
+            fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+                f(&mut self.0.m);
+                f(&mut self.0.v);
+                super::visit_steps(&mut self.0.t, f);
+            }
             fn step_with<Q: Pairs<T>>(&mut self, pairs: Q) -> Result<(), Error> {
                 self.0.step(pairs, Self::DECOUPLED)
             }

@@ -73,6 +73,12 @@ pub trait Optimizer<T: Real> {
     /// [`Error::NonFinite`] if a hyper-parameter is NaN or infinite.
     fn check_config(&self) -> Result<(), Error>;
 
+    /// Calls `f` on each part of the optimizer's state as a slice, in a fixed order (the
+    /// buffers, then the step count as a one-scalar slice, exact up to 2²⁴ steps in
+    /// `f32`), and takes back what `f` wrote: what a
+    /// [checkpoint](crate::checkpoint::Training) saves and restores.
+    fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T]));
+
     /// One step over parameter/gradient pairs: checks everything ([`Pairs::check`],
     /// [`Optimizer::check_config`]), then updates each parameter. The building block of
     /// [`Optimizer::step`] and [`Optimizer::step_model`].
@@ -112,6 +118,19 @@ pub trait Optimizer<T: Real> {
     ) -> Result<(), Error> {
         self.step_with(ModelPairs::new(model, tape, ids))
     }
+}
+
+/// Hands the step count to `f` as a one-scalar slice and takes back what it wrote (a
+/// negative, non-finite or fractional value becomes the nearest valid count).
+pub(crate) fn visit_steps<T: Real>(t: &mut u32, f: &mut dyn FnMut(&mut [T])) {
+    let mut s = [T::constant(f64::from(*t))];
+    f(&mut s);
+    let v = s[0].to_f64();
+    *t = if v.is_finite() && v > 0.0 {
+        libm::round(v.min(f64::from(u32::MAX))) as u32
+    } else {
+        0
+    };
 }
 
 /// [`Error::NonFinite`] unless every value is finite.

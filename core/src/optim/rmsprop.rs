@@ -100,6 +100,12 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         self.t = 0;
     }
 
+    fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        f(&mut self.square_avg);
+        f(&mut self.grad_avg);
+        f(&mut self.buf);
+        super::visit_steps(&mut self.t, f);
+    }
     fn check_config(&self) -> Result<(), Error> {
         super::finite(&[
             self.lr,

@@ -81,6 +81,9 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
     fn check_config(&self) -> Result<(), Error> {
         super::finite(&[self.lr, self.weight_decay])
     }
+    fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        super::visit_steps(&mut self.t, f);
+    }
 
     fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
         self.check_config()?;
@@ -157,6 +160,10 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
     }
     fn check_config(&self) -> Result<(), Error> {
         super::finite(&[self.lr, self.momentum, self.dampening, self.weight_decay])
+    }
+    fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        f(&mut self.buf);
+        super::visit_steps(&mut self.t, f);
     }
 
     fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
