@@ -9,13 +9,13 @@
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use stackgrad::nalgebra::{SMatrix, SVector};
+use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, predict, train_classifier, ClassifierStep, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
 use stackgrad::Tape;
+use stackgrad_examples::digits_data::{load, Example, PIXELS};
 use stackgrad_examples::plot::{learning_curves, Series};
 
-const PIXELS: usize = 64;
 const HIDDEN: usize = 32;
 const CLASSES: usize = 10;
 /// Examples per training step.
@@ -37,35 +37,6 @@ type StepTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
 /// What the tape of one step may take on a small microcontroller, checked at compile time.
 const RAM_BUDGET: usize = 64 * 1024;
 const _: () = assert!(core::mem::size_of::<StepTape>() <= RAM_BUDGET);
-
-const DATA: &str = include_str!("../data/digits.csv");
-
-struct Example {
-    x: SVector<f32, PIXELS>,
-    label: usize,
-}
-
-fn load() -> Result<Vec<Example>, String> {
-    DATA.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, line)| {
-            let v: Vec<f32> = line
-                .split(',')
-                .map(|f| f.trim().parse::<f32>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("line {}: {e}", n + 1))?;
-            if v.len() != PIXELS + 1 {
-                return Err(format!("line {}: {} fields", n + 1, v.len()));
-            }
-            Ok(Example {
-                // pixel counts 0..16 scaled to 0..1
-                x: SVector::from_iterator(v[..PIXELS].iter().map(|p| p / 16.0)),
-                label: v[PIXELS] as usize,
-            })
-        })
-        .collect()
-}
 
 fn accuracy(net: &Net, set: &[&Example]) -> f32 {
     let right = set.iter().filter(|e| predict(net, &e.x) == e.label).count();

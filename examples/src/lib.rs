@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod digits_data;
+pub mod outgrow;
 pub mod plot;
 
 use stackgrad::nalgebra::{SMatrix, SVector};
