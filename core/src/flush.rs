@@ -55,11 +55,7 @@ pub fn flush_subnormals<T: Real>(xs: &mut [T]) -> usize {
     let mut flushed = 0;
     for x in xs.iter_mut() {
         if x.is_subnormal() {
-            *x = if x.is_sign_negative() {
-                -T::zero()
-            } else {
-                T::zero()
-            };
+            *x = flush(*x);
             flushed += 1;
         }
     }

@@ -7,15 +7,11 @@ use crate::{Graph, Tape, Var};
 
 pub(crate) type TestGraph<'a> = Graph<'a, f64, 4096, 64>;
 
-/// A deterministic matrix with entries in (−2, 2), different for each `seed`.
+/// A deterministic matrix with entries in [−2, 2), different for each `seed` (from the
+/// crate's one generator, [`Rng`](crate::nn::Rng)).
 pub(crate) fn mat<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, C> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    SMatrix::from_fn(|_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
-    })
+    let mut rng = crate::nn::Rng::seed_from_u64(seed);
+    SMatrix::from_fn(|_, _| rng.uniform(-2.0, 2.0))
 }
 
 /// `|a − b| ≤ tol·max(1, |a|, |b|)`, or both the same infinity. Fails on NaN.

@@ -104,15 +104,7 @@ macro_rules! adam_common {
             fn num_params(&self) -> Option<usize> {
                 Some(P)
             }
-            fn lr(&self) -> T {
-                self.0.lr
-            }
-            fn set_lr(&mut self, lr: T) {
-                self.0.lr = lr;
-            }
-            fn steps(&self) -> u32 {
-                self.0.t
-            }
+            super::lr_and_steps!(0);
             fn reset(&mut self) {
                 self.0.reset();
             }

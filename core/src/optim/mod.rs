@@ -120,6 +120,23 @@ pub trait Optimizer<T: Real> {
     }
 }
 
+/// The accessors every optimizer shares: `lr`, `set_lr` and `steps`, over fields `lr` and
+/// `t` of the given path (`self.lr` or `self.0.lr`).
+macro_rules! lr_and_steps {
+    ($($field:tt).*) => {
+        fn lr(&self) -> T {
+            self.$($field.)*lr
+        }
+        fn set_lr(&mut self, lr: T) {
+            self.$($field.)*lr = lr;
+        }
+        fn steps(&self) -> u32 {
+            self.$($field.)*t
+        }
+    };
+}
+pub(crate) use lr_and_steps;
+
 /// Hands the step count to `f` as a one-scalar slice and takes back what it wrote (a
 /// negative, non-finite or fractional value becomes the nearest valid count).
 pub(crate) fn visit_steps<T: Real>(t: &mut u32, f: &mut dyn FnMut(&mut [T])) {

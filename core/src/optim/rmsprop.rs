@@ -84,15 +84,7 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
     fn num_params(&self) -> Option<usize> {
         Some(P)
     }
-    fn lr(&self) -> T {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: T) {
-        self.lr = lr;
-    }
-    fn steps(&self) -> u32 {
-        self.t
-    }
+    super::lr_and_steps!();
     fn reset(&mut self) {
         self.square_avg = [T::zero(); P];
         self.grad_avg = [T::zero(); P];

@@ -66,15 +66,7 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
     fn num_params(&self) -> Option<usize> {
         None
     }
-    fn lr(&self) -> T {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: T) {
-        self.lr = lr;
-    }
-    fn steps(&self) -> u32 {
-        self.t
-    }
+    super::lr_and_steps!();
     fn reset(&mut self) {
         self.t = 0;
     }
@@ -145,15 +137,7 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
     fn num_params(&self) -> Option<usize> {
         Some(P)
     }
-    fn lr(&self) -> T {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: T) {
-        self.lr = lr;
-    }
-    fn steps(&self) -> u32 {
-        self.t
-    }
+    super::lr_and_steps!();
     fn reset(&mut self) {
         self.buf = [T::zero(); P];
         self.t = 0;
