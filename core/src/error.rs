@@ -6,6 +6,25 @@ use crate::Usage;
 
 /// Everything that can go wrong in stackgrad. No function of the crate panics; each
 /// failure is one of these values, and each variant has exactly one meaning.
+///
+/// ```
+/// use stackgrad::nalgebra::Vector3;
+/// use stackgrad::{Error, Tape, Usage};
+///
+/// let x0 = Vector3::new(1.0, 2.0, 3.0);
+/// let mut tape: Tape<f64, 4, 2> = Tape::new(); // too small
+/// let g = tape.graph();
+/// let x = g.param(&x0);
+/// let result = x.exp().sum().backward(); // bound first: see the README on `match` tails
+/// match result {
+///     // The whole graph's need, counted on after the overflow: size the tape with it.
+///     Err(Error::Capacity { needed, capacity }) => {
+///         assert_eq!(needed, Usage { scalars: 3 + 6 + 2, nodes: 3 });
+///         assert_eq!(capacity, Usage { scalars: 4, nodes: 2 });
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

@@ -50,6 +50,25 @@ impl<T, const R: usize, const C: usize> fmt::Debug for Var<'_, T, R, C> {
 /// numbers.
 ///
 /// `VarId::default()` belongs to no tape: every read of it is [`Error::Foreign`].
+///
+/// ```
+/// use stackgrad::nalgebra::Vector2;
+/// use stackgrad::{Error, Tape};
+///
+/// let mut w = Vector2::new(1.0, -1.0);
+/// let (mut a, mut b): (Tape<f64, 16, 4>, Tape<f64, 16, 4>) = (Tape::new(), Tape::new());
+/// let id = {
+///     let g = a.graph();
+///     let v = g.param(&w);
+///     v.norm_squared().backward()?;
+///     v.id()
+/// };
+/// w -= 0.1 * a.grad(id)?; // the graph is gone: `w` can be written
+/// assert_eq!(b.grad(id).err(), Some(Error::Foreign)); // another tape
+/// a.reset();
+/// assert_eq!(a.grad(id).err(), Some(Error::Stale)); // a newer graph
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct VarId<const R: usize, const C: usize> {
     /// The tape's serial number (unique per tape, never 0).

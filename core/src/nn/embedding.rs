@@ -16,6 +16,24 @@ use crate::{Error, Graph, Real, Usage, Var, VarId};
 /// Binding costs `VOCAB·DIM` scalars (the table's gradient) and
 /// 1 node; a window of `N` words costs `N + 2·N·DIM` scalars (the indices, then the
 /// window's value and gradient) and 2 nodes.
+///
+/// ```
+/// use stackgrad::nalgebra::{SMatrix, SVector};
+/// use stackgrad::nn::{Embedding, Module};
+/// use stackgrad::Tape;
+///
+/// // 3 words of 2 dimensions; a window of 2 words is a 4-vector.
+/// let e = Embedding::<f64, 3, 2> { table: SMatrix::from_row_slice(&[1., 2., 3., 4., 5., 6.]) };
+/// let mut tape: Tape<f64, 64, 8> = Tape::new();
+/// let g = tape.graph();
+/// let table = e.bind(&g);
+/// let x = Embedding::window::<2, 4, _, _>(&g, table, [2, 0]);
+/// assert_eq!(x.value(), SVector::<f64, 4>::new(5., 6., 1., 2.));
+/// let grads = x.sum().backward()?;
+/// // Rows of the words in the window get the gradient; word 1 gets none.
+/// assert_eq!(grads.wrt(table)?, SMatrix::<f64, 3, 2>::from_row_slice(&[1., 1., 0., 0., 1., 1.]));
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Embedding<T: Real, const VOCAB: usize, const DIM: usize> {
     /// The table `L`, one row per word.

@@ -10,6 +10,18 @@ use super::Rng;
 use crate::Real;
 
 /// How to fill a weight matrix.
+///
+/// ```
+/// use stackgrad::nalgebra::SMatrix;
+/// use stackgrad::nn::{Init, Rng};
+/// let mut rng = Rng::seed_from_u64(42);
+/// let w: SMatrix<f32, 4, 6> = Init::XavierUniform.matrix(&mut rng);
+/// let bound = (6.0f32 / (6.0 + 4.0)).sqrt(); // ±√(6 / (fan_in + fan_out))
+/// assert!(w.iter().all(|&x| x.abs() <= bound));
+/// // The same seed gives the same weights, on the host and on a chip.
+/// let again: SMatrix<f32, 4, 6> = Init::XavierUniform.matrix(&mut Rng::seed_from_u64(42));
+/// assert_eq!(w, again);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Init {
     /// All zeros (biases; never a hidden layer's weights, which would stay symmetric).

@@ -13,6 +13,23 @@ use crate::{Error, Graph, Real, Usage, Var, VarId};
 ///
 /// Binding costs 1 scalar and 1 node; a forward pass on an `R×C` input costs `2·R·C`
 /// scalars and 1 node.
+///
+/// ```
+/// use stackgrad::nalgebra::Vector2;
+/// use stackgrad::nn::{Layer, Module, PRelu};
+/// use stackgrad::Tape;
+///
+/// let p = PRelu::new(0.25);
+/// assert_eq!(p.eval(&Vector2::new(-2.0, 3.0)), Vector2::new(-0.5, 3.0));
+/// let x0 = Vector2::new(-2.0, 3.0);
+/// let mut tape: Tape<f64, 32, 8> = Tape::new();
+/// let g = tape.graph();
+/// let a = p.bind(&g);
+/// let y = PRelu::forward(&a, g.constant(&x0));
+/// let grads = y.sum().backward()?;
+/// assert_eq!(grads.wrt(a)?[0], -2.0); // ∂/∂a = Σ over the negative entries of x
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PRelu<T: Real> {
     /// The slope `a`, a 1×1 matrix so that it can be bound as a parameter.
