@@ -103,8 +103,11 @@ where
     T: Real,
     M: Layer<T, Mat<IN, B>, Output = Mat<K, B>>,
 {
+    // The penalty is recorded first, so the reverse sweep reaches it last: each weight's
+    // gradient is the product's, then `+ λW` (the order the compiled path follows).
+    let penalty = M::penalty(vars, lambda);
     let ce = M::forward(vars, x).softmax_cross_entropy(y);
-    add_penalties(Some(ce), M::penalty(vars, lambda)).unwrap_or(ce)
+    add_penalties(Some(ce), penalty).unwrap_or(ce)
 }
 
 /// One training step: records the loss on `tape` for the batch `x` (one example per
