@@ -29,7 +29,9 @@ mod train;
 pub use embedding::Embedding;
 pub use init::Init;
 pub use linear::{Linear, LinearIds, LinearVars};
-pub use module::{add_penalties, penalty_sum, Layer, Mat, Module, Shape, Visitor};
+pub use module::{
+    add_penalties, add_penalties_value, penalty_sum, Layer, Mat, Module, Shape, Visitor,
+};
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
 pub use train::{classifier_loss, mlp, predict, train_classifier, ClassifierStep, Mlp};
