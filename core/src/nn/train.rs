@@ -38,7 +38,7 @@ use crate::optim::Optimizer;
 use crate::{Error, Real, Tape, Usage, Var};
 
 /// A multi-layer perceptron `IN → HIDDEN (ReLU) → OUT`: a tuple of layers, so it is a
-/// [`Layer`] and a [`Module`] like any other composition. Deeper networks are longer
+/// [`Layer`] and a [`Module`](super::Module) like any other composition. Deeper networks are longer
 /// tuples.
 pub type Mlp<T, const IN: usize, const HIDDEN: usize, const OUT: usize> =
     (Linear<T, IN, HIDDEN>, Relu, Linear<T, HIDDEN, OUT>);
@@ -119,7 +119,7 @@ where
 ///
 /// [`Error::Capacity`] if the tape is smaller than [`ClassifierStep::USAGE`] (stating the
 /// whole step's need); [`Error::LengthMismatch`] if the optimizer's state is not sized
-/// for the model's [`Module::PARAMS`]; [`Error::NonFinite`] if a gradient or parameter is
+/// for the model's [`Module::PARAMS`](super::Module::PARAMS); [`Error::NonFinite`] if a gradient or parameter is
 /// NaN or infinite. On error the parameters and the optimizer are unchanged.
 pub fn train_classifier<
     T,
