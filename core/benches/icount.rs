@@ -1,12 +1,13 @@
-//! Instruction counts of the window classifier's three implementations, for callgrind:
+//! Instruction counts of the window classifier's implementations, for callgrind:
 //!
 //! ```text
 //! cargo bench -p stackgrad --bench icount --no-run
 //! valgrind --tool=callgrind target/release/deps/icount-* SIZE VARIANT ITERS
 //! ```
 //!
-//! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`, `hand`
-//! `hand_dot` (the hand-written code with the tape's dot-product kernel) or `none`
+//! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`,
+//! `compiled` (the model's compiled backward pass), `hand`, `hand_dot` (the hand-written
+//! code with the tape's dot-product kernel) or `none`
 //! (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
 
 use std::hint::black_box;
@@ -15,12 +16,16 @@ use stackgrad::Tape;
 
 #[path = "window_impl/mod.rs"]
 mod window_impl;
-use window_impl::{data, forward, hand, hand_dot, tape, HandGrads};
+use window_impl::{
+    compiled, data, forward, hand, hand_dot, hidden_model, tape, CompiledGrads, HandGrads,
+};
 
 fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usize) -> f32 {
     let (w, b, u, x) = data::<H, D>();
     let mut t: Box<Tape<f32, S, 16>> = Box::new(Tape::new());
     let mut out = Box::new(HandGrads::<H, D>::new());
+    let net = Box::new(hidden_model(&w, &b));
+    let mut cout = Box::new(CompiledGrads::<H, D>::new());
     let mut acc = 0.0;
     for _ in 0..iters {
         acc += match variant {
@@ -54,6 +59,10 @@ fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usi
                     &mut out,
                 );
                 s + black_box(&out).w[(H - 1, D - 1)]
+            }
+            "compiled" => {
+                let s = compiled(black_box(&net), black_box(&u), black_box(&x), &mut cout);
+                s + black_box(&cout).wb.0.weight[(H - 1, D - 1)]
             }
             _ => 0.0,
         };

@@ -1,7 +1,8 @@
-//! The window classifier `s = uᵀ tanh(Wx + b)` in f32, three ways, side by side:
+//! The window classifier `s = uᵀ tanh(Wx + b)` in f32, side by side:
 //!
 //! - `forward`: the score alone, plain nalgebra (the cost of one forward pass);
 //! - `tape`: the score and `∂s/∂W, ∂s/∂b, ∂s/∂u, ∂s/∂x` by the tape, read in place;
+//! - `compiled`: the same by the model's compiled backward pass (`stackgrad::compiled`);
 //! - `hand`: the same four gradients by a careful hand-written backprop (outputs written
 //!   in place with `ger`/`gemv_tr`, no transposed copies): the physical limit;
 //! - `hand_dot`: the same with `Wᵀδ` by the tape's 8-lane dot-product kernel.
@@ -13,7 +14,9 @@ use stackgrad::Tape;
 
 #[path = "window_impl/mod.rs"]
 mod window_impl;
-use window_impl::{data, forward, hand, hand_dot, tape, HandGrads};
+use window_impl::{
+    compiled, data, forward, hand, hand_dot, hidden_model, tape, CompiledGrads, HandGrads,
+};
 
 fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion) {
     let (w0, b0, u0, x0) = data::<H, D>();
@@ -39,6 +42,16 @@ fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion)
                 black_box(&u0),
                 black_box(&x0),
             )
+        })
+    });
+
+    let net = Box::new(hidden_model(&w0, &b0));
+    let mut cout = Box::new(CompiledGrads::<H, D>::new());
+    group.bench_function(BenchmarkId::new("compiled", ""), |bench| {
+        bench.iter(|| {
+            let s = compiled(black_box(&net), black_box(&u0), black_box(&x0), &mut cout);
+            black_box(&cout);
+            s
         })
     });
 

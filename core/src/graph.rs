@@ -25,6 +25,10 @@ pub struct Graph<'a, T, const SCALARS: usize, const NODES: usize> {
     /// A failure seen while the tape could not be reached (never expected: kept so that
     /// no failure is ever dropped).
     poison: Cell<Option<Error>>,
+    /// The tape's `(serial, generation)`, fixed for the graph's life (the graph borrows
+    /// the tape mutably, so nothing else can start a new graph on it): read without a
+    /// borrow of the tape by every [`Var::id`].
+    stamp: (u32, u32),
 }
 
 impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug
@@ -100,7 +104,9 @@ pub(crate) trait Record<T> {
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS, NODES> {
     pub(crate) fn new(tape: &'a mut Tape<T, SCALARS, NODES>) -> Self {
+        let stamp = tape.stamp();
         Graph {
+            stamp,
             inner: RefCell::new(Inner {
                 tape,
                 refs: [None; NODES],
@@ -372,10 +378,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
     }
 
     fn stamp(&self) -> (u32, u32) {
-        self.inner
-            .try_borrow()
-            .map(|i| i.tape.stamp())
-            .unwrap_or((0, 0))
+        self.stamp
     }
 }
 

@@ -8,6 +8,7 @@
 pub use nalgebra;
 pub mod check;
 pub mod checkpoint;
+pub mod compiled;
 mod error;
 pub mod flush;
 pub mod forward;

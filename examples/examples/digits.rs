@@ -4,11 +4,16 @@
 //! Everything that learns is the `no_std` core: the tape, the layers of `nn`, `optim::Adam`. The
 //! host adds the data file, a progress bar and a picture of the learning curves.
 //!
-//! Run: `cargo run --release --example digits`
+//! Each step runs on the compiled path (`stackgrad::compiled`: the model's backward pass
+//! as code, no tape); `--tape` runs the same steps on the tape instead, with bit for bit
+//! the same results.
+//!
+//! Run: `cargo run --release --example digits [-- --tape]`
 
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, predict, train_classifier, ClassifierStep, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
@@ -34,9 +39,13 @@ type Step = ClassifierStep<f32, Net, PIXELS, CLASSES, BATCH>;
 /// One training step's tape, sized exactly.
 type StepTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
 
+/// One compiled training step's buffers: the model's cache and gradients, exactly.
+type StepBuffers = ClassifierBuffers<f32, Net, PIXELS, CLASSES, BATCH>;
+
 /// What the tape of one step may take on a small microcontroller, checked at compile time.
 const RAM_BUDGET: usize = 64 * 1024;
 const _: () = assert!(core::mem::size_of::<StepTape>() <= RAM_BUDGET);
+const _: () = assert!(core::mem::size_of::<StepBuffers>() <= RAM_BUDGET);
 
 fn accuracy(net: &Net, set: &[&Example]) -> f32 {
     let right = set.iter().filter(|e| predict(net, &e.x) == e.label).count();
@@ -68,7 +77,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut net: Net = mlp(&mut rng);
+    let on_tape = std::env::args().any(|a| a == "--tape");
     let mut tape = StepTape::new();
+    let mut buffers = StepBuffers::new();
     let mut adam: Adam<f32, P> = Adam::new(LR);
     let schedule = Schedule::Cosine {
         t_max: EPOCHS,
@@ -104,7 +115,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 x.set_column(c, &e.x);
                 y[(e.label, c)] = 1.0;
             }
-            total += train_classifier(&mut net, &mut tape, &mut adam, &x, &y, L2)?;
+            total += if on_tape {
+                train_classifier(&mut net, &mut tape, &mut adam, &x, &y, L2)?
+            } else {
+                train_classifier_compiled(&mut net, &mut buffers, &mut adam, &x, &y, L2)?
+            };
         }
         elapsed += start.elapsed();
         let point = Epoch {
@@ -126,7 +141,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last = curves.last().ok_or("no epochs")?;
     let steps = u64::from(EPOCHS) * steps_per_epoch as u64;
     println!(
-        "\ntrained {EPOCHS} epochs ({steps} steps) in {:.2} s ({:.0} µs per step: batch, forward, backward, Adam; evaluation not counted)",
+        "\ntrained {EPOCHS} epochs ({steps} steps, {}) in {:.2} s ({:.0} µs per step: batch, forward, backward, Adam; evaluation not counted)",
+        if on_tape { "tape" } else { "compiled" },
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / steps as f64
     );
@@ -141,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let hw = tape.high_water();
     println!(
-        "\none training step on a tape of {} scalars and {} nodes (used: {} and {}), \
+        "\none training step on a tape of {} scalars and {} nodes (used in this run: {} and {}), \
          {} bytes in all ({:.1} KiB; budget {} KiB, checked at compile time); \
          Adam state {} bytes",
         Step::USAGE.scalars,
@@ -152,6 +168,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         core::mem::size_of::<StepTape>() as f64 / 1024.0,
         RAM_BUDGET / 1024,
         core::mem::size_of::<Adam<f32, P>>()
+    );
+
+    println!(
+        "one compiled training step: {} bytes of buffers ({:.1} KiB: cache, logits, gradients)",
+        core::mem::size_of::<StepBuffers>(),
+        core::mem::size_of::<StepBuffers>() as f64 / 1024.0
     );
 
     let path = std::env::temp_dir().join("stackgrad-digits.svg");

@@ -1,7 +1,10 @@
-//! The window classifier's three implementations, shared by the criterion benchmark and
-//! the instruction-count benchmark.
+//! The window classifier's implementations, shared by the criterion benchmark and the
+//! instruction-count benchmark.
 
+use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
 use stackgrad::nalgebra::{SMatrix, SVector};
+use stackgrad::nn::{Linear, Mat};
+use stackgrad::ops::unary::Tanh;
 use stackgrad::{Real, Tape};
 
 pub fn data<const H: usize, const D: usize>() -> (
@@ -154,4 +157,60 @@ pub fn tape<const H: usize, const D: usize, const S: usize>(
     let probe = dw[(H - 1, D - 1)] + db[H - 1] + du[0] + dx[D - 1];
     drop(grads);
     (s.scalar(), probe)
+}
+
+/// The window classifier's hidden layer `tanh(Wx + b)` as a compiled model: `W` and `b`
+/// live in its `Linear`.
+pub type Hidden<const H: usize, const D: usize> = (Linear<f32, D, H>, Tanh);
+
+/// The model built from the benchmark's data (copied once, outside the timed loop).
+pub fn hidden_model<const H: usize, const D: usize>(
+    w: &SMatrix<f32, H, D>,
+    b: &SVector<f32, H>,
+) -> Hidden<H, D> {
+    (
+        Linear {
+            weight: *w,
+            bias: *b,
+        },
+        Tanh,
+    )
+}
+
+/// What the compiled pass keeps: its cache, `h`, and the four gradients.
+pub struct CompiledGrads<const H: usize, const D: usize> {
+    pub cache: <Hidden<H, D> as Backprop<f32, Mat<D, 1>>>::Cache,
+    pub h: SVector<f32, H>,
+    /// `∂W` in `.0.weight`, `∂b` in `.0.bias`.
+    pub wb: <Hidden<H, D> as ParamGrads<f32>>::Grads,
+    pub u: SVector<f32, H>,
+    pub x: SVector<f32, D>,
+}
+
+impl<const H: usize, const D: usize> CompiledGrads<H, D> {
+    /// Zeroed buffers.
+    pub fn new() -> Self {
+        CompiledGrads {
+            cache: Zeroed::zeroed(),
+            h: SVector::zeros(),
+            wb: Zeroed::zeroed(),
+            u: SVector::zeros(),
+            x: SVector::zeros(),
+        }
+    }
+}
+
+/// The score and all four gradients on the compiled path: `h = tanh(Wx + b)` forward,
+/// `s = u·h`, then the model's backward pass from `∂s/∂h = u`, and `∂s/∂u = h`.
+pub fn compiled<const H: usize, const D: usize>(
+    net: &Hidden<H, D>,
+    u: &SVector<f32, H>,
+    x: &SVector<f32, D>,
+    out: &mut CompiledGrads<H, D>,
+) -> f32 {
+    net.forward_cached(x, &mut out.cache, &mut out.h);
+    let s = u.dot(&out.h);
+    out.u = out.h;
+    net.backward(x, &out.h, &mut out.cache, u, &mut out.wb, Some(&mut out.x));
+    s
 }

@@ -29,7 +29,10 @@ mod train;
 pub use embedding::Embedding;
 pub use init::Init;
 pub use linear::{Linear, LinearIds, LinearVars};
-pub use module::{add_penalties, for_each_param, penalty_sum, Layer, Mat, Module, Shape, Visitor};
+pub use module::{
+    add_penalties, add_penalties_value, for_each_param, penalty_sum, Layer, Mat, Module, Shape,
+    Visitor,
+};
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
 pub use train::{classifier_loss, mlp, predict, train_classifier, ClassifierStep, Mlp};

@@ -174,6 +174,16 @@ pub fn add_penalties<'g, T: Real>(
     }
 }
 
+/// [`add_penalties`] on values: the sum where both are present (the compiled path's
+/// penalty, with the tape's additions in the tape's order).
+pub fn add_penalties_value<T: Real>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 /// What [`add_penalties`] records for two penalties of the given sizes.
 pub const fn penalty_sum(a: Usage, b: Usage) -> Usage {
     let both = a.nodes > 0 && b.nodes > 0;

@@ -38,7 +38,7 @@ use crate::optim::Optimizer;
 use crate::{Error, Real, Tape, Usage, Var};
 
 /// A multi-layer perceptron `IN → HIDDEN (ReLU) → OUT`: a tuple of layers, so it is a
-/// [`Layer`] and a [`Module`] like any other composition. Deeper networks are longer
+/// [`Layer`] and a [`Module`](super::Module) like any other composition. Deeper networks are longer
 /// tuples.
 pub type Mlp<T, const IN: usize, const HIDDEN: usize, const OUT: usize> =
     (Linear<T, IN, HIDDEN>, Relu, Linear<T, HIDDEN, OUT>);
@@ -103,8 +103,11 @@ where
     T: Real,
     M: Layer<T, Mat<IN, B>, Output = Mat<K, B>>,
 {
+    // The penalty is recorded first, so the reverse sweep reaches it last: each weight's
+    // gradient is the product's, then `+ λW` (the order the compiled path follows).
+    let penalty = M::penalty(vars, lambda);
     let ce = M::forward(vars, x).softmax_cross_entropy(y);
-    add_penalties(Some(ce), M::penalty(vars, lambda)).unwrap_or(ce)
+    add_penalties(Some(ce), penalty).unwrap_or(ce)
 }
 
 /// One training step: records the loss on `tape` for the batch `x` (one example per
@@ -116,7 +119,7 @@ where
 ///
 /// [`Error::Capacity`] if the tape is smaller than [`ClassifierStep::USAGE`] (stating the
 /// whole step's need); [`Error::LengthMismatch`] if the optimizer's state is not sized
-/// for the model's [`Module::PARAMS`]; [`Error::NonFinite`] if a gradient or parameter is
+/// for the model's [`Module::PARAMS`](super::Module::PARAMS); [`Error::NonFinite`] if a gradient or parameter is
 /// NaN or infinite. On error the parameters and the optimizer are unchanged.
 pub fn train_classifier<
     T,

@@ -7,19 +7,73 @@
 use crate::node::Sweep;
 use crate::{Real, Var};
 
-fn add_bias_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
-    if let Some(gz) = s.grad(0) {
+/// `out = Z + b𝟙ᵀ`.
+#[inline]
+pub(crate) fn add_bias_forward<T: Real, const R: usize>(z: &[T], b: &[T], out: &mut [T]) {
+    for (ocol, zcol) in out
+        .as_chunks_mut::<R>()
+        .0
+        .iter_mut()
+        .zip(z.as_chunks::<R>().0.iter())
+    {
+        for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
+            *o = x + y;
+        }
+    }
+}
+
+/// `Z ← Z + b𝟙ᵀ` in place: the same additions as [`add_bias_forward`].
+#[inline]
+pub(crate) fn add_bias_in_place<T: Real, const R: usize>(z: &mut [T], b: &[T]) {
+    for zcol in z.as_chunks_mut::<R>().0.iter_mut() {
+        for (x, &y) in zcol.iter_mut().zip(b) {
+            *x += y;
+        }
+    }
+}
+
+/// `∂Z = Ḡ`, written (`write`) or added.
+#[inline]
+pub(crate) fn add_bias_backward_z<T: Real>(up: &[T], gz: &mut [T], write: bool) {
+    if write {
+        for (g, &u) in gz.iter_mut().zip(up) {
+            *g = u;
+        }
+    } else {
         for (g, &u) in gz.iter_mut().zip(up) {
             *g += u;
         }
     }
-    if let Some(gb) = s.grad(1) {
-        for col in up.as_chunks::<R>().0.iter() {
+}
+
+/// `∂b = Σ_c Ḡ[:, c]`, the columns in order, written (`write`: the first column
+/// overwrites) or added.
+#[inline]
+pub(crate) fn add_bias_backward_b<T: Real, const R: usize>(up: &[T], gb: &mut [T], write: bool) {
+    let cols = up.as_chunks::<R>().0;
+    if cols.is_empty() && write {
+        gb.fill(T::zero());
+    }
+    for (c, col) in cols.iter().enumerate() {
+        if write && c == 0 {
+            for (g, &u) in gb.iter_mut().zip(col) {
+                *g = u;
+            }
+        } else {
             for (g, &u) in gb.iter_mut().zip(col) {
                 *g += u;
             }
         }
+    }
+}
+
+fn add_bias_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
+    let up = s.up;
+    if let Some((gz, fresh)) = s.grad_fresh(0) {
+        add_bias_backward_z(up, gz, fresh);
+    }
+    if let Some((gb, fresh)) = s.grad_fresh(1) {
+        add_bias_backward_b::<T, R>(up, gb, fresh);
     }
 }
 
@@ -42,16 +96,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
         self.binary(bias, add_bias_backward::<T, R>, T::zero(), |z, b, out| {
-            for (ocol, zcol) in out
-                .as_chunks_mut::<R>()
-                .0
-                .iter_mut()
-                .zip(z.as_chunks::<R>().0.iter())
-            {
-                for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
-                    *o = x + y;
-                }
-            }
+            add_bias_forward::<T, R>(z, b, out)
         })
     }
 }

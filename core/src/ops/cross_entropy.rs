@@ -31,27 +31,56 @@ fn masked<T: Real>(x: T, t: T) -> bool {
     t == T::zero() && x == -T::infinity()
 }
 
+/// `∂z = u·(Σ_j y_j·softmax(z)_k − y_k)` per column, written (`write`) or added; `u` is
+/// the upstream gradient times `1/B`.
+#[inline]
+pub(crate) fn softmax_ce_backward_z<T: Real, const K: usize>(
+    z: &[T],
+    y: &[T],
+    u: T,
+    gz: &mut [T],
+    write: bool,
+) {
+    for ((gcol, zcol), ycol) in gz
+        .as_chunks_mut::<K>()
+        .0
+        .iter_mut()
+        .zip(z.as_chunks::<K>().0.iter())
+        .zip(y.as_chunks::<K>().0.iter())
+    {
+        let lse = log_sum_exp(zcol);
+        let mut total = T::zero();
+        for &t in ycol {
+            total += t;
+        }
+        for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
+            let d = u * (total * (x - lse).exp() - t);
+            *g = if write { d } else { *g + d };
+        }
+    }
+}
+
+/// The loss `(1/B)·Σ_c Σ_k y_kc·(lse_c − z_kc)`, masked terms skipped; `inv_b` is `1/B`.
+#[inline]
+pub(crate) fn softmax_ce_forward<T: Real, const K: usize>(z: &[T], y: &[T], inv_b: T) -> T {
+    let mut acc = T::zero();
+    for (zcol, ycol) in z.as_chunks::<K>().0.iter().zip(y.as_chunks::<K>().0.iter()) {
+        let lse = log_sum_exp(zcol);
+        for (&x, &t) in zcol.iter().zip(ycol) {
+            if !masked(x, t) {
+                acc += t * (lse - x);
+            }
+        }
+    }
+    acc * inv_b
+}
+
 fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     let (z, y) = (s.input(0), s.input(1));
     let Some(&u) = s.up.first() else { return };
     let u = u * s.attr();
-    if let Some(gz) = s.grad(0) {
-        for ((gcol, zcol), ycol) in gz
-            .as_chunks_mut::<K>()
-            .0
-            .iter_mut()
-            .zip(z.as_chunks::<K>().0.iter())
-            .zip(y.as_chunks::<K>().0.iter())
-        {
-            let lse = log_sum_exp(zcol);
-            let mut total = T::zero();
-            for &t in ycol {
-                total += t;
-            }
-            for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
-                *g += u * (total * (x - lse).exp() - t);
-            }
-        }
+    if let Some((gz, fresh)) = s.grad_fresh(0) {
+        softmax_ce_backward_z::<T, K>(z, y, u, gz, fresh);
     }
     if let Some(gy) = s.grad(1) {
         for (gcol, zcol) in gy
@@ -122,17 +151,8 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
             softmax_ce_backward::<T, K>,
             inv_b,
             move |z, y, out| {
-                let mut acc = T::zero();
-                for (zcol, ycol) in z.as_chunks::<K>().0.iter().zip(y.as_chunks::<K>().0.iter()) {
-                    let lse = log_sum_exp(zcol);
-                    for (&x, &t) in zcol.iter().zip(ycol) {
-                        if !masked(x, t) {
-                            acc += t * (lse - x);
-                        }
-                    }
-                }
                 if let Some(o) = out.first_mut() {
-                    *o = acc * inv_b;
+                    *o = softmax_ce_forward::<T, K>(z, y, inv_b);
                 }
             },
         )

@@ -7,7 +7,8 @@
 //! classifier), `∂B` as dot products of `A`'s contiguous columns with `Ḡ`'s (`Wᵀδ`).
 //!
 //! The kernels work on slices and never index out of bounds, so the operation links
-//! without a panic path (the firmware checks this).
+//! without a panic path (the firmware checks this). They are shared with the compiled
+//! path ([`crate::compiled`]), which therefore computes the same numbers bit for bit.
 
 use core::ops::Mul;
 
@@ -18,19 +19,19 @@ use crate::{Real, Var};
 /// if the slice is too short. With both sizes known at compile time, every loop over it
 /// has a fixed trip count.
 #[inline]
-fn mat<T, const R: usize, const C: usize>(m: &[T]) -> Option<&[[T; R]; C]> {
+pub(crate) fn mat<T, const R: usize, const C: usize>(m: &[T]) -> Option<&[[T; R]; C]> {
     m.as_chunks::<R>().0.first_chunk::<C>()
 }
 
 /// [`mat`], mutable.
 #[inline]
-fn mat_mut<T, const R: usize, const C: usize>(m: &mut [T]) -> Option<&mut [[T; R]; C]> {
+pub(crate) fn mat_mut<T, const R: usize, const C: usize>(m: &mut [T]) -> Option<&mut [[T; R]; C]> {
     m.as_chunks_mut::<R>().0.first_chunk_mut::<C>()
 }
 
 /// `y = a·x` (when `write`) or `y += a·x`.
 #[inline]
-fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], write: bool) {
+pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], write: bool) {
     if write {
         for (y, &x) in y.iter_mut().zip(x) {
             *y = a * x;
@@ -47,7 +48,7 @@ fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], write: bool) 
 /// addition). The same order is used on every target, so a chip computes bit for bit
 /// what the host computes.
 #[inline]
-fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
+pub(crate) fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
     let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
     let mut tail = T::zero();
     for (a, b) in xr.iter().zip(yr) {
@@ -71,7 +72,8 @@ fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
 }
 
 /// `out = A·B`, column by column: `out[:, c] = Σ_k A[:, k]·B[k, c]`.
-fn matmul_forward<T: Real, const R: usize, const K: usize, const C: usize>(
+#[inline]
+pub(crate) fn matmul_forward<T: Real, const R: usize, const K: usize, const C: usize>(
     a: &[T],
     b: &[T],
     out: &mut [T],
@@ -93,35 +95,66 @@ fn matmul_forward<T: Real, const R: usize, const K: usize, const C: usize>(
     }
 }
 
-fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let (Some(a), Some(b), Some(up)) = (
-        mat::<T, R, K>(s.input(0)),
-        mat::<T, K, C>(s.input(1)),
-        mat::<T, R, C>(s.up),
+/// `∂A = Ḡ·Bᵀ`, written (`write`) or added: `∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]`, the
+/// columns of `Ḡ` in order; when writing, the first term overwrites.
+#[inline]
+pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C: usize>(
+    b: &[T],
+    up: &[T],
+    ga: &mut [T],
+    write: bool,
+) {
+    let (Some(b), Some(up), Some(ga)) = (
+        mat::<T, K, C>(b),
+        mat::<T, R, C>(up),
+        mat_mut::<T, R, K>(ga),
     ) else {
         return;
     };
-    if let Some((ga, fresh)) = s.grad_fresh(0) {
-        if let Some(ga) = mat_mut::<T, R, K>(ga) {
-            // ∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]; the first term overwrites a fresh slot.
-            for (c, (ucol, bcol)) in up.iter().zip(b).enumerate() {
-                let write = fresh && c == 0;
-                for (gcol, &bkc) in ga.iter_mut().zip(bcol) {
-                    axpy(gcol, bkc, ucol, write);
-                }
-            }
+    if C == 0 && write {
+        for gcol in ga.iter_mut() {
+            gcol.fill(T::zero());
         }
     }
-    if let Some((gb, fresh)) = s.grad_fresh(1) {
-        if let Some(gb) = mat_mut::<T, K, C>(gb) {
-            // ∂B[k, c] (+)= ⟨A[:, k], Ḡ[:, c]⟩.
-            for (gcol, ucol) in gb.iter_mut().zip(up) {
-                for (g, acol) in gcol.iter_mut().zip(a) {
-                    let d = dot(acol, ucol);
-                    *g = if fresh { d } else { *g + d };
-                }
-            }
+    for (c, (ucol, bcol)) in up.iter().zip(b).enumerate() {
+        let write = write && c == 0;
+        for (gcol, &bkc) in ga.iter_mut().zip(bcol) {
+            axpy(gcol, bkc, ucol, write);
         }
+    }
+}
+
+/// `∂B = Aᵀ·Ḡ`, written (`write`) or added: `∂B[k, c] (+)= ⟨A[:, k], Ḡ[:, c]⟩` by the
+/// 8-lane [`dot`].
+#[inline]
+pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C: usize>(
+    a: &[T],
+    up: &[T],
+    gb: &mut [T],
+    write: bool,
+) {
+    let (Some(a), Some(up), Some(gb)) = (
+        mat::<T, R, K>(a),
+        mat::<T, R, C>(up),
+        mat_mut::<T, K, C>(gb),
+    ) else {
+        return;
+    };
+    for (gcol, ucol) in gb.iter_mut().zip(up) {
+        for (g, acol) in gcol.iter_mut().zip(a) {
+            let d = dot(acol, ucol);
+            *g = if write { d } else { *g + d };
+        }
+    }
+}
+
+fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &mut Sweep<'_, T>) {
+    let (a, b, up) = (s.input(0), s.input(1), s.up);
+    if let Some((ga, fresh)) = s.grad_fresh(0) {
+        matmul_backward_a::<T, R, K, C>(b, up, ga, fresh);
+    }
+    if let Some((gb, fresh)) = s.grad_fresh(1) {
+        matmul_backward_b::<T, R, K, C>(a, up, gb, fresh);
     }
 }
 

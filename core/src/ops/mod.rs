@@ -17,18 +17,18 @@
 //! parameter.
 
 mod arith;
-mod bias;
+pub(crate) mod bias;
 mod clamp;
 mod component_div;
 mod component_mul;
-mod cross_entropy;
+pub(crate) mod cross_entropy;
 mod dot;
 mod gather;
 mod log_sum_exp;
-mod matmul;
+pub(crate) mod matmul;
 mod minmax;
-mod norm;
-mod prelu;
+pub(crate) mod norm;
+pub(crate) mod prelu;
 mod reduce;
 mod scalar;
 mod scale;

@@ -4,14 +4,30 @@
 use crate::node::Sweep;
 use crate::{Real, Var};
 
+/// `Σ aᵢⱼ²`, in order.
+#[inline]
+pub(crate) fn norm_squared_forward<T: Real>(a: &[T]) -> T {
+    let mut acc = T::zero();
+    for &x in a {
+        acc += x * x;
+    }
+    acc
+}
+
+/// `∂a = 2Ḡ·a` for upstream `u`, written (`write`) or added.
+#[inline]
+pub(crate) fn norm_squared_backward_a<T: Real>(a: &[T], u: T, ga: &mut [T], write: bool) {
+    let two_u = u + u;
+    for (g, &x) in ga.iter_mut().zip(a) {
+        *g = if write { two_u * x } else { *g + two_u * x };
+    }
+}
+
 fn norm_squared_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let a = s.input(0);
     let Some(&u) = s.up.first() else { return };
-    let two_u = u + u;
-    if let Some(ga) = s.grad(0) {
-        for (g, &x) in ga.iter_mut().zip(a) {
-            *g += two_u * x;
-        }
+    if let Some((ga, fresh)) = s.grad_fresh(0) {
+        norm_squared_backward_a(a, u, ga, fresh);
     }
 }
 
@@ -20,12 +36,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// above ≈ 1.8e19 (`f32`); NaN gives NaN.
     pub fn norm_squared(self) -> Var<'g, T, 1, 1> {
         self.unary(norm_squared_backward::<T>, T::zero(), |a, out| {
-            let mut acc = T::zero();
-            for &x in a {
-                acc += x * x;
-            }
             if let Some(o) = out.first_mut() {
-                *o = acc;
+                *o = norm_squared_forward(a);
             }
         })
     }

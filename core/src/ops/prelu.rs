@@ -3,27 +3,52 @@
 use crate::node::Sweep;
 use crate::{Real, Var};
 
+/// `out = prelu(x)` with slope `a`.
+#[inline]
+pub(crate) fn prelu_forward<T: Real>(x: &[T], a: T, out: &mut [T]) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = if x > T::zero() { x } else { a * x };
+    }
+}
+
+/// `∂x = Ḡ ∘ prelu'(x)`, written (`write`) or added.
+#[inline]
+pub(crate) fn prelu_backward_x<T: Real>(x: &[T], a: T, up: &[T], gx: &mut [T], write: bool) {
+    for ((g, &u), &x) in gx.iter_mut().zip(up).zip(x) {
+        let d = if x > T::zero() {
+            T::one()
+        } else if x.is_nan() {
+            x
+        } else {
+            a
+        };
+        *g = if write { u * d } else { *g + u * d };
+    }
+}
+
+/// `∂a = Σ Ḡ·x` over the entries with `x ≤ 0` (or NaN), in order, starting from 0
+/// (`write`) or from the current value.
+#[inline]
+pub(crate) fn prelu_backward_a<T: Real>(x: &[T], up: &[T], ga: &mut T, write: bool) {
+    let mut acc = if write { T::zero() } else { *ga };
+    for (&u, &x) in up.iter().zip(x) {
+        // x ≤ 0, or NaN (which then gives a NaN gradient)
+        if x <= T::zero() || x.is_nan() {
+            acc += u * x;
+        }
+    }
+    *ga = acc;
+}
+
 fn prelu_backward<T: Real>(s: &mut Sweep<'_, T>) {
     let (x, up) = (s.input(0), s.up);
     let Some(&a) = s.input(1).first() else { return };
-    if let Some(gx) = s.grad(0) {
-        for ((g, &u), &x) in gx.iter_mut().zip(up).zip(x) {
-            let d = if x > T::zero() {
-                T::one()
-            } else if x.is_nan() {
-                x
-            } else {
-                a
-            };
-            *g += u * d;
-        }
+    if let Some((gx, fresh)) = s.grad_fresh(0) {
+        prelu_backward_x(x, a, up, gx, fresh);
     }
-    if let Some(ga) = s.grad(1).and_then(|g| g.first_mut()) {
-        for (&u, &x) in up.iter().zip(x) {
-            // x ≤ 0, or NaN (which then gives a NaN gradient)
-            if x <= T::zero() || x.is_nan() {
-                *ga += u * x;
-            }
+    if let Some((ga, fresh)) = s.grad_fresh(1) {
+        if let Some(ga) = ga.first_mut() {
+            prelu_backward_a(x, up, ga, fresh);
         }
     }
 }
@@ -38,9 +63,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn prelu(self, slope: Var<'g, T, 1, 1>) -> Var<'g, T, R, C> {
         self.binary(slope, prelu_backward::<T>, T::zero(), |x, a, out| {
             let a = a.first().copied().unwrap_or(T::nan());
-            for (o, &x) in out.iter_mut().zip(x) {
-                *o = if x > T::zero() { x } else { a * x };
-            }
+            prelu_forward(x, a, out)
         })
     }
 }

@@ -49,14 +49,44 @@ pub trait Unary<T: Real> {
     fn df(x: T, y: T, p: T) -> T;
 }
 
+/// `out = U::f(x, p)`, element-wise.
+#[inline]
+pub(crate) fn map_forward<T: Real, U: Unary<T>>(x: &[T], p: T, out: &mut [T]) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = U::f(x, p);
+    }
+}
+
+/// `∂x = Ḡ ∘ U::df(x, y, p)`, written (`write`) or added.
+#[inline]
+pub(crate) fn map_backward<T: Real, U: Unary<T>>(
+    x: &[T],
+    y: &[T],
+    up: &[T],
+    p: T,
+    g: &mut [T],
+    write: bool,
+) {
+    let terms = up
+        .iter()
+        .zip(x.iter().zip(y))
+        .map(|(&u, (&x, &y))| u * U::df(x, y, p));
+    if write {
+        for (g, v) in g.iter_mut().zip(terms) {
+            *g = v;
+        }
+    } else {
+        for (g, v) in g.iter_mut().zip(terms) {
+            *g += v;
+        }
+    }
+}
+
 fn unary_backward<T: Real, U: Unary<T>>(s: &mut Sweep<'_, T>) {
     let (x, y, up, p) = (s.input(0), s.out(), s.up, s.attr());
-    s.accumulate(
-        0,
-        up.iter()
-            .zip(x.iter().zip(y))
-            .map(|(&u, (&x, &y))| u * U::df(x, y, p)),
-    );
+    if let Some((g, fresh)) = s.grad_fresh(0) {
+        map_backward::<T, U>(x, y, up, p, g, fresh);
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -64,9 +94,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Ḡ ∘ U::df`.
     pub fn map<U: Unary<T>>(self, p: T) -> Var<'g, T, R, C> {
         self.unary(unary_backward::<T, U>, p, move |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = U::f(x, p);
-            }
+            map_forward::<T, U>(a, p, out)
         })
     }
 }
