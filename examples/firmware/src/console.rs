@@ -63,6 +63,23 @@ impl<C: Console, const N: usize> fmt::Write for Lines<C, N> {
     }
 }
 
+/// defmt's output (feature `defmt`): each line is one `defmt::println!` message, which
+/// `probe-rs run` prints as one line on the host. The trailing `\n` is dropped (defmt
+/// ends every message with one).
+#[cfg(feature = "defmt")]
+pub struct Defmt;
+
+#[cfg(feature = "defmt")]
+impl Console for Defmt {
+    fn write_line(&mut self, line: &[u8]) {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        match core::str::from_utf8(line) {
+            Ok(text) => defmt::println!("{=str}", text),
+            Err(_) => defmt::println!("{=[u8]:a}", line),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
