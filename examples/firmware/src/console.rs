@@ -102,7 +102,7 @@ mod tests {
         lines.flush();
         lines.write_str(&"x".repeat(17)).unwrap();
         lines.write_str("\n").unwrap();
-        drop(lines);
+        let _ = lines;
         assert_eq!(got.0.len(), 4);
         assert_eq!(got.0[0], "epoch 5 loss\n");
         assert_eq!(got.0[1], "next");
