@@ -1,27 +1,10 @@
-//! Picks the memory layout of the board that each target runs on.
+//! Compiles the iris data set into flash (`src/data.rs` includes the result).
 
 use std::{env, fs, path::PathBuf};
 
 fn main() {
-    let target = env::var("TARGET").unwrap_or_default();
-    let board = match target.as_str() {
-        "thumbv7em-none-eabihf" => Some("mps2-an386"),
-        "thumbv6m-none-eabi" => Some("microbit"),
-        "riscv32imac-unknown-none-elf" => Some("riscv-virt"),
-        _ => None, // the host: no linker script
-    };
     println!("cargo:rerun-if-changed=build.rs");
     iris();
-    if let Some(board) = board {
-        let src = format!("memory/{board}.x");
-        println!("cargo:rerun-if-changed={src}");
-        let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-        fs::copy(&src, out.join("memory.x")).expect("copy memory.x");
-        println!("cargo:rustc-link-search={}", out.display());
-        println!("cargo:rustc-env=FIRMWARE_BOARD={board}");
-    } else {
-        println!("cargo:rustc-env=FIRMWARE_BOARD=host");
-    }
 }
 
 /// Writes `OUT_DIR/iris.rs`: the iris rows as `f32` constants, the labels, and each

@@ -1,48 +1,40 @@
-//! stackgrad on emulated microcontrollers.
+//! stackgrad's firmware programs, board-agnostic.
 //!
-//! Each program in `src/bin` is one function `run(&mut dyn Io) -> Result<(), &str>`
-//! passed to [`entry!`]. On a bare-metal target it runs on the board (see [`board`]):
-//! output over semihosting, instruction counts from SysTick (Cortex-M) or `minstret`
-//! (RISC-V), peak stack from stack painting, and QEMU's exit status from the result.
-//! On the host the very same function runs with `std` (see `host`), and `run.sh`
-//! compares the two outputs.
+//! Each program is one function `run(&mut dyn Io) -> Outcome` in [`programs`]. A board
+//! crate gives it an [`Io`] (where text goes, and a counter) and calls it from the
+//! runtime's entry point: `qemu/` for the three QEMU boards (semihosting) and the host
+//! (`std`), `boards/microbit-v2` and `boards/pico2` for real boards (defmt over RTT).
+//! The programs do not know which.
 //!
 //! Lines starting with `#` are measurements (instruction counts, stack), printed only
-//! on a board and left out of the comparison with the host.
+//! where there is a counter and left out of the comparison with the host.
 #![no_std]
 #![deny(missing_docs)]
 
-#[cfg(not(target_os = "none"))]
+#[cfg(test)]
 extern crate std;
 
+pub mod console;
 pub mod data;
 pub mod fmt;
 pub mod programs;
 pub mod window;
-
-#[cfg(target_os = "none")]
-pub mod board;
-#[cfg(not(target_os = "none"))]
-pub mod host;
 
 use core::fmt::Write;
 
 pub use stackgrad;
 pub use stackgrad::nalgebra;
 
-/// Where a program prints, and how it counts instructions.
+/// What a program needs from its board: where it prints (`core::fmt::Write`; boards
+/// buffer whole lines, see [`console`]), and how it counts instructions.
 pub trait Io: Write {
     /// A raw, cheap-to-read counter proportional to instructions executed, where they can
-    /// be counted deterministically (on a board under `qemu -icount shift=0`); `None` on
-    /// the host. Convert a difference of two readings with [`Io::instructions`].
+    /// be counted deterministically (on a board under `qemu -icount shift=0`), or the
+    /// clock cycles of a real chip; `None` on the host. Convert a difference of two readings with [`Io::instructions`].
     fn counter(&mut self) -> Option<u64>;
     /// The number of instructions in `counts` of [`Io::counter`].
     fn instructions(&self, counts: u64) -> u64 {
         counts
-    }
-    /// The board's name (`mps2-an386`, `microbit`, `riscv-virt` or `host`).
-    fn board(&self) -> &'static str {
-        env!("FIRMWARE_BOARD")
     }
 }
 
@@ -110,22 +102,4 @@ pub fn report(io: &mut dyn Io, outcome: Outcome) -> i32 {
             1
         }
     }
-}
-
-/// Turns `fn run(&mut dyn Io) -> Outcome` into the program's entry point: `main` for
-/// the board's runtime on bare metal, an ordinary `main` on the host.
-#[macro_export]
-macro_rules! entry {
-    ($run:path) => {
-        #[cfg(target_os = "none")]
-        #[no_mangle]
-        pub extern "C" fn main() -> ! {
-            $crate::board::start($run)
-        }
-
-        #[cfg(not(target_os = "none"))]
-        fn main() {
-            $crate::host::start($run)
-        }
-    };
 }

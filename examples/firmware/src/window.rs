@@ -173,10 +173,10 @@ impl<S: Real> Window<S> {
         let value = r.s.scalar();
         let grads = r.s.backward()?;
         if let Some(out) = out {
-            out.w = grads.wrt(r.w);
-            out.b = grads.wrt(r.b);
-            out.u = grads.wrt(r.u);
-            out.x = grads.wrt(r.x);
+            out.w.copy_from(&grads.wrt(r.w)?);
+            out.b.copy_from(&grads.wrt(r.b)?);
+            out.u.copy_from(&grads.wrt(r.u)?);
+            out.x.copy_from(&grads.wrt(r.x)?);
         }
         Ok(value)
     }

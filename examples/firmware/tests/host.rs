@@ -107,6 +107,9 @@ fn selfcheck_passes_and_catches_corruption() {
 fn train_learns_iris_and_its_tape_is_big_enough() {
     let out = run(train::run);
     assert!(out.ends_with("ok\n"), "{out}");
+    // The statics are taken: a second run in this process fails cleanly, no panic.
+    assert!(run(train::run).ends_with("FAIL: the tape is already in use\n"));
+    assert_eq!(run(train_on_heap), out);
     let acc = out
         .lines()
         .find(|l| l.starts_with("held-out accuracy"))
@@ -114,25 +117,39 @@ fn train_learns_iris_and_its_tape_is_big_enough() {
     let (c, n) = acc.rsplit(' ').next().unwrap().split_once('/').unwrap();
     let (c, n): (usize, usize) = (c.parse().unwrap(), n.parse().unwrap());
     assert!(c * 10 >= n * 9, "{acc}");
-    // One step fits, with the margin stated in train.rs.
-    let mut net = train::Net::new(7);
-    let mut tape = train::TrainTape::new();
-    let x = stackgrad::nalgebra::SVector::<f32, 4>::new(0.1, -0.2, 0.3, 0.4);
-    let mut opt = stackgrad::optim::Sgd::<f32, { train::PARAMS }>::new(0.0);
-    net.step(&mut tape, &mut opt, &x, 1).unwrap();
-    let used = tape.high_water();
-    assert!(used.scalars <= train::TAPE_SCALARS && used.nodes <= train::TAPE_NODES);
-    assert!(
-        used.scalars + 32 > train::TAPE_SCALARS,
-        "tape oversized: {used:?}"
+    // The tape is exactly what one step records: the compiler's count is the measured one.
+    let mut tape = Box::new(train::TrainTape::new());
+    let mut net = train::ZERO_NET;
+    train::init(
+        &mut net,
+        &mut stackgrad::nn::Rng::seed_from_u64(train::SEED),
     );
+    let x = stackgrad::nalgebra::SVector::<f32, 4>::new(0.1, -0.2, 0.3, 0.4);
+    let y = stackgrad::nalgebra::SVector::<f32, 3>::new(0.0, 1.0, 0.0);
+    let mut opt = stackgrad::optim::Sgd::new(0.0);
+    stackgrad::nn::train_classifier(&mut net, &mut *tape, &mut opt, &x, &y, train::WEIGHT_DECAY)
+        .unwrap();
+    assert_eq!(tape.high_water(), train::Step::USAGE);
+}
+
+/// `train` on state of its own (its statics can be taken once per process).
+fn train_on_heap(io: &mut dyn Io) -> stackgrad_firmware::Outcome {
+    let mut tape = Box::new(train::TrainTape::new());
+    let mut net = train::ZERO_NET;
+    let mut opt = stackgrad::optim::Sgd::new(train::LEARNING_RATE);
+    train::train(io, &mut tape, &mut net, &mut opt)
 }
 
 #[test]
 fn host_output_is_what_run_sh_compares() {
     // Every line a board prints, except measurements (`#`), comes from the program:
     // the host prints the same lines, and none of them is a measurement.
-    for program in [gradients::run, selfcheck::run, train::run, handwritten::run] {
+    for program in [
+        gradients::run,
+        selfcheck::run,
+        train_on_heap,
+        handwritten::run,
+    ] {
         let out = run(program);
         assert!(!out.lines().any(|l| l.starts_with('#')), "{out}");
     }

@@ -23,7 +23,7 @@ pub fn lecture(x: f32, y: f32, z: f32) -> Result<(f32, [f32; 3]), stackgrad::Err
     let f = (x + y).component_mul(y.max(z));
     let value = f.scalar();
     let grads = f.backward()?;
-    let d = [grads.wrt(x)[0], grads.wrt(y)[0], grads.wrt(z)[0]];
+    let d = [grads.wrt(x)?[0], grads.wrt(y)?[0], grads.wrt(z)?[0]];
     Ok((value, d))
 }
 

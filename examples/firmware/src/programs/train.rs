@@ -1,137 +1,96 @@
-//! Trains a 4-8-3 network (tanh, stackgrad's softmax cross-entropy) on the iris flowers
-//! compiled into flash, with stackgrad's plain per-sample SGD, and prints the loss as it
-//! falls and the held-out accuracy. Everything (parameters, tape, gradients) fits in a few KiB of RAM, so it runs
-//! on the micro:bit's 16 KiB. Its release build is linked with a panic handler that does
-//! not exist (`panic-never`): no panic can be reached.
+//! Trains a 4-8-3 network built from stackgrad's `nn` layers, `(Linear, Tanh, Linear)`,
+//! on the iris flowers compiled into flash, with per-sample plain SGD and
+//! [`train_classifier`] (softmax cross-entropy plus a small L2 penalty), and prints the
+//! loss as it falls and the held-out accuracy.
+//!
+//! Memory is known before the program runs. The tape, the model and the optimizer live
+//! in `static`s: the tape's size is [`ClassifierStep::USAGE`], computed by the compiler
+//! from the model's type, and a zero tape and a zero model are all-zero bytes, so they
+//! land in `.bss`. The linker then checks them against the board's `memory.x`: a model
+//! too big for the chip does not link. Stack painting measures the rest.
+//!
+//! The statics are [`static_cell`] cells: `ConstStaticCell::new` is a `const fn`, so
+//! the zero tape and model stay in `.bss` (no copy from the stack at start-up), and
+//! `try_take`/`try_init` hand out the one `&'static mut` without `unsafe` and without
+//! a panic path. The release build links with a panic handler that does not exist, so
+//! no panic can be reached.
 
-use stackgrad::check::XorShift32;
-use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::optim::{Optimizer, Sgd};
-use stackgrad::{Error, Real, Tape};
+use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
+use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng};
+use stackgrad::ops::unary::Tanh;
+use stackgrad::optim::Sgd;
+use stackgrad::{Real, Tape};
+use static_cell::{ConstStaticCell, StaticCell};
 
 use crate::data::{iris_is_test, iris_standardised, IRIS_CLASSES, IRIS_LABELS, IRIS_ROWS};
 use crate::{print_metric, print_values, Io, Outcome};
 
 /// Hidden units.
 pub const HIDDEN: usize = 8;
+/// Examples per training step.
+pub const BATCH: usize = 1;
 /// Epochs of training.
 pub const EPOCHS: usize = 30;
 /// Learning rate.
 pub const LEARNING_RATE: f32 = 0.05;
+/// L2 penalty `λ` on the two weight matrices.
+pub const WEIGHT_DECAY: f32 = 1e-4;
+/// Seed of the initial weights and of the shuffles.
+pub const SEED: u64 = 7;
 
-/// Parameter scalars: `W₁` 8×4, `b₁` 8, `W₂` 3×8, `b₂` 3.
-pub const PARAMS: usize = HIDDEN * 4 + HIDDEN + IRIS_CLASSES * HIDDEN + IRIS_CLASSES;
+/// The network: `W₂ tanh(W₁ x + b₁) + b₂`.
+pub type Net = (
+    Linear<f32, 4, HIDDEN>,
+    Tanh,
+    Linear<f32, HIDDEN, IRIS_CLASSES>,
+);
+/// What one training step records, computed by the compiler from [`Net`].
+pub type Step = ClassifierStep<f32, Net, 4, IRIS_CLASSES, BATCH>;
+/// The tape of one training step, sized exactly by [`Step::USAGE`].
+pub type TrainTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
+/// Trainable scalars.
+pub const PARAMS: usize = <Net as Module<f32>>::PARAMS;
 
-/// Scalars one step needs: 67 parameter gradients and about 60 for the operations
-/// (measured with [`Tape::high_water`] and checked by the host test), rounded up.
-pub const TAPE_SCALARS: usize = 144;
-/// Nodes one step needs: 6 leaves and 6 operations.
-pub const TAPE_NODES: usize = 12;
-
-/// The tape of one training step.
-pub type TrainTape = Tape<f32, TAPE_SCALARS, TAPE_NODES>;
-
-/// The network.
-#[derive(Clone, Debug)]
-pub struct Net {
-    w1: SMatrix<f32, HIDDEN, 4>,
-    b1: SVector<f32, HIDDEN>,
-    w2: SMatrix<f32, IRIS_CLASSES, HIDDEN>,
-    b2: SVector<f32, IRIS_CLASSES>,
+const fn zero_linear<const I: usize, const O: usize>() -> Linear<f32, I, O> {
+    Linear {
+        weight: SMatrix::from_array_storage(ArrayStorage([[0.0; O]; I])),
+        bias: SMatrix::from_array_storage(ArrayStorage([[0.0; O]; 1])),
+    }
 }
 
-impl Net {
-    /// Xavier-uniform weights (`±√(6 / (fan_in + fan_out))`), zero biases.
-    pub fn new(seed: u32) -> Self {
-        let mut r = XorShift32::new(seed);
-        let a1 = core::f32::consts::FRAC_1_SQRT_2; // √(6 / 12)
-        let a2 = 0.738_548_9_f32; // √(6 / 11)
-        let w1 = SMatrix::from_fn(|_, _| a1 * r.next_symmetric::<f32>());
-        let w2 = SMatrix::from_fn(|_, _| a2 * r.next_symmetric::<f32>());
-        Net {
-            w1,
-            b1: SVector::zeros(),
-            w2,
-            b2: SVector::zeros(),
-        }
-    }
+/// A network of zeros, as a constant (all-zero bytes, so a `static` of it is `.bss`).
+pub const ZERO_NET: Net = (zero_linear(), Tanh, zero_linear());
 
-    /// The class scores of one flower.
-    pub fn logits(&self, x: &SVector<f32, 4>) -> SVector<f32, IRIS_CLASSES> {
-        let mut h = self.b1;
-        h.gemv(1.0, &self.w1, x, 1.0);
-        h.apply(|v| *v = Real::tanh(*v));
-        let mut l = self.b2;
-        l.gemv(1.0, &self.w2, &h, 1.0);
-        l
-    }
+static TAPE: ConstStaticCell<TrainTape> = ConstStaticCell::new(TrainTape::new());
+static NET: ConstStaticCell<Net> = ConstStaticCell::new(ZERO_NET);
+static OPT: StaticCell<Sgd<f32>> = StaticCell::new();
 
-    /// One SGD step on one flower; returns its loss, the softmax cross-entropy of the
-    /// logits against the one-hot label. Parameters change only if every gradient is
-    /// finite (else `Err(Error::NonFinite)` from the optimizer, and nothing changes).
-    pub fn step(
-        &mut self,
-        tape: &mut TrainTape,
-        opt: &mut Sgd<f32, PARAMS>,
-        x: &SVector<f32, 4>,
-        label: usize,
-    ) -> Result<f32, Error> {
-        let onehot =
-            SVector::<f32, IRIS_CLASSES>::from_fn(|i, _| if i == label { 1.0 } else { 0.0 });
-        let loss = {
-            let g = tape.graph();
-            // Parameters first, so their gradients are `tape.grads()[..PARAMS]`, in order.
-            let (w1, b1) = (g.param(&self.w1), g.param(&self.b1));
-            let (w2, b2) = (g.param(&self.w2), g.param(&self.b2));
-            let (xv, y) = (g.constant(x), g.constant(&onehot));
-            let logits = w2 * (w1 * xv + b1).tanh() + b2;
-            let loss = logits.softmax_cross_entropy(y);
-            let value = loss.scalar();
-            loss.backward()?;
-            value
-        };
-        let grads = tape.grads()?.get(..PARAMS).ok_or(Error::Stale)?;
-        opt.step_parts(
-            [
-                self.w1.as_mut_slice(),
-                self.b1.as_mut_slice(),
-                self.w2.as_mut_slice(),
-                self.b2.as_mut_slice(),
-            ],
-            grads,
-        )?;
-        Ok(loss)
-    }
+/// Xavier-uniform weights (for `tanh`), zero biases, drawn from `rng`.
+pub fn init(net: &mut Net, rng: &mut Rng) {
+    net.0 = Linear::new(Init::XavierUniform, rng);
+    net.2 = Linear::new(Init::XavierUniform, rng);
 }
 
 fn input(i: usize) -> SVector<f32, 4> {
     SVector::from(iris_standardised(i))
 }
 
-fn label(i: usize) -> usize {
-    IRIS_LABELS.get(i).copied().unwrap_or(0) as usize
-}
-
-fn argmax(l: &SVector<f32, IRIS_CLASSES>) -> usize {
-    let mut best = 0;
-    for (i, &v) in l.iter().enumerate() {
-        if l.get(best).is_some_and(|&b| v > b) {
-            best = i;
-        }
-    }
-    best
+fn onehot(i: usize) -> SVector<f32, IRIS_CLASSES> {
+    let label = IRIS_LABELS.get(i).copied().unwrap_or(0) as usize;
+    SVector::from_fn(|k, _| if k == label { 1.0 } else { 0.0 })
 }
 
 /// Mean loss over the training rows and accuracy (correct, total) on the held-out rows.
 fn evaluate(net: &Net) -> (f32, usize, usize) {
     let (mut loss, mut n_train, mut correct, mut n_test) = (0.0f32, 0usize, 0usize, 0usize);
     for i in 0..IRIS_ROWS {
-        let l = net.logits(&input(i));
-        let y = label(i);
+        let x = input(i);
+        let y = IRIS_LABELS.get(i).copied().unwrap_or(0) as usize;
         if iris_is_test(i) {
             n_test += 1;
-            correct += usize::from(argmax(&l) == y);
+            correct += usize::from(predict(net, &x) == y);
         } else {
+            let l = stackgrad::nn::Layer::eval(net, &x);
             let lse = l.iter().map(|&v| Real::exp(v)).sum::<f32>();
             loss += Real::ln(lse) - l.get(y).copied().unwrap_or(0.0);
             n_train += 1;
@@ -140,34 +99,39 @@ fn evaluate(net: &Net) -> (f32, usize, usize) {
     (loss / n_train.max(1) as f32, correct, n_test)
 }
 
-/// The program.
+/// The program: takes the statics (once) and trains.
 pub fn run(io: &mut dyn Io) -> Outcome {
-    let mut net = Net::new(7);
-    let mut tape = TrainTape::new();
-    let mut opt = Sgd::<f32, PARAMS>::new(LEARNING_RATE);
-    let mut rng = XorShift32::new(99);
+    let tape = TAPE.try_take().ok_or("the tape is already in use")?;
+    let net = NET.try_take().ok_or("the model is already in use")?;
+    let opt = OPT
+        .try_init(Sgd::new(LEARNING_RATE))
+        .ok_or("the optimizer is already in use")?;
+    train(io, tape, net, opt)
+}
+
+/// Trains `net` (initialised here from [`SEED`]) with `tape` and `opt`, wherever they
+/// live (statics on a board, the heap in host tests).
+pub fn train(io: &mut dyn Io, tape: &mut TrainTape, net: &mut Net, opt: &mut Sgd<f32>) -> Outcome {
+    let mut rng = Rng::seed_from_u64(SEED);
+    init(net, &mut rng);
     let mut order = [0u8; IRIS_ROWS];
     for (i, o) in order.iter_mut().enumerate() {
         *o = i as u8;
     }
-    let (loss0, _, _) = evaluate(&net);
+    let (loss0, _, _) = evaluate(net);
     print_values(io, "epoch 0 loss", [loss0]);
     let t0 = io.counter();
     for epoch in 1..=EPOCHS {
-        // Fisher–Yates shuffle, the same on every target.
-        for i in (1..IRIS_ROWS).rev() {
-            let j = (rng.next_u32() as usize).checked_rem(i + 1).unwrap_or(0);
-            order.swap(i, j.min(i));
-        }
+        rng.shuffle(&mut order);
         for &k in order.iter() {
             let k = k as usize;
             if !iris_is_test(k) {
-                net.step(&mut tape, &mut opt, &input(k), label(k))
+                train_classifier(net, tape, opt, &input(k), &onehot(k), WEIGHT_DECAY)
                     .map_err(|_| "training step failed (tape or non-finite gradient)")?;
             }
         }
         if epoch % 5 == 0 {
-            let (loss, _, _) = evaluate(&net);
+            let (loss, _, _) = evaluate(net);
             let _ = io.write_str("epoch ");
             let _ = crate::fmt::write_u64(io, epoch as u64);
             print_values(io, " loss", [loss]);
@@ -178,7 +142,7 @@ pub fn run(io: &mut dyn Io) -> Outcome {
         let per = crate::fmt::div_u64(io.instructions(b.saturating_sub(a)), steps);
         print_metric(io, "train_step", per);
     }
-    let (loss, correct, total) = evaluate(&net);
+    let (loss, correct, total) = evaluate(net);
     print_values(io, "final loss", [loss]);
     let _ = io.write_str("held-out accuracy ");
     let _ = crate::fmt::write_u64(io, correct as u64);

@@ -1,6 +1,6 @@
 //! The host side: the same programs with `std`, for comparison with the boards.
 
-use crate::{Io, Outcome};
+use stackgrad_firmware::{report, Io, Outcome};
 use std::io::Write as _;
 
 /// Standard output as an [`Io`] that counts no instructions.
@@ -24,7 +24,7 @@ impl Io for HostIo {
 pub fn start(run: fn(&mut dyn Io) -> Outcome) {
     let mut io = HostIo;
     let outcome = run(&mut io);
-    let code = crate::report(&mut io, outcome);
+    let code = report(&mut io, outcome);
     let _ = std::io::stdout().flush();
     std::process::exit(code);
 }

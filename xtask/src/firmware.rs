@@ -1,0 +1,453 @@
+//! `cargo xtask firmware` and `cargo xtask boards`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::output::{compare, metric};
+use crate::{cargo, elf, root, step, Result};
+
+/// A QEMU board: its name, Rust target and QEMU command line (before `-kernel ELF`).
+struct Board {
+    name: &'static str,
+    target: &'static str,
+    qemu: &'static [&'static str],
+}
+
+const BOARDS: [Board; 3] = [
+    Board {
+        name: "mps2-an386",
+        target: "thumbv7em-none-eabihf",
+        qemu: &[
+            "qemu-system-arm",
+            "-machine",
+            "mps2-an386",
+            "-cpu",
+            "cortex-m4",
+        ],
+    },
+    Board {
+        name: "microbit",
+        target: "thumbv6m-none-eabi",
+        qemu: &["qemu-system-arm", "-machine", "microbit"],
+    },
+    Board {
+        name: "riscv-virt",
+        target: "riscv32imac-unknown-none-elf",
+        qemu: &["qemu-system-riscv32", "-machine", "virt", "-bios", "none"],
+    },
+];
+
+/// Every board: semihosting on, no serial or monitor, and `-icount shift=0` (one
+/// instruction is 1 ns of virtual time, so the counters count instructions).
+const QEMU_COMMON: [&str; 9] = [
+    "-nographic",
+    "-monitor",
+    "none",
+    "-serial",
+    "none",
+    "-semihosting-config",
+    "enable=on,target=native",
+    "-icount",
+    "shift=0",
+];
+
+/// Programs compared with the host; `fault` must fault instead.
+const PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
+
+/// Time allowed for one program under QEMU.
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed for `fault`, which must end at once.
+const FAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn firmware_dir() -> PathBuf {
+    root().join("examples/firmware")
+}
+
+/// Runs `cmd` with a time limit; returns its exit code (`None` if killed on timeout)
+/// and its standard output and error.
+fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, String)> {
+    let dir = std::env::temp_dir().join(format!("xtask-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let log = dir.join("out.txt");
+    let file = fs::File::create(&log).map_err(|e| e.to_string())?;
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = fs::read_to_string(&log).unwrap_or_default();
+    Ok((code, out))
+}
+
+fn qemu_command(board: &Board, elf: &Path) -> Command {
+    let mut cmd = Command::new(board.qemu[0]);
+    cmd.args(&board.qemu[1..])
+        .args(QEMU_COMMON)
+        .arg("-kernel")
+        .arg(elf);
+    cmd
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn ratio(a: Option<u64>, b: Option<u64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
+        _ => "-".into(),
+    }
+}
+
+fn show(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// `cargo xtask firmware`.
+pub fn qemu(args: &[String]) -> Result {
+    let mut backends = vec!["libm", "micromath"];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--backends" => {
+                let list = it.next().ok_or("--backends needs a list")?;
+                backends = ["libm", "micromath"]
+                    .into_iter()
+                    .filter(|b| list.split(',').any(|x| x == *b))
+                    .collect();
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    for q in ["qemu-system-arm", "qemu-system-riscv32"] {
+        if !have(q) {
+            return Err(format!(
+                "{q} not found: install Debian's qemu-system-arm and qemu-system-misc (.ci/run does)"
+            ));
+        }
+    }
+    let start = Instant::now();
+    let fw = firmware_dir();
+    let qemu_dir = fw.join("qemu");
+    let target = fw.join("target");
+    let out = target.join("fw");
+    let _ = fs::remove_dir_all(&out);
+
+    step("cargo fmt --check, clippy (host, thumbv6m, riscv32), host tests");
+    cargo(&fw, &["fmt", "--all", "--check"])?;
+    cargo(
+        &fw,
+        &[
+            "clippy",
+            "-q",
+            "--release",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    for t in ["thumbv6m-none-eabi", "riscv32imac-unknown-none-elf"] {
+        cargo(
+            &qemu_dir,
+            &[
+                "clippy",
+                "-q",
+                "--release",
+                "--target",
+                t,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+    }
+    for be in &backends {
+        let features = ["--no-default-features", "--features", be];
+        cargo(
+            &fw,
+            &[&["test", "-q", "--release", "--workspace"][..], &features].concat(),
+        )?;
+    }
+
+    // Build once per (target, backend). Every release binary links with a panic handler
+    // that refers to an undefined symbol: if it links, no panic is reachable.
+    for be in &backends {
+        let features = ["--no-default-features", "--features", be];
+        step(&format!("build host ({be})"));
+        cargo(
+            &qemu_dir,
+            &[&["build", "-q", "--release", "--bins"][..], &features].concat(),
+        )?;
+        let dir = out.join(be).join("host");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for p in PROGRAMS.iter().chain(&["fault"]) {
+            copy(&target.join("release").join(p), &dir.join(p))?;
+        }
+        for b in &BOARDS {
+            step(&format!("build {} {} ({be})", b.name, b.target));
+            cargo(
+                &qemu_dir,
+                &[
+                    &["build", "-q", "--release", "--bins", "--target", b.target][..],
+                    &features,
+                ]
+                .concat(),
+            )?;
+            let dir = out.join(be).join(b.name);
+            fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            for p in PROGRAMS.iter().chain(&["fault"]) {
+                copy(&target.join(b.target).join("release").join(p), &dir.join(p))?;
+            }
+        }
+    }
+    let built = start.elapsed().as_secs();
+    step(&format!("built in {built} s; running"));
+
+    let mut failures = Vec::new();
+    let (mut compared, mut identical) = (0, 0);
+    for be in &backends {
+        for p in PROGRAMS {
+            let elf = out.join(be).join("host").join(p);
+            let (code, text) = run_with_timeout(&mut Command::new(&elf), TIMEOUT)?;
+            if code != Some(0) {
+                failures.push(format!("host {p} ({be}): status {code:?}"));
+            }
+            fs::write(elf.with_extension("txt"), &text).map_err(|e| e.to_string())?;
+        }
+        for b in &BOARDS {
+            for p in PROGRAMS {
+                let host = fs::read_to_string(out.join(be).join("host").join(format!("{p}.txt")))
+                    .unwrap_or_default();
+                let elf = out.join(be).join(b.name).join(p);
+                let (code, text) = run_with_timeout(&mut qemu_command(b, &elf), TIMEOUT)?;
+                fs::write(elf.with_extension("txt"), &text).map_err(|e| e.to_string())?;
+                if code != Some(0) {
+                    let tail: Vec<&str> = text.lines().rev().take(3).collect();
+                    failures.push(format!(
+                        "{p} on {} ({be}): {} {tail:?}",
+                        b.name,
+                        code.map_or("timeout".into(), |c| format!("status {c}"))
+                    ));
+                    continue;
+                }
+                match compare(&host, &text) {
+                    Ok(same) => {
+                        compared += 1;
+                        identical += usize::from(same);
+                    }
+                    Err(why) => failures.push(format!(
+                        "{p} on {} ({be}) disagrees with the host: {why}",
+                        b.name
+                    )),
+                }
+            }
+            // A fault must end the run at once with status 1 and a report.
+            let elf = out.join(be).join(b.name).join("fault");
+            let (code, text) = run_with_timeout(&mut qemu_command(b, &elf), FAULT_TIMEOUT)?;
+            let reported = text
+                .lines()
+                .any(|l| l.starts_with("HardFault") || l.starts_with("exception"));
+            if code != Some(1) || !reported {
+                failures.push(format!(
+                    "fault on {} ({be}): want status 1 and a fault report, got {code:?}",
+                    b.name
+                ));
+            }
+        }
+    }
+
+    let read = |be: &str, board: &str, p: &str| {
+        fs::read_to_string(out.join(be).join(board).join(format!("{p}.txt"))).unwrap_or_default()
+    };
+    let sections = |be: &str, board: &str, p: &str| {
+        elf::sections(&out.join(be).join(board).join(p)).unwrap_or_default()
+    };
+
+    println!();
+    println!("Sizes in bytes ({}). `.bss` holds every `static` (for `train`: its tape, model and optimizer); peak stack measured by painting, from the top of RAM; RAM = `.data` + `.bss` + peak stack.", backends[0]);
+    println!();
+    println!("| program | board | `.text` | `.rodata` | `.data` | `.bss` | peak stack | RAM |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    let be0 = backends[0];
+    for p in PROGRAMS {
+        for b in &BOARDS {
+            let s = sections(be0, b.name, p);
+            let stack = metric(&read(be0, b.name, p), "stack");
+            let (data, bss) = (elf::size(&s, ".data"), elf::size(&s, ".bss"));
+            println!(
+                "| {p} | {} | {} | {} | {data} | {bss} | {} | {} |",
+                b.name,
+                elf::size(&s, ".text"),
+                elf::size(&s, ".rodata"),
+                show(stack),
+                show(stack.map(|st| st + data + bss)),
+            );
+        }
+    }
+
+    println!();
+    println!("Instructions per call ({be0}; `-icount shift=0`, SysTick on Cortex-M, `minstret` on RISC-V; mean of 16):");
+    println!();
+    println!("| board | hand forward | hand step | stackgrad forward | stackgrad step | step ÷ forward | stackgrad ÷ hand | micromath ÷ libm (step) | train step |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut goals = Vec::new();
+    for b in &BOARDS {
+        let g = read(be0, b.name, "gradients");
+        let m = |n| metric(&g, n);
+        let (hf, hs, sf, ss) = (
+            m("hand_forward"),
+            m("hand_step"),
+            m("sg_forward"),
+            m("sg_step"),
+        );
+        let mm = if backends.len() > 1 {
+            ratio(
+                metric(&read("micromath", b.name, "gradients"), "sg_step"),
+                metric(&read("libm", b.name, "gradients"), "sg_step"),
+            )
+        } else {
+            "-".into()
+        };
+        let train_step = metric(&read(be0, b.name, "train"), "train_step");
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {mm} | {} |",
+            b.name,
+            show(hf),
+            show(hs),
+            show(sf),
+            show(ss),
+            ratio(ss, sf),
+            ratio(ss, hs),
+            show(train_step),
+        );
+        let r = |a: Option<u64>, c: Option<u64>| a.zip(c).map(|(a, c)| a as f64 / c as f64);
+        goals.push((
+            format!(
+                "{}: stackgrad step ÷ forward = {} (≤ 3)",
+                b.name,
+                ratio(ss, sf)
+            ),
+            r(ss, sf).is_some_and(|x| x <= 3.0),
+        ));
+        goals.push((
+            format!(
+                "{}: stackgrad step ÷ hand-written step = {} (≤ 1.3)",
+                b.name,
+                ratio(ss, hs)
+            ),
+            r(ss, hs).is_some_and(|x| x <= 1.3),
+        ));
+    }
+    let t = read(be0, "microbit", "train");
+    let s = sections(be0, "microbit", "train");
+    let ram = metric(&t, "stack").map(|st| st + elf::size(&s, ".data") + elf::size(&s, ".bss"));
+    goals.push((
+        format!(
+            "train on microbit: RAM {} bytes (≤ 16384), ran to the end",
+            show(ram)
+        ),
+        ram.is_some_and(|r| r <= 16384) && t.lines().any(|l| l == "ok"),
+    ));
+    let text = elf::size(&sections(be0, "mps2-an386", "gradients"), ".text");
+    goals.push((
+        format!("gradients .text on thumbv7em: {text} bytes (≤ 24576)"),
+        text > 0 && text <= 24576,
+    ));
+
+    println!();
+    println!("Outputs agreeing with the host: {compared}; byte-identical: {identical} (the rest within 1e-5).");
+    println!();
+    println!("Goals ({be0}):");
+    for (what, met) in &goals {
+        println!("  {what:<66} {}", if *met { "met" } else { "NOT met" });
+    }
+    println!();
+    println!(
+        "Panic-free: every release program ({} × 3 boards × {} backend(s)) linked with a panic handler that refers to an undefined symbol.",
+        PROGRAMS.len() + 1,
+        backends.len()
+    );
+    println!();
+    if failures.is_empty() {
+        println!(
+            "firmware: all programs ran on all boards and agree with the host ({} s)",
+            start.elapsed().as_secs()
+        );
+        Ok(())
+    } else {
+        for f in &failures {
+            println!("FAIL {f}");
+        }
+        Err(format!("{} failure(s)", failures.len()))
+    }
+}
+
+/// A real board: its directory under `examples/firmware/boards` and its target.
+const REAL_BOARDS: [(&str, &str); 2] = [
+    ("microbit-v2", "thumbv7em-none-eabihf"),
+    ("pico2", "thumbv8m.main-none-eabihf"),
+];
+
+/// `cargo xtask boards`.
+pub fn boards() -> Result {
+    let start = Instant::now();
+    let mut rows = Vec::new();
+    for (name, target) in REAL_BOARDS {
+        let dir = firmware_dir().join("boards").join(name);
+        step(&format!("{name}: fmt, clippy, build ({target})"));
+        cargo(&dir, &["fmt", "--check"])?;
+        cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
+        cargo(&dir, &["build", "-q", "--release", "--bins"])?;
+        for p in PROGRAMS {
+            let elf = dir.join("target").join(target).join("release").join(p);
+            let s = elf::sections(&elf)?;
+            rows.push(format!(
+                "| {p} | {name} | {} | {} | {} | {} |",
+                elf::size(&s, ".text"),
+                elf::size(&s, ".rodata"),
+                elf::size(&s, ".data"),
+                elf::size(&s, ".bss"),
+            ));
+        }
+    }
+    println!();
+    println!("Real boards (built, not run; libm; sizes in bytes):");
+    println!();
+    println!("| program | board | `.text` | `.rodata` | `.data` | `.bss` |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for r in rows {
+        println!("{r}");
+    }
+    println!();
+    println!("boards: built in {} s", start.elapsed().as_secs());
+    Ok(())
+}
