@@ -11,12 +11,10 @@ use crate::ops::norm::{norm_squared_backward_a, norm_squared_forward};
 use crate::{Error, Real};
 
 impl<T: Real, const IN: usize, const OUT: usize> Zeroed for Linear<T, IN, OUT> {
-    fn zeroed() -> Self {
-        Linear {
-            weight: SMatrix::zeros(),
-            bias: SMatrix::zeros(),
-        }
-    }
+    const ZERO: Self = Linear {
+        weight: SMatrix::ZERO,
+        bias: SMatrix::ZERO,
+    };
 }
 
 /// The gradients of a `Linear` are a `Linear`: `∂W` in `weight`, `∂b` in `bias`.

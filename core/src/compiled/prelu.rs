@@ -8,9 +8,9 @@ use crate::ops::prelu::{prelu_backward_a, prelu_backward_x, prelu_forward};
 use crate::{Error, Real};
 
 impl<T: Real> Zeroed for PRelu<T> {
-    fn zeroed() -> Self {
-        PRelu::new(T::zero())
-    }
+    const ZERO: Self = PRelu {
+        slope: <nalgebra::SMatrix<T, 1, 1> as Zeroed>::ZERO,
+    };
 }
 
 /// The gradient of a `PRelu` is a `PRelu`: `∂a` in `slope`. The slope is not penalised.

@@ -30,13 +30,13 @@ where
     T: Real,
     M: Backprop<T, Mat<IN, B>, Output = Mat<K, B>>,
 {
-    /// Zeroed buffers.
-    pub fn new() -> Self {
+    /// Zeroed buffers, as a constant: all-zero bytes, so a `static` of them is in `.bss`.
+    pub const fn new() -> Self {
         ClassifierBuffers {
-            cache: M::Cache::zeroed(),
-            logits: SMatrix::zeros(),
-            dlogits: SMatrix::zeros(),
-            grads: M::Grads::zeroed(),
+            cache: M::Cache::ZERO,
+            logits: <SMatrix<T, K, B> as Zeroed>::ZERO,
+            dlogits: <SMatrix<T, K, B> as Zeroed>::ZERO,
+            grads: M::Grads::ZERO,
         }
     }
 

@@ -21,13 +21,11 @@ pub struct Stage<C, M> {
 }
 
 impl<C: Zeroed, M: Zeroed> Zeroed for Stage<C, M> {
-    fn zeroed() -> Self {
-        Stage {
-            cache: C::zeroed(),
-            value: M::zeroed(),
-            grad: M::zeroed(),
-        }
-    }
+    const ZERO: Self = Stage {
+        cache: C::ZERO,
+        value: M::ZERO,
+        grad: M::ZERO,
+    };
 }
 
 macro_rules! tuple_grads {

@@ -7,27 +7,30 @@ use crate::Real;
 /// A value all of whose scalars are zero, built without the heap: how the compiled
 /// path's caches ([`Backprop::Cache`](super::Backprop::Cache)) and gradients
 /// ([`ParamGrads::Grads`](super::ParamGrads::Grads)) are made.
-pub trait Zeroed {
+///
+/// The zero is a constant whose bytes are all zero, so a `static` of it (a firmware's
+/// training buffers) lands in `.bss`.
+pub trait Zeroed: Sized {
+    /// The zero value, as a constant.
+    const ZERO: Self;
     /// The zero value.
-    fn zeroed() -> Self;
+    fn zeroed() -> Self {
+        Self::ZERO
+    }
 }
 
 impl Zeroed for () {
-    fn zeroed() -> Self {}
+    const ZERO: Self = ();
 }
 
 impl<T: Real, const R: usize, const C: usize> Zeroed for SMatrix<T, R, C> {
-    fn zeroed() -> Self {
-        SMatrix::zeros()
-    }
+    const ZERO: Self = SMatrix::from_array_storage(nalgebra::ArrayStorage([[T::ZERO; R]; C]));
 }
 
 macro_rules! tuple_zeroed {
     ($($p:ident),+) => {
         impl<$($p: Zeroed),+> Zeroed for ($($p,)+) {
-            fn zeroed() -> Self {
-                ($($p::zeroed(),)+)
-            }
+            const ZERO: Self = ($($p::ZERO,)+);
         }
     };
 }

@@ -33,10 +33,10 @@ pub struct Sgd<T> {
 
 impl<T: Real> Sgd<T> {
     /// Plain SGD with learning rate `lr` (PyTorch's default is 1e-3).
-    pub fn new(lr: T) -> Self {
+    pub const fn new(lr: T) -> Self {
         Sgd {
             lr,
-            weight_decay: T::zero(),
+            weight_decay: T::ZERO,
             t: 0,
         }
     }

@@ -10,8 +10,11 @@
 //! so the baseline does no more work than a careful C implementation would.
 
 use stackgrad::check::XorShift32;
+use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::{Error, Graph, Real, Tape, Var};
+use stackgrad::nn::{Layer, Linear, Mat, Module};
+use stackgrad::ops::unary::Tanh;
+use stackgrad::{Error, Graph, Real, Tape, Usage, Var};
 
 /// Words in a window.
 pub const WORDS: usize = 5;
@@ -73,6 +76,22 @@ pub fn window_input<S: Real>() -> SVector<S, INPUTS> {
 }
 
 impl<S: Real> Window<S> {
+    /// The same classifier on the compiled path.
+    pub fn compiled(&self) -> CompiledWindow<S> {
+        CompiledWindow {
+            hidden: (
+                Linear {
+                    weight: self.w,
+                    bias: self.b,
+                },
+                Tanh,
+            ),
+            cache: Zeroed::zeroed(),
+            h: SVector::zeros(),
+            grads: Zeroed::zeroed(),
+        }
+    }
+
     /// Fixed pseudo-random parameters (xorshift32 from `seed`), the same on every target:
     /// `W` uniform in `±0.3`, `b` in `±0.1`, `u` in `±0.5`.
     pub fn example(seed: u32) -> Self {
@@ -113,9 +132,65 @@ impl<S: Real> Window<S> {
     }
 }
 
-/// A tape big enough for the window classifier: 196 gradient scalars for the leaves
-/// (`W`, `b`, `u`, `x`) plus 50 for the four operations, and 8 nodes.
-pub type WindowTape<S> = Tape<S, 256, 8>;
+/// The window classifier's hidden layer `tanh(Wx + b)` as layers, for the compiled path
+/// (and, through their constants, for sizing the tape).
+pub type Hidden<S> = (Linear<S, INPUTS, HIDDEN>, Tanh);
+
+/// What the window classifier records when every leaf is tracked (a gradient step): the
+/// four leaves' gradients (`W`, `b`, `u`, `x`), the hidden layer's forward pass and the
+/// score `u·h` (2 scalars, 1 node). Computed by the compiler from the layers' constants.
+pub const WINDOW_USAGE: Usage = Usage {
+    scalars: <Hidden<f32> as Module<f32>>::PARAMS + HIDDEN + INPUTS,
+    nodes: 4,
+}
+.plus(<Hidden<f32> as Layer<f32, Mat<INPUTS, 1>>>::FORWARD)
+.plus(Usage {
+    scalars: 2,
+    nodes: 1,
+});
+
+/// A tape exactly as big as the window classifier needs.
+pub type WindowTape<S> = Tape<S, { WINDOW_USAGE.scalars }, { WINDOW_USAGE.nodes }>;
+
+/// The window classifier on the compiled path: the hidden layer with `W` and `b`, and
+/// its buffers. Built once from a [`Window`] (outside any measured loop).
+pub struct CompiledWindow<S: Real> {
+    hidden: Hidden<S>,
+    cache: <Hidden<S> as Backprop<S, Mat<INPUTS, 1>>>::Cache,
+    h: SVector<S, HIDDEN>,
+    grads: <Hidden<S> as ParamGrads<S>>::Grads,
+}
+
+impl<S: Real> CompiledWindow<S> {
+    /// The score and all four gradients: `h = tanh(Wx + b)` forward, `s = u·h`, then the
+    /// hidden layer's backward pass from `∂s/∂h = u` (writing `∂W`, `∂b` and `∂x`), and
+    /// `∂s/∂u = h`. `∂W` and `∂b` stay in the buffers ([`CompiledWindow::copy_grads`]).
+    pub fn gradient(
+        &mut self,
+        u: &SVector<S, HIDDEN>,
+        x: &SVector<S, INPUTS>,
+        g: &mut WindowGrads<S>,
+    ) -> S {
+        self.hidden.forward_cached(x, &mut self.cache, &mut self.h);
+        let s = u.dot(&self.h);
+        g.u.copy_from(&self.h);
+        self.hidden.backward(
+            x,
+            &self.h,
+            &mut self.cache,
+            u,
+            &mut self.grads,
+            Some(&mut g.x),
+        );
+        s
+    }
+
+    /// Copies `∂W` and `∂b` of the last [`CompiledWindow::gradient`] into `g`.
+    pub fn copy_grads(&self, g: &mut WindowGrads<S>) {
+        g.w.copy_from(&self.grads.0.weight);
+        g.b.copy_from(&self.grads.0.bias);
+    }
+}
 
 /// The window classifier recorded on a graph: its four leaves (all tracked, as in a
 /// gradient step) and its score.

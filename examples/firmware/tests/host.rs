@@ -135,9 +135,10 @@ fn train_learns_iris_and_its_tape_is_big_enough() {
 /// `train` on state of its own (its statics can be taken once per process).
 fn train_on_heap(io: &mut dyn Io) -> stackgrad_firmware::Outcome {
     let mut tape = Box::new(train::TrainTape::new());
+    let mut buffers = Box::new(train::TrainBuffers::new());
     let mut net = train::ZERO_NET;
     let mut opt = stackgrad::optim::Sgd::new(train::LEARNING_RATE);
-    train::train(io, &mut tape, &mut net, &mut opt)
+    train::train(io, &mut tape, &mut buffers, &mut net, &mut opt)
 }
 
 #[test]

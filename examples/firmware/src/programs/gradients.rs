@@ -56,6 +56,20 @@ pub fn run(io: &mut dyn Io) -> Outcome {
     if !(diff <= 1e-6 && (s - s_hand).abs() <= 1e-6) {
         return Err("window: stackgrad and the hand-written gradient disagree");
     }
+    // The compiled path: the tape's kernels, so the tape's numbers.
+    let mut compiled = model.compiled();
+    let mut cg = WindowGrads::zeros();
+    let s_compiled = compiled.gradient(&model.u, &x, &mut cg);
+    compiled.copy_grads(&mut cg);
+    let diff_c = cg.max_abs_diff(&ours);
+    print_values(
+        io,
+        "max |compiled - tape|",
+        [diff_c, (s_compiled - s).abs()],
+    );
+    if !(diff_c <= 1e-6 && (s_compiled - s).abs() <= 1e-6) {
+        return Err("window: the compiled path and the tape disagree");
+    }
 
     let mut h = SVector::zeros();
     measure(io, "hand_forward", 16, &mut || {
@@ -69,6 +83,9 @@ pub fn run(io: &mut dyn Io) -> Outcome {
     });
     measure(io, "sg_step", 16, &mut || {
         let _ = core::hint::black_box(model.stackgrad_gradient(&mut tape, &x, None));
+    });
+    measure(io, "cg_step", 16, &mut || {
+        core::hint::black_box(compiled.gradient(&model.u, &x, &mut cg));
     });
     Ok(())
 }

@@ -1,12 +1,19 @@
 //! Trains a 4-8-3 network built from stackgrad's `nn` layers, `(Linear, Tanh, Linear)`,
-//! on the iris flowers compiled into flash, with per-sample plain SGD and
-//! [`train_classifier`] (softmax cross-entropy plus a small L2 penalty), and prints the
-//! loss as it falls and the held-out accuracy.
+//! on the iris flowers compiled into flash, with per-sample plain SGD (softmax
+//! cross-entropy plus a small L2 penalty), and prints the loss as it falls and the
+//! held-out accuracy.
 //!
-//! Memory is known before the program runs. The tape, the model and the optimizer live
-//! in `static`s: the tape's size is [`ClassifierStep::USAGE`], computed by the compiler
-//! from the model's type, and a zero tape and a zero model are all-zero bytes, so they
-//! land in `.bss`. The linker then checks them against the board's `memory.x`: a model
+//! The training runs on the compiled path ([`train_classifier_compiled`]): the model's
+//! forward and backward passes, monomorphised and inlined, into [`ClassifierBuffers`].
+//! Before training, one step from the same state on the tape ([`train_classifier`]) and
+//! on the compiled path must give the same parameters bit for bit; after it, both steps
+//! are measured.
+//!
+//! Memory is known before the program runs. The tape, the compiled path's buffers, the
+//! model and the optimizer live in `static`s: the tape's size is
+//! [`ClassifierStep::USAGE`], computed by the compiler from the model's type, the
+//! buffers' size is their type's, and all of them start as all-zero bytes, so they land
+//! in `.bss`. The linker then checks them against the board's `memory.x`: a model
 //! too big for the chip does not link. Stack painting measures the rest.
 //!
 //! The statics are [`static_cell`] cells: `ConstStaticCell::new` is a `const fn`, so
@@ -15,12 +22,13 @@
 //! a panic path. The release build links with a panic handler that does not exist, so
 //! no panic can be reached.
 
+use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
 use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng};
 use stackgrad::ops::unary::Tanh;
 use stackgrad::optim::Sgd;
 use stackgrad::{Real, Tape};
-use static_cell::{ConstStaticCell, StaticCell};
+use static_cell::ConstStaticCell;
 
 use crate::data::{iris_is_test, iris_standardised, IRIS_CLASSES, IRIS_LABELS, IRIS_ROWS};
 use crate::{print_metric, print_values, Io, Outcome};
@@ -48,6 +56,8 @@ pub type Net = (
 pub type Step = ClassifierStep<f32, Net, 4, IRIS_CLASSES, BATCH>;
 /// The tape of one training step, sized exactly by [`Step::USAGE`].
 pub type TrainTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
+/// The compiled path's buffers for one step.
+pub type TrainBuffers = ClassifierBuffers<f32, Net, 4, IRIS_CLASSES, BATCH>;
 /// Trainable scalars.
 pub const PARAMS: usize = <Net as Module<f32>>::PARAMS;
 
@@ -62,8 +72,9 @@ const fn zero_linear<const I: usize, const O: usize>() -> Linear<f32, I, O> {
 pub const ZERO_NET: Net = (zero_linear(), Tanh, zero_linear());
 
 static TAPE: ConstStaticCell<TrainTape> = ConstStaticCell::new(TrainTape::new());
+static BUFFERS: ConstStaticCell<TrainBuffers> = ConstStaticCell::new(TrainBuffers::new());
 static NET: ConstStaticCell<Net> = ConstStaticCell::new(ZERO_NET);
-static OPT: StaticCell<Sgd<f32>> = StaticCell::new();
+static OPT: ConstStaticCell<Sgd<f32>> = ConstStaticCell::new(Sgd::new(LEARNING_RATE));
 
 /// Xavier-uniform weights (for `tanh`), zero biases, drawn from `rng`.
 pub fn init(net: &mut Net, rng: &mut Rng) {
@@ -102,18 +113,54 @@ fn evaluate(net: &Net) -> (f32, usize, usize) {
 /// The program: takes the statics (once) and trains.
 pub fn run(io: &mut dyn Io) -> Outcome {
     let tape = TAPE.try_take().ok_or("the tape is already in use")?;
+    let buffers = BUFFERS.try_take().ok_or("the buffers are already in use")?;
     let net = NET.try_take().ok_or("the model is already in use")?;
-    let opt = OPT
-        .try_init(Sgd::new(LEARNING_RATE))
-        .ok_or("the optimizer is already in use")?;
-    train(io, tape, net, opt)
+    let opt = OPT.try_take().ok_or("the optimizer is already in use")?;
+    train(io, tape, buffers, net, opt)
+}
+
+/// One step from the same state on the tape and on the compiled path: the parameters
+/// after it must be equal bit for bit (the same kernels in the same order).
+fn paths_agree(tape: &mut TrainTape, buffers: &mut TrainBuffers, net: &Net) -> bool {
+    let (x, y) = (input(0), onehot(0));
+    let (mut a, mut b) = (*net, *net);
+    let (mut oa, mut ob) = (Sgd::new(LEARNING_RATE), Sgd::new(LEARNING_RATE));
+    let la = train_classifier(&mut a, tape, &mut oa, &x, &y, WEIGHT_DECAY);
+    let lb = train_classifier_compiled(&mut b, buffers, &mut ob, &x, &y, WEIGHT_DECAY);
+    let bits = |n: &Net| {
+        let mut h = 0u64;
+        for (i, v) in
+            n.0.weight
+                .iter()
+                .chain(n.0.bias.iter())
+                .chain(n.2.weight.iter())
+                .chain(n.2.bias.iter())
+                .enumerate()
+        {
+            h = h
+                .wrapping_mul(0x100_0000_01B3)
+                .wrapping_add(u64::from(v.to_bits()) ^ i as u64);
+        }
+        h
+    };
+    matches!((la, lb), (Ok(p), Ok(q)) if p.to_bits() == q.to_bits()) && bits(&a) == bits(&b)
 }
 
 /// Trains `net` (initialised here from [`SEED`]) with `tape` and `opt`, wherever they
 /// live (statics on a board, the heap in host tests).
-pub fn train(io: &mut dyn Io, tape: &mut TrainTape, net: &mut Net, opt: &mut Sgd<f32>) -> Outcome {
+pub fn train(
+    io: &mut dyn Io,
+    tape: &mut TrainTape,
+    buffers: &mut TrainBuffers,
+    net: &mut Net,
+    opt: &mut Sgd<f32>,
+) -> Outcome {
     let mut rng = Rng::seed_from_u64(SEED);
     init(net, &mut rng);
+    if !paths_agree(tape, buffers, net) {
+        return Err("the tape and the compiled path disagree");
+    }
+    let _ = io.write_str("tape and compiled step: identical\n");
     let mut order = [0u8; IRIS_ROWS];
     for (i, o) in order.iter_mut().enumerate() {
         *o = i as u8;
@@ -126,8 +173,8 @@ pub fn train(io: &mut dyn Io, tape: &mut TrainTape, net: &mut Net, opt: &mut Sgd
         for &k in order.iter() {
             let k = k as usize;
             if !iris_is_test(k) {
-                train_classifier(net, tape, opt, &input(k), &onehot(k), WEIGHT_DECAY)
-                    .map_err(|_| "training step failed (tape or non-finite gradient)")?;
+                train_classifier_compiled(net, buffers, opt, &input(k), &onehot(k), WEIGHT_DECAY)
+                    .map_err(|_| "training step failed (non-finite gradient)")?;
             }
         }
         if epoch % 5 == 0 {
@@ -142,6 +189,30 @@ pub fn train(io: &mut dyn Io, tape: &mut TrainTape, net: &mut Net, opt: &mut Sgd
         let per = crate::fmt::div_u64(io.instructions(b.saturating_sub(a)), steps);
         print_metric(io, "train_step", per);
     }
+    // The same step on each path, on a copy of the trained model (16 steps each).
+    let (mut a, mut b) = (*net, *net);
+    let mut sgd = Sgd::new(0.0);
+    let (x, y) = (input(1), onehot(1));
+    crate::measure(io, "train_step_tape", 16, &mut || {
+        let _ = core::hint::black_box(train_classifier(
+            &mut a,
+            tape,
+            &mut sgd,
+            &x,
+            &y,
+            WEIGHT_DECAY,
+        ));
+    });
+    crate::measure(io, "train_step_compiled", 16, &mut || {
+        let _ = core::hint::black_box(train_classifier_compiled(
+            &mut b,
+            buffers,
+            &mut sgd,
+            &x,
+            &y,
+            WEIGHT_DECAY,
+        ));
+    });
     let (loss, correct, total) = evaluate(net);
     print_values(io, "final loss", [loss]);
     let _ = io.write_str("held-out accuracy ");
@@ -151,6 +222,11 @@ pub fn train(io: &mut dyn Io, tape: &mut TrainTape, net: &mut Net, opt: &mut Sgd
     let _ = io.write_str("\n");
     print_metric(io, "tape_scalars_used", tape.high_water().scalars as u64);
     print_metric(io, "tape_bytes", core::mem::size_of::<TrainTape>() as u64);
+    print_metric(
+        io,
+        "buffer_bytes",
+        core::mem::size_of::<TrainBuffers>() as u64,
+    );
     let learned = loss < loss0; // false for NaN
     if !learned || correct * 10 < total * 9 {
         return Err("training did not reach 90% held-out accuracy");
