@@ -2,7 +2,9 @@
 //!
 //! Every elementary function takes its value and local derivative from
 //! [`rules`] and applies them with one chain rule ([`Dual::chain`]); this
-//! file holds the propagation, the table holds the calculus.
+//! file holds the propagation, the table holds the calculus. The methods themselves, and
+//! `Dual`'s `Real` impl, are generated from the table of elementary functions
+//! (`core/src/real/table.rs`) by `dual_method!` and `forward_method!` below.
 
 use core::cmp::Ordering;
 use core::fmt;

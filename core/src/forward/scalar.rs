@@ -4,7 +4,9 @@
 //! ...) and they differentiate.
 //!
 //! Every function forwards to the inherent method of [`Dual`], so its derivative comes
-//! from the one table in [`rules`](super::rules). Comparisons (`PartialOrd`, `max`,
+//! from the one table in [`rules`](super::rules). The forwarding methods are generated
+//! from the table of elementary functions (`core/src/real/table.rs`), whose rows name the
+//! traits that forward them. Comparisons (`PartialOrd`, `max`,
 //! `min`, `clamp`, `is_sign_*`, the approx traits) use the value `re` only.
 //!
 //! ```

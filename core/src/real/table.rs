@@ -37,8 +37,8 @@
 //!    derivative(s); the row's `Dual` method applies it.
 //! 3. Its tests: a line in the rule's table in `forward/rules.rs` (against central
 //!    differences) and in `forward/tests/functions.rs` (`REAL_OPS`/`real_op`, and
-//!    `FIELD_OPS`/`field_op` if a nalgebra trait forwards it). The test
-//!    `every_table_function_is_tested` fails until these exist.
+//!    `FIELD_OPS`/`field_op` if a nalgebra trait forwards it). A test generated for the
+//!    row, `every_table_function_is_tested::name`, fails until the latter are there.
 //!
 //! For `f32` on micromath, which has few functions of its own, the compiler then asks
 //! for a function of that name in `real/micromath.rs` (usually built from `exp`/`ln`/
@@ -46,7 +46,7 @@
 //! applied to one value (`Dual::log`, `sin_cos`, `clamp`, `is_sign_negative`, ...) stay
 //! written out where their layer is.
 
-/// The table; see the [module docs](self). `elementary_functions!(each!(args))` invokes
+/// The table; see the module docs. `elementary_functions!(each!(args))` invokes
 /// `each! { (args) row }` once per row.
 macro_rules! elementary_functions {
     ($each:ident ! ($($args:tt)*)) => {
