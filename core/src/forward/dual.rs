@@ -2,7 +2,9 @@
 //!
 //! Every elementary function takes its value and local derivative from
 //! [`rules`] and applies them with one chain rule ([`Dual::chain`]); this
-//! file holds the propagation, the table holds the calculus.
+//! file holds the propagation, the table holds the calculus. The methods themselves, and
+//! `Dual`'s `Real` impl, are generated from the table of elementary functions
+//! (`core/src/real/table.rs`) by `dual_method!` and `forward_method!` below.
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -14,6 +16,7 @@ use nalgebra::SVector;
 use num_traits::{One, Zero};
 
 use super::rules;
+use crate::real::table::elementary_functions;
 use crate::Real;
 
 /// A dual number: a value `re` and `N` tangents `eps`, the directional derivatives of the
@@ -114,202 +117,74 @@ impl<T: Real, const N: usize> Dual<T, N> {
     }
 }
 
+/// One row of the table (`real/table.rs`) as an inherent method of [`Dual`]: the rule of
+/// the row's name from [`rules`], applied by [`Dual::chain`] (one argument) or
+/// [`Dual::chain2`] (two).
+macro_rules! dual_method {
+    (() $(#[$r:meta])* fn $name:ident() $(= libm($f:ident, $g:ident))?; $(#[$d:meta])* dual; $($rest:tt)*) => {
+        $(#[$d])*
+        #[inline]
+        pub fn $name(self) -> Self {
+            self.chain(rules::$name(self.re))
+        }
+    };
+    (() $(#[$r:meta])* fn $name:ident($a:ident: i32) $(= libm($f:ident, $g:ident))?; $(#[$d:meta])* dual; $($rest:tt)*) => {
+        $(#[$d])*
+        #[inline]
+        pub fn $name(self, $a: i32) -> Self {
+            self.chain(rules::$name(self.re, $a))
+        }
+    };
+    (() $(#[$r:meta])* fn $name:ident($a:ident: Self) $(= libm($f:ident, $g:ident))?; $(#[$d:meta])* dual($b:ident); $($rest:tt)*) => {
+        dual_method! { () fn $name($b: Self); $(#[$d])* dual; }
+    };
+    (() $(#[$r:meta])* fn $name:ident($a:ident: Self) $(= libm($f:ident, $g:ident))?; $(#[$d:meta])* dual; $($rest:tt)*) => {
+        $(#[$d])*
+        #[inline]
+        pub fn $name(self, $a: Self) -> Self {
+            self.chain2($a, rules::$name(self.re, $a.re))
+        }
+    };
+}
+
+/// One row of the table as a method of `Dual`'s impl of the trait in parentheses
+/// (`Real`, `ComplexField` or `RealField`), if the row names that trait: it forwards to
+/// the inherent method, with the docs the row gives it there.
+macro_rules! forward_method {
+    (($want:ident) $(#[$r:meta])* fn $name:ident $args:tt $(= libm($f:ident, $g:ident))?; $(#[$d:meta])* dual $(($b:ident))?; $($(#[$fd:meta])* $tr:ident;)*) => {
+        $($crate::forward::dual::forward_method!(@if $want $tr [$(#[$fd])*] $name $args);)*
+    };
+    (@if Real Real $($x:tt)*) => { $crate::forward::dual::forward_method!(@emit $($x)*); };
+    (@if ComplexField ComplexField $($x:tt)*) => { $crate::forward::dual::forward_method!(@emit $($x)*); };
+    (@if RealField RealField $($x:tt)*) => { $crate::forward::dual::forward_method!(@emit $($x)*); };
+    (@if $want:ident $other:ident $($x:tt)*) => {};
+    (@emit [$(#[$fd:meta])*] $name:ident($($a:ident: $t:ty),*)) => {
+        $(#[$fd])*
+        #[inline]
+        fn $name(self $(, $a: $t)*) -> Self {
+            Dual::$name(self $(, $a)*)
+        }
+    };
+}
+pub(crate) use forward_method;
+
 /// Elementary functions, each with its rule from [`rules`] (see there for
 /// derivatives, domains and kink conventions). They are inherent methods so that
 /// `x.sin()` on a concrete `Dual` is never ambiguous between [`Real`] and nalgebra's
-/// `ComplexField`, which both offer it and both forward here.
+/// `ComplexField`, which both offer it and both forward here. One a row of the table
+/// (`real/table.rs`), except the few below that are not one rule.
 impl<T: Real, const N: usize> Dual<T, N> {
-    /// `eˣ`.
-    #[inline]
-    pub fn exp(self) -> Self {
-        self.chain(rules::exp(self.re))
-    }
-    /// `2ˣ`.
-    #[inline]
-    pub fn exp2(self) -> Self {
-        self.chain(rules::exp2(self.re))
-    }
-    /// `eˣ − 1`.
-    #[inline]
-    pub fn exp_m1(self) -> Self {
-        self.chain(rules::exp_m1(self.re))
-    }
-    /// Natural logarithm; negative values give NaN.
-    #[inline]
-    pub fn ln(self) -> Self {
-        self.chain(rules::ln(self.re))
-    }
-    /// `ln(1 + x)`.
-    #[inline]
-    pub fn ln_1p(self) -> Self {
-        self.chain(rules::ln_1p(self.re))
-    }
-    /// Base-2 logarithm.
-    #[inline]
-    pub fn log2(self) -> Self {
-        self.chain(rules::log2(self.re))
-    }
-    /// Base-10 logarithm.
-    #[inline]
-    pub fn log10(self) -> Self {
-        self.chain(rules::log10(self.re))
-    }
+    elementary_functions!(dual_method!(()));
     /// Logarithm in base `base` (`ln x / ln base`; both may carry tangents).
     #[inline]
     pub fn log(self, base: Self) -> Self {
         self.ln() / base.ln()
-    }
-    /// Square root; derivative `+∞` at 0.
-    #[inline]
-    pub fn sqrt(self) -> Self {
-        self.chain(rules::sqrt(self.re))
-    }
-    /// Real cube root.
-    #[inline]
-    pub fn cbrt(self) -> Self {
-        self.chain(rules::cbrt(self.re))
-    }
-    /// `1/x`.
-    #[inline]
-    pub fn recip(self) -> Self {
-        self.chain(rules::recip(self.re))
-    }
-    /// `xⁿ`, integer `n`.
-    #[inline]
-    pub fn powi(self, n: i32) -> Self {
-        self.chain(rules::powi(self.re, n))
-    }
-    /// `xʸ`; both may carry tangents.
-    #[inline]
-    pub fn powf(self, y: Self) -> Self {
-        self.chain2(y, rules::powf(self.re, y.re))
-    }
-    /// Sine.
-    #[inline]
-    pub fn sin(self) -> Self {
-        self.chain(rules::sin(self.re))
-    }
-    /// Cosine.
-    #[inline]
-    pub fn cos(self) -> Self {
-        self.chain(rules::cos(self.re))
     }
     /// `(sin x, cos x)`.
     #[inline]
     pub fn sin_cos(self) -> (Self, Self) {
         let (s, c) = (self.re.sin(), self.re.cos());
         (self.chain((s, c)), self.chain((c, -s)))
-    }
-    /// Tangent.
-    #[inline]
-    pub fn tan(self) -> Self {
-        self.chain(rules::tan(self.re))
-    }
-    /// Arcsine.
-    #[inline]
-    pub fn asin(self) -> Self {
-        self.chain(rules::asin(self.re))
-    }
-    /// Arccosine.
-    #[inline]
-    pub fn acos(self) -> Self {
-        self.chain(rules::acos(self.re))
-    }
-    /// Arctangent.
-    #[inline]
-    pub fn atan(self) -> Self {
-        self.chain(rules::atan(self.re))
-    }
-    /// Four-quadrant arctangent of `self / x` (`self` is `y`).
-    #[inline]
-    pub fn atan2(self, x: Self) -> Self {
-        self.chain2(x, rules::atan2(self.re, x.re))
-    }
-    /// Hyperbolic sine.
-    #[inline]
-    pub fn sinh(self) -> Self {
-        self.chain(rules::sinh(self.re))
-    }
-    /// Hyperbolic cosine.
-    #[inline]
-    pub fn cosh(self) -> Self {
-        self.chain(rules::cosh(self.re))
-    }
-    /// Hyperbolic tangent.
-    #[inline]
-    pub fn tanh(self) -> Self {
-        self.chain(rules::tanh(self.re))
-    }
-    /// Inverse hyperbolic sine.
-    #[inline]
-    pub fn asinh(self) -> Self {
-        self.chain(rules::asinh(self.re))
-    }
-    /// Inverse hyperbolic cosine.
-    #[inline]
-    pub fn acosh(self) -> Self {
-        self.chain(rules::acosh(self.re))
-    }
-    /// Inverse hyperbolic tangent.
-    #[inline]
-    pub fn atanh(self) -> Self {
-        self.chain(rules::atanh(self.re))
-    }
-    /// `√(x² + y²)`.
-    #[inline]
-    pub fn hypot(self, other: Self) -> Self {
-        self.chain2(other, rules::hypot(self.re, other.re))
-    }
-    /// Absolute value; derivative 0 at 0.
-    #[inline]
-    pub fn abs(self) -> Self {
-        self.chain(rules::abs(self.re))
-    }
-    /// `±1` by the sign bit of the value (NaN for NaN); derivative 0.
-    #[inline]
-    pub fn signum(self) -> Self {
-        self.chain(rules::signum(self.re))
-    }
-    /// `⌊x⌋`; derivative 0.
-    #[inline]
-    pub fn floor(self) -> Self {
-        self.chain(rules::floor(self.re))
-    }
-    /// `⌈x⌉`; derivative 0.
-    #[inline]
-    pub fn ceil(self) -> Self {
-        self.chain(rules::ceil(self.re))
-    }
-    /// Nearest integer, halfway away from zero; derivative 0.
-    #[inline]
-    pub fn round(self) -> Self {
-        self.chain(rules::round(self.re))
-    }
-    /// Integer part; derivative 0.
-    #[inline]
-    pub fn trunc(self) -> Self {
-        self.chain(rules::trunc(self.re))
-    }
-    /// `x − trunc(x)`; derivative 1.
-    #[inline]
-    pub fn fract(self) -> Self {
-        self.chain(rules::fract(self.re))
-    }
-    /// The larger value; on a tie the tangents are averaged. NaN if either value is NaN.
-    #[inline]
-    pub fn max(self, other: Self) -> Self {
-        self.chain2(other, rules::max(self.re, other.re))
-    }
-    /// The smaller value; on a tie the tangents are averaged. NaN if either value is NaN.
-    #[inline]
-    pub fn min(self, other: Self) -> Self {
-        self.chain2(other, rules::min(self.re, other.re))
-    }
-    /// `clamp(x, −1, 1)` with derivative 0 at the kinks ±1 (PyTorch's `hardtanh`, and the
-    /// tape's [`HardTanh`](crate::ops::unary::HardTanh)): see [`rules::hardtanh`].
-    #[inline]
-    pub fn hardtanh(self) -> Self {
-        self.chain(rules::hardtanh(self.re))
     }
     /// `self` limited to `[lo, hi]` (by value): `lo` below it, `hi` above it, else `self`
     /// with its own tangents (also on the bounds, as PyTorch's `clamp` does). For
@@ -540,137 +415,8 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
         self.re.is_subnormal()
     }
     #[inline]
-    fn exp(self) -> Self {
-        Dual::exp(self)
-    }
-    #[inline]
-    fn ln(self) -> Self {
-        Dual::ln(self)
-    }
-    #[inline]
-    fn exp_m1(self) -> Self {
-        Dual::exp_m1(self)
-    }
-    #[inline]
-    fn ln_1p(self) -> Self {
-        Dual::ln_1p(self)
-    }
-    #[inline]
-    fn sqrt(self) -> Self {
-        Dual::sqrt(self)
-    }
-    #[inline]
-    fn tanh(self) -> Self {
-        Dual::tanh(self)
-    }
-    #[inline]
-    fn sin(self) -> Self {
-        Dual::sin(self)
-    }
-    #[inline]
-    fn cos(self) -> Self {
-        Dual::cos(self)
-    }
-    #[inline]
-    fn powf(self, n: Self) -> Self {
-        Dual::powf(self, n)
-    }
-    #[inline]
-    fn powi(self, n: i32) -> Self {
-        Dual::powi(self, n)
-    }
-    #[inline]
-    fn atan2(self, x: Self) -> Self {
-        Dual::atan2(self, x)
-    }
-    #[inline]
-    fn abs(self) -> Self {
-        Dual::abs(self)
-    }
-    #[inline]
-    fn floor(self) -> Self {
-        Dual::floor(self)
-    }
-    #[inline]
-    fn ceil(self) -> Self {
-        Dual::ceil(self)
-    }
-    #[inline]
-    fn round(self) -> Self {
-        Dual::round(self)
-    }
-    #[inline]
-    fn trunc(self) -> Self {
-        Dual::trunc(self)
-    }
-    #[inline]
     fn is_sign_negative(self) -> bool {
         self.re.is_sign_negative()
     }
-    #[inline]
-    fn tan(self) -> Self {
-        Dual::tan(self)
-    }
-    #[inline]
-    fn asin(self) -> Self {
-        Dual::asin(self)
-    }
-    #[inline]
-    fn acos(self) -> Self {
-        Dual::acos(self)
-    }
-    #[inline]
-    fn atan(self) -> Self {
-        Dual::atan(self)
-    }
-    #[inline]
-    fn sinh(self) -> Self {
-        Dual::sinh(self)
-    }
-    #[inline]
-    fn cosh(self) -> Self {
-        Dual::cosh(self)
-    }
-    #[inline]
-    fn asinh(self) -> Self {
-        Dual::asinh(self)
-    }
-    #[inline]
-    fn acosh(self) -> Self {
-        Dual::acosh(self)
-    }
-    #[inline]
-    fn atanh(self) -> Self {
-        Dual::atanh(self)
-    }
-    #[inline]
-    fn cbrt(self) -> Self {
-        Dual::cbrt(self)
-    }
-    #[inline]
-    fn exp2(self) -> Self {
-        Dual::exp2(self)
-    }
-    #[inline]
-    fn log2(self) -> Self {
-        Dual::log2(self)
-    }
-    #[inline]
-    fn log10(self) -> Self {
-        Dual::log10(self)
-    }
-    #[inline]
-    fn hypot(self, other: Self) -> Self {
-        Dual::hypot(self, other)
-    }
-    /// The larger value, tangents averaged on a tie; NaN if either value is NaN.
-    #[inline]
-    fn max(self, other: Self) -> Self {
-        Dual::max(self, other)
-    }
-    /// The smaller value, tangents averaged on a tie; NaN if either value is NaN.
-    #[inline]
-    fn min(self, other: Self) -> Self {
-        Dual::min(self, other)
-    }
+    elementary_functions!(forward_method!((Real)));
 }

@@ -15,6 +15,17 @@
 //! - [`over_reverse`]: the reverse-mode [`Tape`](crate::Tape) over `Dual<T, 1>`: gradient
 //!   and Hessian-vector product in one backward pass.
 //!
+//! # Where an elementary function is written
+//!
+//! Once, in the crate's table of elementary functions (`core/src/real/table.rs`): one row
+//! gives its [`Real`](crate::Real) docs and libm names, its [`Dual`] docs and the nalgebra
+//! traits that forward it, and macros generate the `f32`/`f64` implementations, the
+//! inherent `Dual` method and its `Real`, `ComplexField` and `RealField` forwarding. A new
+//! function takes that row, its rule in [`rules`] (value and local derivative), and its
+//! tests: a line in the rules' own table and in `forward/tests/functions.rs` (a test
+//! generated for each row fails until it is there). On micromath, the compiler then asks
+//! for an `f32` function of that name in `core/src/real/micromath.rs`.
+//!
 //! ```
 //! use stackgrad::nalgebra::{Matrix2, SVector};
 //! use stackgrad::vector;

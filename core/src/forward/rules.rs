@@ -9,6 +9,11 @@
 //! gives exact second derivatives from this one first-order table. (That is why there is
 //! no `f''` column: nesting computes it.)
 //!
+//! A rule here is named after its row in the table of elementary functions
+//! (`core/src/real/table.rs`): the `Dual` method the row generates calls `rules::name`.
+//! `rem` (Rust's `%`) is applied by hand in [`dual`](super::dual), and the tape's
+//! operations call some rules directly.
+//!
 //! # Conventions at kinks and singular points
 //!
 //! | function | convention |

@@ -4,7 +4,9 @@
 //! ...) and they differentiate.
 //!
 //! Every function forwards to the inherent method of [`Dual`], so its derivative comes
-//! from the one table in [`rules`](super::rules). Comparisons (`PartialOrd`, `max`,
+//! from the one table in [`rules`](super::rules). The forwarding methods are generated
+//! from the table of elementary functions (`core/src/real/table.rs`), whose rows name the
+//! traits that forward them. Comparisons (`PartialOrd`, `max`,
 //! `min`, `clamp`, `is_sign_*`, the approx traits) use the value `re` only.
 //!
 //! ```
@@ -25,7 +27,9 @@ use num_traits::{FromPrimitive, Num, Signed, Zero};
 use simba::scalar::{ComplexField, Field, RealField, SubsetOf};
 use simba::simd::SimdValue;
 
+use super::dual::forward_method;
 use super::Dual;
+use crate::real::table::elementary_functions;
 use crate::Real;
 
 impl<T: Real, const N: usize> Num for Dual<T, N> {
@@ -179,6 +183,7 @@ float_subset!(f32);
 /// `modulus` is `abs`, `argument` is the constant 0 or π.
 impl<T: Real, const N: usize> ComplexField for Dual<T, N> {
     type RealField = Self;
+    elementary_functions!(forward_method!((ComplexField)));
 
     #[inline]
     fn from_real(re: Self) -> Self {
@@ -223,157 +228,27 @@ impl<T: Real, const N: usize> ComplexField for Dual<T, N> {
     fn unscale(self, factor: Self) -> Self {
         self / factor
     }
-    /// `±1` by the sign of the value, as floats do (see
-    /// [`rules::signum`](super::rules::signum)); not `x/|x|`, which would carry a tangent.
-    #[inline]
-    fn signum(self) -> Self {
-        Dual::signum(self)
-    }
-    #[inline]
-    fn floor(self) -> Self {
-        Dual::floor(self)
-    }
-    #[inline]
-    fn ceil(self) -> Self {
-        Dual::ceil(self)
-    }
-    #[inline]
-    fn round(self) -> Self {
-        Dual::round(self)
-    }
-    #[inline]
-    fn trunc(self) -> Self {
-        Dual::trunc(self)
-    }
-    #[inline]
-    fn fract(self) -> Self {
-        Dual::fract(self)
-    }
     /// `self·a + b` (not fused).
     #[inline]
     fn mul_add(self, a: Self, b: Self) -> Self {
         self * a + b
     }
     #[inline]
-    fn abs(self) -> Self {
-        Dual::abs(self)
-    }
-    #[inline]
-    fn hypot(self, other: Self) -> Self {
-        Dual::hypot(self, other)
-    }
-    #[inline]
-    fn recip(self) -> Self {
-        Dual::recip(self)
-    }
-    #[inline]
     fn conjugate(self) -> Self {
         self
-    }
-    #[inline]
-    fn sin(self) -> Self {
-        Dual::sin(self)
-    }
-    #[inline]
-    fn cos(self) -> Self {
-        Dual::cos(self)
     }
     #[inline]
     fn sin_cos(self) -> (Self, Self) {
         Dual::sin_cos(self)
     }
     #[inline]
-    fn tan(self) -> Self {
-        Dual::tan(self)
-    }
-    #[inline]
-    fn asin(self) -> Self {
-        Dual::asin(self)
-    }
-    #[inline]
-    fn acos(self) -> Self {
-        Dual::acos(self)
-    }
-    #[inline]
-    fn atan(self) -> Self {
-        Dual::atan(self)
-    }
-    #[inline]
-    fn sinh(self) -> Self {
-        Dual::sinh(self)
-    }
-    #[inline]
-    fn cosh(self) -> Self {
-        Dual::cosh(self)
-    }
-    #[inline]
-    fn tanh(self) -> Self {
-        Dual::tanh(self)
-    }
-    #[inline]
-    fn asinh(self) -> Self {
-        Dual::asinh(self)
-    }
-    #[inline]
-    fn acosh(self) -> Self {
-        Dual::acosh(self)
-    }
-    #[inline]
-    fn atanh(self) -> Self {
-        Dual::atanh(self)
-    }
-    #[inline]
     fn log(self, base: Self) -> Self {
         Dual::log(self, base)
-    }
-    #[inline]
-    fn log2(self) -> Self {
-        Dual::log2(self)
-    }
-    #[inline]
-    fn log10(self) -> Self {
-        Dual::log10(self)
-    }
-    #[inline]
-    fn ln(self) -> Self {
-        Dual::ln(self)
-    }
-    #[inline]
-    fn ln_1p(self) -> Self {
-        Dual::ln_1p(self)
-    }
-    #[inline]
-    fn sqrt(self) -> Self {
-        Dual::sqrt(self)
-    }
-    #[inline]
-    fn exp(self) -> Self {
-        Dual::exp(self)
-    }
-    #[inline]
-    fn exp2(self) -> Self {
-        Dual::exp2(self)
-    }
-    #[inline]
-    fn exp_m1(self) -> Self {
-        Dual::exp_m1(self)
-    }
-    #[inline]
-    fn powi(self, n: i32) -> Self {
-        Dual::powi(self, n)
-    }
-    #[inline]
-    fn powf(self, n: Self) -> Self {
-        Dual::powf(self, n)
     }
     /// Same as `powf`: the exponent is real.
     #[inline]
     fn powc(self, n: Self) -> Self {
         Dual::powf(self, n)
-    }
-    #[inline]
-    fn cbrt(self) -> Self {
-        Dual::cbrt(self)
     }
     /// `true` if the value and every tangent are finite.
     #[inline]
@@ -421,24 +296,11 @@ impl<T: Real, const N: usize> RealField for Dual<T, N> {
             a
         }
     }
-    /// The larger value; tangents averaged on a tie; NaN if either value is NaN.
-    #[inline]
-    fn max(self, other: Self) -> Self {
-        Dual::max(self, other)
-    }
-    /// The smaller value; tangents averaged on a tie; NaN if either value is NaN.
-    #[inline]
-    fn min(self, other: Self) -> Self {
-        Dual::min(self, other)
-    }
     #[inline]
     fn clamp(self, min: Self, max: Self) -> Self {
         Dual::clamp(self, min, max)
     }
-    #[inline]
-    fn atan2(self, other: Self) -> Self {
-        Dual::atan2(self, other)
-    }
+    elementary_functions!(forward_method!((RealField)));
     /// `None`: [`Real`] does not expose the float type's limits.
     #[inline]
     fn min_value() -> Option<Self> {

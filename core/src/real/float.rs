@@ -1,0 +1,77 @@
+//! What `f32` and `f64` share in every backend: the items of [`Real`](super::Real) that
+//! are not elementary functions, and the generator of the elementary ones from the table.
+
+/// The items of `Real` that are the same for a float type on every backend.
+macro_rules! float_common {
+    ($t:ty) => {
+        const ZERO: Self = 0.0;
+        #[inline]
+        fn constant(x: f64) -> Self {
+            x as $t
+        }
+        #[inline]
+        fn to_f64(self) -> f64 {
+            self as f64
+        }
+        #[inline]
+        fn epsilon() -> Self {
+            <$t>::EPSILON
+        }
+        #[inline]
+        fn is_nan(self) -> bool {
+            <$t>::is_nan(self)
+        }
+        #[inline]
+        fn is_finite(self) -> bool {
+            <$t>::is_finite(self)
+        }
+        #[inline]
+        fn is_subnormal(self) -> bool {
+            <$t>::is_subnormal(self)
+        }
+        #[inline]
+        fn is_sign_negative(self) -> bool {
+            <$t>::is_sign_negative(self)
+        }
+    };
+}
+pub(super) use float_common;
+
+/// One row of the table as a method of `Real` for a float, if the row is in `Real`
+/// (`= libm`). Modes: `(f64, libm)` and `(f32, libm)` call libm's function named in the
+/// row (an `i32` exponent converted to the float); `(f32, here)` calls the function of
+/// the row's own name in the module where the impl is (`real/micromath.rs`).
+macro_rules! float_method {
+    ((f64, libm) $(#[$d:meta])* fn $name:ident($a:ident: i32) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+        #[inline]
+        fn $name(self, $a: i32) -> Self {
+            ::libm::$f(self, $a as f64)
+        }
+    };
+    ((f64, libm) $(#[$d:meta])* fn $name:ident($($a:ident: Self),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+        #[inline]
+        fn $name(self $(, $a: Self)*) -> Self {
+            ::libm::$f(self $(, $a)*)
+        }
+    };
+    ((f32, libm) $(#[$d:meta])* fn $name:ident($a:ident: i32) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+        #[inline]
+        fn $name(self, $a: i32) -> Self {
+            ::libm::$g(self, $a as f32)
+        }
+    };
+    ((f32, libm) $(#[$d:meta])* fn $name:ident($($a:ident: Self),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+        #[inline]
+        fn $name(self $(, $a: Self)*) -> Self {
+            ::libm::$g(self $(, $a)*)
+        }
+    };
+    ((f32, here) $(#[$d:meta])* fn $name:ident($($a:ident: $t:ty),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+        #[inline]
+        fn $name(self $(, $a: $t)*) -> Self {
+            $name(self $(, $a)*)
+        }
+    };
+    ($mode:tt $($rest:tt)*) => {};
+}
+pub(super) use float_method;
