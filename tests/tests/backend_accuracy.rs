@@ -14,7 +14,7 @@
 //! absolute floor as the gradient checks, so values near zero are judged by their
 //! absolute error) over a grid of its domain must stay below the bound stated for the
 //! backend. The bounds for micromath are what this test
-//! measured, rounded up; they are documented in `core/src/real.rs`.
+//! measured, rounded up; they are documented in `core/src/real/micromath.rs`.
 
 use stackgrad::Real;
 
