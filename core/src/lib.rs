@@ -12,23 +12,21 @@ pub mod compiled;
 mod error;
 pub mod flush;
 pub mod forward;
-mod graph;
 #[doc(hidden)]
 pub mod macros;
 pub mod nn;
-mod node;
 pub mod ops;
 pub mod optim;
 mod real;
 mod tape;
-mod var;
 
 #[cfg(test)]
 mod testing;
 
 pub use error::Error;
 pub use forward::Dual;
-pub use graph::{Grads, Graph};
 pub use real::{One, Real, Zero};
+pub use tape::dot;
+pub use tape::{Grads, Graph};
 pub use tape::{Tape, Usage};
-pub use var::{Var, VarId};
+pub use tape::{Var, VarId};

@@ -7,7 +7,7 @@
 //! Run: `cargo run --example custom_op`
 
 use stackgrad::nalgebra::SVector;
-use stackgrad::ops::Backward;
+use stackgrad::ops::{Backward, Op};
 use stackgrad::{Real, Var};
 use stackgrad_std::check_gradient;
 
@@ -42,7 +42,10 @@ fn conv1d<'g, T: Real, const N: usize, const K: usize, const M: usize>(
     k: Var<'g, T, K, 1>,
 ) -> Var<'g, T, M, 1> {
     const { assert!(M + K == N + 1, "conv1d: the output has N − K + 1 samples") };
-    x.custom_binary(k, conv1d_backward::<T, K>, T::zero(), |x, k, out| {
+    // The operation: its name (for pictures of the graph) and its backward rule, as a
+    // `static` the compiler makes for each `T` and `K`.
+    let op = &const { Op::new("conv1d", conv1d_backward::<T, K>) };
+    x.custom_binary(k, op, T::zero(), |x, k, out| {
         for (i, o) in out.iter_mut().enumerate() {
             *o = T::zero();
             for (j, &kj) in k.iter().enumerate() {

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use stackgrad::dot::DotOptions;
 use stackgrad::nalgebra::{SMatrix, SVector};
 use stackgrad::nn::loss::max_margin;
 use stackgrad::nn::{
@@ -100,7 +101,33 @@ fn part_one_gradients() -> Result<(), stackgrad::Error> {
             (gk - from_x).amax()
         );
     }
+    // The picture of this graph, values above the edges, gradients under them.
+    let mut dot = String::new();
+    let names = ["W", "b", "u", "museums", "in", "Paris", "are", "amazing"];
+    g.write_dot(
+        &mut dot,
+        &DotOptions {
+            leaf_names: &names,
+            ..DotOptions::default()
+        },
+    )
+    .map_err(|_| stackgrad::Error::Internal)?;
     drop(grads);
+    let dir = std::env::args()
+        .nth(1)
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let (dot_path, svg_path) = (dir.join("window.dot"), dir.join("window.svg"));
+    let written = std::fs::write(&dot_path, &dot).is_ok()
+        && stackgrad_std::dot_to_svg(&dot)
+            .ok()
+            .is_some_and(|svg| std::fs::write(&svg_path, svg).is_ok());
+    if written {
+        println!(
+            "\nthe graph: {} and {}",
+            dot_path.display(),
+            svg_path.display()
+        );
+    }
     println!(
         "\ntape used {:?} (capacity {:?})",
         tape.used(),

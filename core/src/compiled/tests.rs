@@ -50,7 +50,7 @@ impl<T: Real> Flat<T> {
     }
 }
 
-struct FromTape<'t, T, const S: usize, const N: usize> {
+struct FromTape<'t, T: 'static, const S: usize, const N: usize> {
     tape: &'t Tape<T, S, N>,
     out: Flat<T>,
 }

@@ -1,25 +1,26 @@
 //! Element-wise `+`, `−` and unary `−`. `+` distributes the upstream gradient to both
 //! inputs unchanged; `−` negates it for the right-hand side.
 
+use crate::tape::op;
 use core::ops::{Add, Neg, Sub};
 
-use crate::node::Sweep;
+use crate::ops::Backward;
 use crate::{Real, Var};
 
-fn add_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn add_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     s.accumulate(0, up.iter().copied());
     s.accumulate(1, up.iter().copied());
 }
 
-fn sub_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn sub_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     s.accumulate(0, up.iter().copied());
     s.accumulate(1, up.iter().map(|&u| -u));
 }
 
-fn neg_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn neg_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     s.accumulate(0, up.iter().map(|&u| -u));
 }
 
@@ -27,11 +28,16 @@ fn neg_backward<T: Real>(s: &mut Sweep<'_, T>) {
 impl<'g, T: Real, const R: usize, const C: usize> Add for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn add(self, rhs: Self) -> Self::Output {
-        self.binary(rhs, add_backward::<T>, T::zero(), |a, b, out| {
-            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                *o = x + y;
-            }
-        })
+        self.binary(
+            rhs,
+            op!("add", add_backward::<T>),
+            T::zero(),
+            |a, b, out| {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = x + y;
+                }
+            },
+        )
     }
 }
 
@@ -39,11 +45,16 @@ impl<'g, T: Real, const R: usize, const C: usize> Add for Var<'g, T, R, C> {
 impl<'g, T: Real, const R: usize, const C: usize> Sub for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn sub(self, rhs: Self) -> Self::Output {
-        self.binary(rhs, sub_backward::<T>, T::zero(), |a, b, out| {
-            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                *o = x - y;
-            }
-        })
+        self.binary(
+            rhs,
+            op!("sub", sub_backward::<T>),
+            T::zero(),
+            |a, b, out| {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = x - y;
+                }
+            },
+        )
     }
 }
 
@@ -51,7 +62,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Sub for Var<'g, T, R, C> {
 impl<'g, T: Real, const R: usize, const C: usize> Neg for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn neg(self) -> Self::Output {
-        self.unary(neg_backward::<T>, T::zero(), |a, out| {
+        self.unary(op!("neg", neg_backward::<T>), T::zero(), |a, out| {
             for (o, &x) in out.iter_mut().zip(a) {
                 *o = -x;
             }

@@ -4,7 +4,8 @@
 //! Backward: `∂/∂Z = Ḡ` and `∂/∂b = Ḡ𝟙 = Σ_c Ḡ[:, c]` (the bias is used once per column,
 //! so its gradient is the sum over the batch: gradients sum at fan-out).
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `out = Z + b𝟙ᵀ`.
@@ -67,8 +68,8 @@ pub(crate) fn add_bias_backward_b<T: Real, const R: usize>(up: &[T], gb: &mut [T
     }
 }
 
-fn add_bias_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn add_bias_backward<T: Real, const R: usize>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     if let Some((gz, fresh)) = s.grad_fresh(0) {
         add_bias_backward_z(up, gz, fresh);
     }
@@ -95,9 +96,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
-        self.binary(bias, add_bias_backward::<T, R>, T::zero(), |z, b, out| {
-            add_bias_forward::<T, R>(z, b, out)
-        })
+        self.binary(
+            bias,
+            op!("add_bias", add_bias_backward::<T, R>),
+            T::zero(),
+            |z, b, out| add_bias_forward::<T, R>(z, b, out),
+        )
     }
 }
 

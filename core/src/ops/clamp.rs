@@ -4,7 +4,8 @@
 //! bounds: the gradient is 1 wherever the output equals the input and 0 wherever clamping
 //! replaced it, so one scalar parameter slot is enough and the node stores none.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `∂ clamp/∂x` from the input `x` and the output `y`: NaN if either is NaN, else 1 where
@@ -34,8 +35,8 @@ fn clamp_value<T: Real>(x: T, lo: T, hi: T) -> T {
     }
 }
 
-fn clamp_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (x, y, up) = (s.input(0), s.out(), s.up);
+fn clamp_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (x, y, up) = (s.input(0), s.out(), s.upstream());
     s.accumulate(
         0,
         up.iter()
@@ -63,11 +64,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(g.param(&x0).clamp(0.0, 1.0).value(), Vector3::new(0.0, 0.5, 1.0));
     /// ```
     pub fn clamp(self, lo: T, hi: T) -> Var<'g, T, R, C> {
-        self.unary(clamp_backward::<T>, T::zero(), move |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = clamp_value(x, lo, hi);
-            }
-        })
+        self.unary(
+            op!("clamp", clamp_backward::<T>),
+            T::zero(),
+            move |a, out| {
+                for (o, &x) in out.iter_mut().zip(a) {
+                    *o = clamp_value(x, lo, hi);
+                }
+            },
+        )
     }
 }
 

@@ -1,11 +1,12 @@
 //! The element-wise quotient `a ⊘ b`. Each input receives the upstream gradient times
 //! the partial derivative of `x/y`: `1/y` for the numerator, `−x/y²` for the denominator.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn component_div_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (b, q, up) = (s.input(1), s.out(), s.up);
+fn component_div_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (b, q, up) = (s.input(1), s.out(), s.upstream());
     s.accumulate(0, up.iter().zip(b).map(|(&u, &y)| u / y));
     // −x/y² written as −(x/y)/y: the quotient is at hand, and y² could overflow.
     s.accumulate(
@@ -36,7 +37,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn component_div(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
         self.binary(
             other,
-            component_div_backward::<T>,
+            op!("component_div", component_div_backward::<T>),
             T::zero(),
             |a, b, out| {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {

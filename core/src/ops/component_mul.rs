@@ -1,11 +1,12 @@
 //! The element-wise (Hadamard) product `a ∘ b`. `*` "switches" the gradient: each input
 //! receives the upstream gradient times the *other* input.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn component_mul_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (a, b, up) = (s.input(0), s.input(1), s.up);
+fn component_mul_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (a, b, up) = (s.input(0), s.input(1), s.upstream());
     s.accumulate(0, up.iter().zip(b).map(|(&u, &y)| u * y));
     s.accumulate(1, up.iter().zip(a).map(|(&u, &x)| u * x));
 }
@@ -15,7 +16,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn component_mul(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
         self.binary(
             other,
-            component_mul_backward::<T>,
+            op!("component_mul", component_mul_backward::<T>),
             T::zero(),
             |a, b, out| {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {

@@ -2,7 +2,8 @@
 //! softmax cross-entropy for `K` classes and binary cross-entropy for independent
 //! yes/no outputs. Both are numerically stable for logits of any finite size.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `ln Σ_k e^{z_k}` of one column, stable: `m + ln Σ e^{z_k − m}` with `m = max z`.
@@ -75,9 +76,11 @@ pub(crate) fn softmax_ce_forward<T: Real, const K: usize>(z: &[T], y: &[T], inv_
     acc * inv_b
 }
 
-fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
+fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
     let (z, y) = (s.input(0), s.input(1));
-    let Some(&u) = s.up.first() else { return };
+    let Some(&u) = s.upstream().first() else {
+        return;
+    };
     let u = u * s.attr();
     if let Some((gz, fresh)) = s.grad_fresh(0) {
         softmax_ce_backward_z::<T, K>(z, y, u, gz, fresh);
@@ -109,9 +112,11 @@ fn sigmoid<T: Real>(z: T) -> T {
     }
 }
 
-fn bce_backward<T: Real>(s: &mut Sweep<'_, T>) {
+fn bce_backward<T: Real>(s: &mut Backward<'_, T>) {
     let (z, y) = (s.input(0), s.input(1));
-    let Some(&u) = s.up.first() else { return };
+    let Some(&u) = s.upstream().first() else {
+        return;
+    };
     let u = u * s.attr();
     if let Some(gz) = s.grad(0) {
         for ((g, &x), &t) in gz.iter_mut().zip(z).zip(y) {
@@ -148,7 +153,7 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
         let inv_b = T::one() / T::constant(B as f64);
         self.binary(
             targets,
-            softmax_ce_backward::<T, K>,
+            op!("softmax_cross_entropy", softmax_ce_backward::<T, K>),
             inv_b,
             move |z, y, out| {
                 if let Some(o) = out.first_mut() {
@@ -171,15 +176,20 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// gives NaN, and a `±∞` logit gives NaN or `+∞` (`∞ − ∞` in the formula).
     pub fn binary_cross_entropy_with_logits(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
         let inv_n = T::one() / T::constant((K * B) as f64);
-        self.binary(targets, bce_backward::<T>, inv_n, move |z, y, out| {
-            let mut acc = T::zero();
-            for (&x, &t) in z.iter().zip(y) {
-                acc += Real::max(x, T::zero()) - x * t + (-x.abs()).exp().ln_1p();
-            }
-            if let Some(o) = out.first_mut() {
-                *o = acc * inv_n;
-            }
-        })
+        self.binary(
+            targets,
+            op!("bce_with_logits", bce_backward::<T>),
+            inv_n,
+            move |z, y, out| {
+                let mut acc = T::zero();
+                for (&x, &t) in z.iter().zip(y) {
+                    acc += Real::max(x, T::zero()) - x * t + (-x.abs()).exp().ln_1p();
+                }
+                if let Some(o) = out.first_mut() {
+                    *o = acc * inv_n;
+                }
+            },
+        )
     }
 }
 

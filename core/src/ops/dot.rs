@@ -1,12 +1,15 @@
 //! The inner product `⟨a, b⟩ = Σ aᵢⱼ bᵢⱼ` of two matrices of the same shape, a scalar.
 //! For the window classifier, `s = uᵀh = u.dot(h)`: `∂s/∂u = h`, `∂s/∂h = u`.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn dot_backward<T: Real>(s: &mut Sweep<'_, T>) {
+fn dot_backward<T: Real>(s: &mut Backward<'_, T>) {
     let (a, b) = (s.input(0), s.input(1));
-    let Some(&u) = s.up.first() else { return };
+    let Some(&u) = s.upstream().first() else {
+        return;
+    };
     s.accumulate(0, b.iter().map(|&y| u * y));
     s.accumulate(1, a.iter().map(|&x| u * x));
 }
@@ -14,15 +17,20 @@ fn dot_backward<T: Real>(s: &mut Sweep<'_, T>) {
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ bᵢⱼ` (nalgebra's `dot`). `∂/∂a = Ḡ·b`, `∂/∂b = Ḡ·a`.
     pub fn dot(self, other: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
-        self.binary(other, dot_backward::<T>, T::zero(), |a, b, out| {
-            let mut acc = T::zero();
-            for (&x, &y) in a.iter().zip(b) {
-                acc += x * y;
-            }
-            if let Some(o) = out.first_mut() {
-                *o = acc;
-            }
-        })
+        self.binary(
+            other,
+            op!("dot", dot_backward::<T>),
+            T::zero(),
+            |a, b, out| {
+                let mut acc = T::zero();
+                for (&x, &y) in a.iter().zip(b) {
+                    acc += x * y;
+                }
+                if let Some(o) = out.first_mut() {
+                    *o = acc;
+                }
+            },
+        )
     }
 }
 

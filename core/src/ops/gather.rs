@@ -4,7 +4,8 @@
 //! Backward adds each slot's gradient into the row it was read from, so a word that
 //! appears twice in a window receives the sum of both gradients (fan-out).
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// The row an index scalar names, if it is a whole number in `0..rows`.
@@ -16,8 +17,8 @@ fn row_index<T: Real>(x: T, rows: usize) -> Option<usize> {
     whole.then_some(f as usize)
 }
 
-fn gather_backward<T: Real, const V: usize, const D: usize>(s: &mut Sweep<'_, T>) {
-    let (idx, up) = (s.input(1), s.up);
+fn gather_backward<T: Real, const V: usize, const D: usize>(s: &mut Backward<'_, T>) {
+    let (idx, up) = (s.input(1), s.upstream());
     if let Some(gt) = s.grad(0) {
         for (&i, ucol) in idx.iter().zip(up.as_chunks::<D>().0.iter()) {
             let Some(r) = row_index(i, V) else { continue };
@@ -62,7 +63,7 @@ impl<'g, T: Real, const V: usize, const D: usize> Var<'g, T, V, D> {
         const { assert!(ND == N * D, "gather: the output must have N·D rows") };
         self.binary(
             indices,
-            gather_backward::<T, V, D>,
+            op!("gather", gather_backward::<T, V, D>),
             T::zero(),
             |table, idx, out| {
                 for (&i, ocol) in idx.iter().zip(out.as_chunks_mut::<D>().0.iter_mut()) {

@@ -3,6 +3,7 @@
 
 use super::cross_entropy::log_sum_exp;
 use super::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `∂/∂z_k = e^{z_k − lse}·Ḡ` for each column: the column's softmax times its upstream
@@ -40,11 +41,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn column_log_sum_exp(self) -> Var<'g, T, 1, C> {
-        self.custom_unary(log_sum_exp_backward::<T, R>, T::zero(), |z, out| {
-            for (o, col) in out.iter_mut().zip(z.as_chunks::<R>().0) {
-                *o = log_sum_exp(col);
-            }
-        })
+        self.custom_unary(
+            op!("column_log_sum_exp", log_sum_exp_backward::<T, R>),
+            T::zero(),
+            |z, out| {
+                for (o, col) in out.iter_mut().zip(z.as_chunks::<R>().0) {
+                    *o = log_sum_exp(col);
+                }
+            },
+        )
     }
 }
 

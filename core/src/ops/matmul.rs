@@ -10,9 +10,10 @@
 //! without a panic path (the firmware checks this). They are shared with the compiled
 //! path ([`crate::compiled`]), which therefore computes the same numbers bit for bit.
 
+use crate::tape::op;
 use core::ops::Mul;
 
-use crate::node::Sweep;
+use crate::ops::Backward;
 use crate::{Real, Var};
 
 /// A column-major `R×C` matrix stored in a slice, as an array of `C` columns, or `None`
@@ -148,8 +149,10 @@ pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C
     }
 }
 
-fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let (a, b, up) = (s.input(0), s.input(1), s.up);
+fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(
+    s: &mut Backward<'_, T>,
+) {
+    let (a, b, up) = (s.input(0), s.input(1), s.upstream());
     if let Some((ga, fresh)) = s.grad_fresh(0) {
         matmul_backward_a::<T, R, K, C>(b, up, ga, fresh);
     }
@@ -167,7 +170,7 @@ impl<'g, T: Real, const R: usize, const K: usize, const C: usize> Mul<Var<'g, T,
     fn mul(self, rhs: Var<'g, T, K, C>) -> Self::Output {
         self.binary(
             rhs,
-            matmul_backward::<T, R, K, C>,
+            op!("matmul", matmul_backward::<T, R, K, C>),
             T::zero(),
             matmul_forward::<T, R, K, C>,
         )

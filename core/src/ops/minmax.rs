@@ -5,7 +5,8 @@
 //! (PyTorch and JAX agree), so the two halves still sum to the whole. If either input is
 //! NaN, the value is NaN and both inputs receive a NaN gradient: NaN is never masked.
 
-use crate::node::Sweep;
+use crate::ops::{Backward, Op};
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// The share of the upstream gradient that `x` receives when competing with `y`;
@@ -24,8 +25,8 @@ fn share<T: Real>(x: T, y: T, sign: T) -> T {
     }
 }
 
-fn minmax_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (a, b, up, sign) = (s.input(0), s.input(1), s.up, s.attr());
+fn minmax_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (a, b, up, sign) = (s.input(0), s.input(1), s.upstream(), s.attr());
     s.accumulate(
         0,
         up.iter()
@@ -43,16 +44,16 @@ fn minmax_backward<T: Real>(s: &mut Sweep<'_, T>) {
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Element-wise maximum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
     pub fn max(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.minmax(other, T::one())
+        self.minmax(other, op!("max", minmax_backward::<T>), T::one())
     }
 
     /// Element-wise minimum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
     pub fn min(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.minmax(other, -T::one())
+        self.minmax(other, op!("min", minmax_backward::<T>), -T::one())
     }
 
-    fn minmax(self, other: Var<'g, T, R, C>, sign: T) -> Var<'g, T, R, C> {
-        self.binary(other, minmax_backward::<T>, sign, move |a, b, out| {
+    fn minmax(self, other: Var<'g, T, R, C>, op: &'static Op<T>, sign: T) -> Var<'g, T, R, C> {
+        self.binary(other, op, sign, move |a, b, out| {
             for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
                 *o = if sign > T::zero() {
                     Real::max(x, y)

@@ -38,5 +38,5 @@ mod stack;
 mod transpose;
 pub mod unary;
 
-pub use crate::node::{BackwardFn, Sweep as Backward};
+pub use crate::tape::{Backward, BackwardFn, Op};
 pub use unary::Unary;

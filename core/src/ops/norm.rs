@@ -1,7 +1,8 @@
 //! The squared Frobenius norm `‖A‖² = Σ aᵢⱼ²`, one node with a scalar value: the L2
 //! penalty `λ/2·‖W‖²` costs two scalars on the tape instead of two copies of `W`.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `Σ aᵢⱼ²`, in order.
@@ -23,9 +24,11 @@ pub(crate) fn norm_squared_backward_a<T: Real>(a: &[T], u: T, ga: &mut [T], writ
     }
 }
 
-fn norm_squared_backward<T: Real>(s: &mut Sweep<'_, T>) {
+fn norm_squared_backward<T: Real>(s: &mut Backward<'_, T>) {
     let a = s.input(0);
-    let Some(&u) = s.up.first() else { return };
+    let Some(&u) = s.upstream().first() else {
+        return;
+    };
     if let Some((ga, fresh)) = s.grad_fresh(0) {
         norm_squared_backward_a(a, u, ga, fresh);
     }
@@ -35,11 +38,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ²` (nalgebra's `norm_squared`). `∂/∂a = 2Ḡ·a`. Overflows to +∞ for entries
     /// above ≈ 1.8e19 (`f32`); NaN gives NaN.
     pub fn norm_squared(self) -> Var<'g, T, 1, 1> {
-        self.unary(norm_squared_backward::<T>, T::zero(), |a, out| {
-            if let Some(o) = out.first_mut() {
-                *o = norm_squared_forward(a);
-            }
-        })
+        self.unary(
+            op!("norm_squared", norm_squared_backward::<T>),
+            T::zero(),
+            |a, out| {
+                if let Some(o) = out.first_mut() {
+                    *o = norm_squared_forward(a);
+                }
+            },
+        )
     }
 }
 

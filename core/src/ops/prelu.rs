@@ -1,6 +1,7 @@
 //! The parametric ReLU, whose negative-side slope `a` is learned.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// `out = prelu(x)` with slope `a`.
@@ -40,8 +41,8 @@ pub(crate) fn prelu_backward_a<T: Real>(x: &[T], up: &[T], ga: &mut T, write: bo
     *ga = acc;
 }
 
-fn prelu_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (x, up) = (s.input(0), s.up);
+fn prelu_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (x, up) = (s.input(0), s.upstream());
     let Some(&a) = s.input(1).first() else { return };
     if let Some((gx, fresh)) = s.grad_fresh(0) {
         prelu_backward_x(x, a, up, gx, fresh);
@@ -61,10 +62,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// PyTorch); `∂/∂a = Σ Ḡ·x` over the entries with `x ≤ 0`. NaN in `x` gives NaN in the
     /// value and in both gradients; a NaN slope gives NaN for every `x ≤ 0`.
     pub fn prelu(self, slope: Var<'g, T, 1, 1>) -> Var<'g, T, R, C> {
-        self.binary(slope, prelu_backward::<T>, T::zero(), |x, a, out| {
-            let a = a.first().copied().unwrap_or(T::nan());
-            prelu_forward(x, a, out)
-        })
+        self.binary(
+            slope,
+            op!("prelu", prelu_backward::<T>),
+            T::zero(),
+            |x, a, out| {
+                let a = a.first().copied().unwrap_or(T::nan());
+                prelu_forward(x, a, out)
+            },
+        )
     }
 }
 

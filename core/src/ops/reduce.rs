@@ -6,36 +6,42 @@
 //! Sums are exact linear maps: a NaN or infinite entry gives a NaN or infinite value,
 //! and the gradient does not depend on the entries.
 
-use crate::node::Sweep;
+use crate::ops::{Backward, Op};
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn reduce_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let Some(&u) = s.up.first() else { return };
+fn reduce_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let Some(&u) = s.upstream().first() else {
+        return;
+    };
     let u = u * s.attr();
     s.accumulate(0, core::iter::repeat(u));
 }
 
 /// Backward of `row_sum` (`k = 1`) and `row_mean` (`k = 1/R`): `∂/∂a_rc = k·Ḡ_c`.
-fn row_sum_backward<T: Real, const R: usize>(s: &mut Sweep<'_, T>) {
-    let (k, up) = (s.attr(), s.up);
+fn row_sum_backward<T: Real, const R: usize>(s: &mut Backward<'_, T>) {
+    let (k, up) = (s.attr(), s.upstream());
     s.accumulate(0, up.iter().flat_map(|&u| core::iter::repeat_n(k * u, R)));
 }
 
 /// Backward of `column_sum` (`k = 1`) and `column_mean` (`k = 1/C`): `∂/∂a_rc = k·Ḡ_r`.
-fn column_sum_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (k, up) = (s.attr(), s.up);
+fn column_sum_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (k, up) = (s.attr(), s.upstream());
     s.accumulate(0, up.iter().map(|&u| k * u).cycle());
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ`. `∂/∂a = Ḡ·𝟙`.
     pub fn sum(self) -> Var<'g, T, 1, 1> {
-        self.reduce(T::one())
+        self.reduce(op!("sum", reduce_backward::<T>), T::one())
     }
 
     /// `Σ aᵢⱼ / (R·C)`. `∂/∂a = Ḡ/(R·C)·𝟙`.
     pub fn mean(self) -> Var<'g, T, 1, 1> {
-        self.reduce(T::one() / T::constant((R * C) as f64))
+        self.reduce(
+            op!("mean", reduce_backward::<T>),
+            T::one() / T::constant((R * C) as f64),
+        )
     }
 
     /// The sum of the rows, a `1×C` row with `Σ_r a_rc` in column `c` (nalgebra's
@@ -53,29 +59,35 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(a.column_mean().value(), Vector2::new(2.0, 5.0));
     /// ```
     pub fn row_sum(self) -> Var<'g, T, 1, C> {
-        self.along_rows(T::one())
+        self.along_rows(op!("row_sum", row_sum_backward::<T, R>), T::one())
     }
 
     /// The mean of the rows, a `1×C` row (nalgebra's `row_mean`). `∂/∂a_rc = Ḡ_c/R`.
     pub fn row_mean(self) -> Var<'g, T, 1, C> {
-        self.along_rows(T::one() / T::constant(R as f64))
+        self.along_rows(
+            op!("row_mean", row_sum_backward::<T, R>),
+            T::one() / T::constant(R as f64),
+        )
     }
 
     /// The sum of the columns, an `R×1` column with `Σ_c a_rc` in row `r` (nalgebra's
     /// `column_sum`). `∂/∂a_rc = Ḡ_r`.
     pub fn column_sum(self) -> Var<'g, T, R, 1> {
-        self.along_columns(T::one())
+        self.along_columns(op!("column_sum", column_sum_backward::<T>), T::one())
     }
 
     /// The mean of the columns, an `R×1` column (nalgebra's `column_mean`).
     /// `∂/∂a_rc = Ḡ_r/C`.
     pub fn column_mean(self) -> Var<'g, T, R, 1> {
-        self.along_columns(T::one() / T::constant(C as f64))
+        self.along_columns(
+            op!("column_mean", column_sum_backward::<T>),
+            T::one() / T::constant(C as f64),
+        )
     }
 
     /// `k·Σ_r a_rc` for every column `c`.
-    fn along_rows(self, k: T) -> Var<'g, T, 1, C> {
-        self.unary(row_sum_backward::<T, R>, k, move |a, out| {
+    fn along_rows(self, op: &'static Op<T>, k: T) -> Var<'g, T, 1, C> {
+        self.unary(op, k, move |a, out| {
             for (o, col) in out.iter_mut().zip(a.as_chunks::<R>().0) {
                 let mut acc = T::zero();
                 for &x in col {
@@ -87,8 +99,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     }
 
     /// `k·Σ_c a_rc` for every row `r`.
-    fn along_columns(self, k: T) -> Var<'g, T, R, 1> {
-        self.unary(column_sum_backward::<T>, k, move |a, out| {
+    fn along_columns(self, op: &'static Op<T>, k: T) -> Var<'g, T, R, 1> {
+        self.unary(op, k, move |a, out| {
             out.fill(T::zero());
             for col in a.as_chunks::<R>().0 {
                 for (o, &x) in out.iter_mut().zip(col) {
@@ -101,8 +113,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         })
     }
 
-    fn reduce(self, k: T) -> Var<'g, T, 1, 1> {
-        self.unary(reduce_backward::<T>, k, |a, out| {
+    fn reduce(self, op: &'static Op<T>, k: T) -> Var<'g, T, 1, 1> {
+        self.unary(op, k, |a, out| {
             let mut acc = T::zero();
             for &x in a {
                 acc += x;

@@ -16,18 +16,19 @@
 //! The named methods are [`Var::scale`] (nalgebra's name for `v * k`) and
 //! [`Var::add_scalar`] (nalgebra's name for `v + k`).
 
+use crate::tape::op;
 use core::ops::{Add, Div, Mul, Sub};
 
-use crate::node::Sweep;
+use crate::ops::Backward;
 use crate::{Real, Var};
 
-fn add_scalar_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn add_scalar_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     s.accumulate(0, up.iter().copied());
 }
 
-fn div_scalar_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (k, up) = (s.attr(), s.up);
+fn div_scalar_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (k, up) = (s.attr(), s.upstream());
     s.accumulate(0, up.iter().map(|&u| u / k));
 }
 
@@ -47,22 +48,30 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!((x - 1.0).value(), Vector2::new(0.0, -3.0));
     /// ```
     pub fn add_scalar(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(add_scalar_backward::<T>, k, move |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = x + k;
-            }
-        })
+        self.unary(
+            op!("add_scalar", add_scalar_backward::<T>),
+            k,
+            move |a, out| {
+                for (o, &x) in out.iter_mut().zip(a) {
+                    *o = x + k;
+                }
+            },
+        )
     }
 
     /// `v / k` for a constant `k`, entry by entry (IEEE division, not a multiplication
     /// by `1/k`, so it rounds as `x / k` does). `∂/∂v = Ḡ / k`. `k = 0` gives `±∞` (NaN
     /// for a zero entry) and an infinite gradient; a NaN `k` propagates.
     fn div_scalar(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(div_scalar_backward::<T>, k, move |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = x / k;
-            }
-        })
+        self.unary(
+            op!("div_scalar", div_scalar_backward::<T>),
+            k,
+            move |a, out| {
+                for (o, &x) in out.iter_mut().zip(a) {
+                    *o = x / k;
+                }
+            },
+        )
     }
 }
 

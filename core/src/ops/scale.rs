@@ -1,10 +1,11 @@
 //! Multiplication by a fixed scalar, `k·a`. `∂/∂a = k·Ḡ`.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn scale_backward<T: Real>(s: &mut Sweep<'_, T>) {
-    let (k, up) = (s.attr(), s.up);
+fn scale_backward<T: Real>(s: &mut Backward<'_, T>) {
+    let (k, up) = (s.attr(), s.upstream());
     s.accumulate(0, up.iter().map(|&u| k * u));
 }
 
@@ -12,7 +13,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `k·a` for a constant `k` (nalgebra's `scale`). `∂/∂a = k·Ḡ`. A NaN or infinite
     /// `k` propagates.
     pub fn scale(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(scale_backward::<T>, k, |a, out| {
+        self.unary(op!("scale", scale_backward::<T>), k, |a, out| {
             for (o, &x) in out.iter_mut().zip(a) {
                 *o = k * x;
             }

@@ -3,13 +3,14 @@
 //! nothing can panic at run time). Backward adds `Ḡ` into that column or entry of the
 //! input's gradient; every other entry receives 0.
 
-use crate::node::{BackwardFn, Sweep};
+use crate::ops::{Backward, Op};
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// Adds `Ḡ` into the input's gradient from stored entry `start` on.
 #[inline]
-fn add_block<T: Real>(s: &mut Sweep<'_, T>, start: usize) {
-    let up = s.up;
+fn add_block<T: Real>(s: &mut Backward<'_, T>, start: usize) {
+    let up = s.upstream();
     if let Some(ga) = s.grad(0) {
         if let Some(dst) = ga.get_mut(start..start + up.len()) {
             for (g, &u) in dst.iter_mut().zip(up) {
@@ -19,11 +20,11 @@ fn add_block<T: Real>(s: &mut Sweep<'_, T>, start: usize) {
     }
 }
 
-fn column_backward<T: Real, const R: usize, const J: usize>(s: &mut Sweep<'_, T>) {
+fn column_backward<T: Real, const R: usize, const J: usize>(s: &mut Backward<'_, T>) {
     add_block(s, J * R);
 }
 
-fn at_backward<T: Real, const R: usize, const I: usize, const J: usize>(s: &mut Sweep<'_, T>) {
+fn at_backward<T: Real, const R: usize, const I: usize, const J: usize>(s: &mut Backward<'_, T>) {
     add_block(s, J * R + I);
 }
 
@@ -55,24 +56,24 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 "column: the index must be less than the number of columns"
             )
         };
-        self.block(column_backward::<T, R, J>, J * R)
+        self.block(op!("column", column_backward::<T, R, J>), J * R)
     }
 
     /// Entry `(I, J)` as a `1×1` variable (`I < R` and `J < C` are checked at compile
     /// time). `∂/∂a[I, J] = Ḡ`, 0 elsewhere. Read its value with [`Var::scalar`].
     pub fn at<const I: usize, const J: usize>(self) -> Var<'g, T, 1, 1> {
         const { assert!(I < R && J < C, "at: the entry must lie inside the matrix") };
-        self.block(at_backward::<T, R, I, J>, J * R + I)
+        self.block(op!("at", at_backward::<T, R, I, J>), J * R + I)
     }
 
     /// The `R2·C2` consecutive stored entries from `start`, as an `R2×C2` variable.
     /// `backward` must add `Ḡ` back from the same `start`.
     fn block<const R2: usize, const C2: usize>(
         self,
-        backward: BackwardFn<T>,
+        op: &'static Op<T>,
         start: usize,
     ) -> Var<'g, T, R2, C2> {
-        self.unary(backward, T::zero(), move |a, out| {
+        self.unary(op, T::zero(), move |a, out| {
             if let Some(src) = a.get(start..start + R2 * C2) {
                 for (o, &x) in out.iter_mut().zip(src) {
                     *o = x;

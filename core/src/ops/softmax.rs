@@ -11,11 +11,12 @@
 //! `−∞`), and gets gradient 0 from softmax; a `+∞` or NaN logit, or a column of only
 //! `−∞`, makes the whole column NaN (value and gradient).
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
-fn softmax_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
-    let (p, up) = (s.out(), s.up);
+fn softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
+    let (p, up) = (s.out(), s.upstream());
     if let Some(gz) = s.grad(0) {
         for ((gcol, pcol), ucol) in gz
             .as_chunks_mut::<K>()
@@ -35,8 +36,8 @@ fn softmax_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
     }
 }
 
-fn log_softmax_backward<T: Real, const K: usize>(s: &mut Sweep<'_, T>) {
-    let (l, up) = (s.out(), s.up);
+fn log_softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
+    let (l, up) = (s.out(), s.upstream());
     if let Some(gz) = s.grad(0) {
         for ((gcol, lcol), ucol) in gz
             .as_chunks_mut::<K>()
@@ -107,9 +108,11 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// assert_eq!(g.param(&z0).softmax().value(), Vector3::new(0.5, 0.5, 0.0));
     /// ```
     pub fn softmax(self) -> Var<'g, T, K, B> {
-        self.unary(softmax_backward::<T, K>, T::zero(), |z, out| {
-            forward::<T, K>(z, out, true)
-        })
+        self.unary(
+            op!("softmax", softmax_backward::<T, K>),
+            T::zero(),
+            |z, out| forward::<T, K>(z, out, true),
+        )
     }
 
     /// The log-softmax of each column, `l_kc = z_kc − ln Σ_j e^{z_jc}`, computed stably.
@@ -127,9 +130,11 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// assert_eq!(l, Vector2::repeat(-core::f64::consts::LN_2));
     /// ```
     pub fn log_softmax(self) -> Var<'g, T, K, B> {
-        self.unary(log_softmax_backward::<T, K>, T::zero(), |z, out| {
-            forward::<T, K>(z, out, false)
-        })
+        self.unary(
+            op!("log_softmax", log_softmax_backward::<T, K>),
+            T::zero(),
+            |z, out| forward::<T, K>(z, out, false),
+        )
     }
 }
 

@@ -5,7 +5,8 @@
 //! The output shape is spelled by the caller and checked at compile time, because stable
 //! Rust cannot compute `R1 + R2` in a type.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// Copies (forward) or accumulates (backward) between a `R1×C` block at row `r0` of an
@@ -27,9 +28,9 @@ fn for_block<T: Copy, const R: usize>(
 }
 
 fn vstack_backward<T: Real, const R1: usize, const R2: usize, const R: usize, const C: usize>(
-    s: &mut Sweep<'_, T>,
+    s: &mut Backward<'_, T>,
 ) {
-    let up = s.up;
+    let up = s.upstream();
     if let Some(ga) = s.grad(0) {
         for_block::<T, R>(0, R1, up, |i, u| {
             if let Some(g) = ga.get_mut(i) {
@@ -48,17 +49,17 @@ fn vstack_backward<T: Real, const R1: usize, const R2: usize, const R: usize, co
 
 /// Side by side in column-major storage is one after the other: `a`'s `R·C1` entries,
 /// then `b`'s. Backward hands each input its stretch of `Ḡ`.
-fn hstack_backward<T: Real, const R: usize, const C1: usize>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn hstack_backward<T: Real, const R: usize, const C1: usize>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     let (left, right) = up.split_at_checked(R * C1).unwrap_or((up, &[]));
     s.accumulate(0, left.iter().copied());
     s.accumulate(1, right.iter().copied());
 }
 
 fn rows_backward<T: Real, const R: usize, const START: usize, const LEN: usize, const C: usize>(
-    s: &mut Sweep<'_, T>,
+    s: &mut Backward<'_, T>,
 ) {
-    let up = s.up;
+    let up = s.upstream();
     if let Some(ga) = s.grad(0) {
         for (c, col) in ga.as_chunks_mut::<R>().0.iter_mut().enumerate() {
             if let (Some(dst), Some(src)) = (
@@ -92,7 +93,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
         const { assert!(R == R1 + R2, "vstack: the output must have R1 + R2 rows") };
         self.binary(
             other,
-            vstack_backward::<T, R1, R2, R, C>,
+            op!("vstack", vstack_backward::<T, R1, R2, R, C>),
             T::zero(),
             |a, b, out| {
                 for (c, col) in out.as_chunks_mut::<R>().0.iter_mut().enumerate() {
@@ -131,7 +132,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
         const { assert!(C3 == C + C2, "hstack: the output must have C1 + C2 columns") };
         self.binary(
             other,
-            hstack_backward::<T, R1, C>,
+            op!("hstack", hstack_backward::<T, R1, C>),
             T::zero(),
             |a, b, out| {
                 for (o, &x) in out.iter_mut().zip(a.iter().chain(b)) {
@@ -151,7 +152,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
             )
         };
         self.unary(
-            rows_backward::<T, R1, START, LEN, C>,
+            op!("rows", rows_backward::<T, R1, START, LEN, C>),
             T::zero(),
             |a, out| {
                 for_block::<T, R1>(START, LEN, a, |i, x| {

@@ -1,6 +1,7 @@
 //! The transpose `aᵀ`. `∂/∂a = Ḡᵀ`.
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// Calls `f(i, j)` for every pair of an entry `i` of an `R×C` column-major matrix and
@@ -14,8 +15,8 @@ fn for_transposed<const R: usize, const C: usize>(mut f: impl FnMut(usize, usize
     }
 }
 
-fn transpose_backward<T: Real, const R: usize, const C: usize>(s: &mut Sweep<'_, T>) {
-    let up = s.up;
+fn transpose_backward<T: Real, const R: usize, const C: usize>(s: &mut Backward<'_, T>) {
+    let up = s.upstream();
     if let Some(ga) = s.grad(0) {
         for_transposed::<R, C>(|i, j| {
             if let (Some(g), Some(&u)) = (ga.get_mut(i), up.get(j)) {
@@ -28,13 +29,17 @@ fn transpose_backward<T: Real, const R: usize, const C: usize>(s: &mut Sweep<'_,
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `aᵀ`, as a new `C×R` node. `∂/∂a = Ḡᵀ`.
     pub fn transpose(self) -> Var<'g, T, C, R> {
-        self.unary(transpose_backward::<T, R, C>, T::zero(), |a, out| {
-            for_transposed::<R, C>(|i, j| {
-                if let (Some(o), Some(&x)) = (out.get_mut(j), a.get(i)) {
-                    *o = x;
-                }
-            });
-        })
+        self.unary(
+            op!("transpose", transpose_backward::<T, R, C>),
+            T::zero(),
+            |a, out| {
+                for_transposed::<R, C>(|i, j| {
+                    if let (Some(o), Some(&x)) = (out.get_mut(j), a.get(i)) {
+                        *o = x;
+                    }
+                });
+            },
+        )
     }
 }
 

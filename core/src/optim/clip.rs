@@ -61,7 +61,7 @@ pub fn clip_model_grad_norm<T: Real, M: Module<T>, const S: usize, const N: usiz
     ids: &M::Ids,
     max_norm: T,
 ) -> Result<f64, Error> {
-    struct Norm<'t, T, const S: usize, const N: usize>(&'t Tape<T, S, N>, f64);
+    struct Norm<'t, T: 'static, const S: usize, const N: usize>(&'t Tape<T, S, N>, f64);
     impl<T: Real, const S: usize, const N: usize> Visitor<T> for Norm<'_, T, S, N> {
         fn visit<const R: usize, const C: usize>(
             &mut self,
@@ -75,7 +75,7 @@ pub fn clip_model_grad_norm<T: Real, M: Module<T>, const S: usize, const N: usiz
             Ok(())
         }
     }
-    struct Scale<'t, T, const S: usize, const N: usize>(&'t mut Tape<T, S, N>, T);
+    struct Scale<'t, T: 'static, const S: usize, const N: usize>(&'t mut Tape<T, S, N>, T);
     impl<T: Real, const S: usize, const N: usize> Visitor<T> for Scale<'_, T, S, N> {
         fn visit<const R: usize, const C: usize>(
             &mut self,

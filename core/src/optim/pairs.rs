@@ -91,7 +91,7 @@ impl<'a, M: Module<T>, T: Real, const S: usize, const N: usize> ModelPairs<'a, M
     }
 }
 
-struct Checker<'t, T, const S: usize, const N: usize> {
+struct Checker<'t, T: 'static, const S: usize, const N: usize> {
     tape: &'t Tape<T, S, N>,
     count: usize,
 }
@@ -112,7 +112,7 @@ impl<T: Real, const S: usize, const N: usize> Visitor<T> for Checker<'_, T, S, N
     }
 }
 
-struct Applier<'t, T, F, const S: usize, const N: usize> {
+struct Applier<'t, T: 'static, F, const S: usize, const N: usize> {
     tape: &'t Tape<T, S, N>,
     i: usize,
     f: F,

@@ -10,6 +10,7 @@ use crate::{Real, Var};
 pub struct Abs;
 
 impl<T: Real> Unary<T> for Abs {
+    const NAME: &'static str = "abs";
     fn f(x: T, _: T) -> T {
         x.abs()
     }

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Cos;
 
 impl<T: Real> Unary<T> for Cos {
+    const NAME: &'static str = "cos";
     fn f(x: T, _: T) -> T {
         x.cos()
     }

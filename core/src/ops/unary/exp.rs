@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Exp;
 
 impl<T: Real> Unary<T> for Exp {
+    const NAME: &'static str = "exp";
     fn f(x: T, _: T) -> T {
         x.exp()
     }

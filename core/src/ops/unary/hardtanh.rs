@@ -15,6 +15,7 @@ use crate::{Real, Var};
 pub struct HardTanh;
 
 impl<T: Real> Unary<T> for HardTanh {
+    const NAME: &'static str = "hardtanh";
     fn f(x: T, _: T) -> T {
         rules::hardtanh(x).0
     }

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct LeakyRelu;
 
 impl<T: Real> Unary<T> for LeakyRelu {
+    const NAME: &'static str = "leaky_relu";
     fn f(x: T, alpha: T) -> T {
         if x > T::zero() || x.is_nan() {
             x

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Ln;
 
 impl<T: Real> Unary<T> for Ln {
+    const NAME: &'static str = "ln";
     fn f(x: T, _: T) -> T {
         x.ln()
     }

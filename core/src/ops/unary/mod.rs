@@ -37,11 +37,14 @@ pub use sqrt::Sqrt;
 pub use square::Square;
 pub use tanh::Tanh;
 
-use crate::node::Sweep;
+use crate::ops::Backward;
+use crate::tape::op;
 use crate::{Real, Var};
 
 /// An element-wise function with its derivative.
 pub trait Unary<T: Real> {
+    /// The function's name, in pictures of the graph (`"map"` unless given).
+    const NAME: &'static str = "map";
     /// The value `f(x)`; `p` is the operation's scalar parameter (unused by most).
     fn f(x: T, p: T) -> T;
     /// The derivative `f'(x)`, given `x`, `y = f(x)` and `p`. Must return NaN where `x` is
@@ -82,8 +85,8 @@ pub(crate) fn map_backward<T: Real, U: Unary<T>>(
     }
 }
 
-fn unary_backward<T: Real, U: Unary<T>>(s: &mut Sweep<'_, T>) {
-    let (x, y, up, p) = (s.input(0), s.out(), s.up, s.attr());
+fn unary_backward<T: Real, U: Unary<T>>(s: &mut Backward<'_, T>) {
+    let (x, y, up, p) = (s.input(0), s.out(), s.upstream(), s.attr());
     if let Some((g, fresh)) = s.grad_fresh(0) {
         map_backward::<T, U>(x, y, up, p, g, fresh);
     }
@@ -93,7 +96,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Applies `U` element-wise with parameter `p`: one node, whose backward rule is
     /// `Ḡ ∘ U::df`.
     pub fn map<U: Unary<T>>(self, p: T) -> Var<'g, T, R, C> {
-        self.unary(unary_backward::<T, U>, p, move |a, out| {
+        self.unary(op!(U::NAME, unary_backward::<T, U>), p, move |a, out| {
             map_forward::<T, U>(a, p, out)
         })
     }

@@ -17,6 +17,7 @@ use crate::{Real, Var};
 pub struct Powf;
 
 impl<T: Real> Unary<T> for Powf {
+    const NAME: &'static str = "powf";
     fn f(x: T, p: T) -> T {
         x.powf(p)
     }
@@ -45,6 +46,7 @@ fn exponent<T: Real>(p: T) -> i32 {
 }
 
 impl<T: Real> Unary<T> for Powi {
+    const NAME: &'static str = "powi";
     fn f(x: T, p: T) -> T {
         rules::powi(x, exponent(p)).0
     }

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Relu;
 
 impl<T: Real> Unary<T> for Relu {
+    const NAME: &'static str = "relu";
     fn f(x: T, _: T) -> T {
         if x > T::zero() || x.is_nan() {
             x

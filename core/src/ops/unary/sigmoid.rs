@@ -14,6 +14,7 @@ use crate::{Real, Var};
 pub struct Sigmoid;
 
 impl<T: Real> Unary<T> for Sigmoid {
+    const NAME: &'static str = "sigmoid";
     fn f(x: T, _: T) -> T {
         if x >= T::zero() {
             T::one() / (T::one() + (-x).exp())

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Sin;
 
 impl<T: Real> Unary<T> for Sin {
+    const NAME: &'static str = "sin";
     fn f(x: T, _: T) -> T {
         x.sin()
     }

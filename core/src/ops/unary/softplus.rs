@@ -14,6 +14,7 @@ use crate::{Real, Var};
 pub struct Softplus;
 
 impl<T: Real> Unary<T> for Softplus {
+    const NAME: &'static str = "softplus";
     fn f(x: T, _: T) -> T {
         if x > T::zero() {
             x + (-x).exp().ln_1p()

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Sqrt;
 
 impl<T: Real> Unary<T> for Sqrt {
+    const NAME: &'static str = "sqrt";
     fn f(x: T, _: T) -> T {
         x.sqrt()
     }

@@ -8,6 +8,7 @@ use crate::{Real, Var};
 pub struct Square;
 
 impl<T: Real> Unary<T> for Square {
+    const NAME: &'static str = "square";
     fn f(x: T, _: T) -> T {
         x * x
     }

@@ -9,6 +9,7 @@ use crate::{Real, Var};
 pub struct Tanh;
 
 impl<T: Real> Unary<T> for Tanh {
+    const NAME: &'static str = "tanh";
     fn f(x: T, _: T) -> T {
         x.tanh()
     }

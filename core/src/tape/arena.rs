@@ -5,7 +5,7 @@
 //! it lands in `.bss` and the linker checks it against the memory map), on the stack, or
 //! in a struct. It knows nothing about individual operations: a node is a backward
 //! function pointer plus the offsets of its value and gradient in the pool. Recording
-//! happens through a [`Graph`], which borrows the tape together with the caller's
+//! happens through a [`Graph`](super::Graph), which borrows the tape together with the caller's
 //! parameters; once the graph is gone, the gradients stay readable in place
 //! ([`Tape::grad`]) while the parameters are free to be updated.
 //!
@@ -35,9 +35,8 @@ use core::cell::Cell;
 
 use nalgebra::SMatrixView;
 
-use crate::graph::Graph;
-use crate::node::{Node, NONE};
-use crate::var::VarId;
+use super::node::{Node, NONE, NONE_OFFSET};
+use super::var::VarId;
 use crate::{Error, Real};
 
 /// How much of a tape is, or was, in use (or is needed).
@@ -106,7 +105,7 @@ const POISON_INTERNAL: u8 = 4;
 /// let mut tape = TAPE.lock().unwrap();
 /// assert_eq!(tape.graph().used().nodes, 0);
 /// ```
-pub struct Tape<T, const SCALARS: usize, const NODES: usize> {
+pub struct Tape<T: 'static, const SCALARS: usize, const NODES: usize> {
     pool: [T; SCALARS],
     nodes: [Node<T>; NODES],
     /// During a backward pass: whether a node's gradient has been written yet. A node
@@ -143,7 +142,9 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Default for Tape<T, SCAL
     }
 }
 
-impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug for Tape<T, SCALARS, NODES> {
+impl<T: 'static, const SCALARS: usize, const NODES: usize> core::fmt::Debug
+    for Tape<T, SCALARS, NODES>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Tape")
             .field("capacity", &(SCALARS, NODES))
@@ -219,14 +220,6 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.grads_done = 0;
         self.backward_done = false;
         self.poison.set(POISON_NONE);
-    }
-
-    /// Resets the tape and starts recording a new graph over it. The graph borrows the
-    /// tape mutably, and the parameters it is given, for as long as it or any of its
-    /// variables lives.
-    pub fn graph(&mut self) -> Graph<'_, T, SCALARS, NODES> {
-        self.reset();
-        Graph::new(self)
     }
 
     /// What the current graph uses in the tape (after an overflow, what was stored
@@ -309,7 +302,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         id: VarId<R, C>,
     ) -> Result<SMatrixView<'_, T, R, C>, Error> {
         let s = self.grad_of(id.tape, id.generation, id.grad, R * C)?;
-        crate::node::view::<T, R, C>(s).ok_or(Error::Internal)
+        super::node::view::<T, R, C>(s).ok_or(Error::Internal)
     }
 
     /// [`Tape::grad`], mutable: for clipping gradients in place before a step.
@@ -334,7 +327,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         if generation != self.generation {
             return Err(Error::Stale);
         }
-        if grad == crate::tape::NONE_OFFSET {
+        if grad == NONE_OFFSET {
             return Err(Error::Untracked);
         }
         if !self.backward_done {
@@ -469,13 +462,16 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         (&self.pool, self.nodes.get(..self.len).unwrap_or(&[]))
     }
 
+    /// Whether a backward pass has run on the current graph.
+    pub(crate) fn backward_done(&self) -> bool {
+        self.backward_done
+    }
+
     /// The gradient region of the last backward pass.
     pub(crate) fn grads_region(&self) -> &[T] {
         self.pool.get(..self.grads_done).unwrap_or(&[])
     }
 }
-
-pub(crate) const NONE_OFFSET: u32 = u32::MAX;
 
 #[cfg(test)]
 mod tests {

@@ -9,10 +9,12 @@ use core::cell::{Cell, Ref, RefCell};
 
 use nalgebra::SMatrix;
 
-use crate::node::{BackwardFn, Node, Sweep, Values, NONE};
-use crate::tape::NONE_OFFSET;
-use crate::var::{Var, VarId};
-use crate::{Error, Real, Tape};
+use super::arena::Tape;
+use super::dot::{DotOptions, View};
+use super::node::{Backward, Node, Values, NONE_OFFSET};
+use super::record::{Forward, Handle, Record, Spec};
+use super::var::Var;
+use crate::{Error, Real};
 
 /// A graph being recorded on a tape. Created by [`Tape::graph`].
 ///
@@ -20,7 +22,7 @@ use crate::{Error, Real, Tape};
 /// lifetime `'a`. Parameters are *not* copied: the tape refers to the caller's matrices,
 /// and only their gradients take room in the tape. When the graph (and its variables) are
 /// gone, the caller may update the parameters in place from [`Tape::grad`].
-pub struct Graph<'a, T, const SCALARS: usize, const NODES: usize> {
+pub struct Graph<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     inner: RefCell<Inner<'a, T, SCALARS, NODES>>,
     /// A failure seen while the tape could not be reached (never expected: kept so that
     /// no failure is ever dropped).
@@ -31,7 +33,7 @@ pub struct Graph<'a, T, const SCALARS: usize, const NODES: usize> {
     stamp: (u32, u32),
 }
 
-impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug
+impl<T: 'static, const SCALARS: usize, const NODES: usize> core::fmt::Debug
     for Graph<'_, T, SCALARS, NODES>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -42,64 +44,20 @@ impl<T, const SCALARS: usize, const NODES: usize> core::fmt::Debug
     }
 }
 
-struct Inner<'a, T, const SCALARS: usize, const NODES: usize> {
+struct Inner<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     tape: &'a mut Tape<T, SCALARS, NODES>,
     /// Values of borrowed leaves (parameters and constants), by node index.
     refs: [Option<&'a [T]>; NODES],
 }
 
-/// What an operation asks the graph to append.
-pub(crate) struct Spec<T> {
-    pub(crate) inputs: [u16; 2],
-    /// Whether any input depends on a parameter (the variables know it).
-    pub(crate) tracked: bool,
-    pub(crate) len: usize,
-    pub(crate) backward: BackwardFn<T>,
-    pub(crate) attr: T,
-}
-
-/// An operation's forward computation: `(input0, input1, out)`.
-pub(crate) type Forward<'f, T> = &'f mut dyn FnMut(&[T], &[T], &mut [T]);
-
-/// Where a new node landed.
-#[derive(Clone, Copy)]
-pub(crate) struct Handle {
-    pub(crate) node: u16,
-    pub(crate) grad: u32,
-}
-
-/// The gradient offset of an invalid variable that would have been tracked: it keeps the
-/// need count exact after a failure. Never a valid offset (pools are below `u32::MAX`).
-pub(crate) const TRACKED_INVALID: u32 = u32::MAX - 1;
-
-impl Handle {
-    /// The handle of a failed operation.
-    pub(crate) fn invalid(tracked: bool) -> Handle {
-        Handle {
-            node: NONE,
-            grad: if tracked {
-                TRACKED_INVALID
-            } else {
-                NONE_OFFSET
-            },
-        }
+impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> {
+    /// Resets the tape and starts recording a new graph over it. The graph borrows the
+    /// tape mutably, and the parameters it is given, for as long as it or any of its
+    /// variables lives.
+    pub fn graph(&mut self) -> Graph<'_, T, SCALARS, NODES> {
+        self.reset();
+        Graph::new(self)
     }
-}
-
-/// The graph as variables see it, with the tape's capacities erased.
-pub(crate) trait Record<T> {
-    /// Appends a node whose value `forward(input0, input1, out)` computes.
-    fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle;
-    /// Counts an operation on an invalid variable: nothing is stored, the need grows.
-    fn count(&self, len: usize, tracked: bool);
-    /// Copies a node's value into `out`; `false` if the node is invalid.
-    fn read(&self, node: u16, out: &mut [T]) -> bool;
-    /// Runs the reverse sweep from `root` and lends out the gradient region.
-    fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error>;
-    /// Records a failure.
-    fn fail(&self, e: Error);
-    /// The tape's `(serial, generation)`, which stamps ids.
-    fn stamp(&self) -> (u32, u32);
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS, NODES> {
@@ -160,7 +118,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         tracked: bool,
     ) -> Var<'_, T, R, C> {
         let h = match self.inner.try_borrow_mut() {
-            Ok(mut inner) => inner.leaf(borrowed, copied, R * C, tracked),
+            Ok(mut inner) => inner.leaf(borrowed, copied, R, R * C, tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
         let h = h.unwrap_or_else(|e| {
@@ -186,6 +144,30 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             .unwrap_or_default()
     }
 
+    /// Writes the graph as Graphviz DOT to `out` (see [`dot`](super::dot)): each
+    /// operation with its name and shape, the values on the edges and, after a backward
+    /// pass, the gradients under them. No heap; `Err` only if `out` fails or the graph is
+    /// being written to.
+    pub fn write_dot<W: core::fmt::Write>(
+        &self,
+        out: &mut W,
+        opts: &DotOptions<'_>,
+    ) -> core::fmt::Result {
+        let inner = self.inner.try_borrow().map_err(|_| core::fmt::Error)?;
+        let (pool, nodes) = inner.tape.pool_and_nodes();
+        let view = View {
+            nodes,
+            values: Values {
+                refs: &inner.refs,
+                pool,
+                base: 0,
+            },
+            grads: inner.tape.grads_region(),
+            backward_done: inner.tape.backward_done(),
+        };
+        super::dot::write(&view, out, opts)
+    }
+
     /// The error that poisoned this graph, if any.
     pub fn error(&self) -> Option<Error> {
         if let Some(e) = self.poison.get() {
@@ -200,11 +182,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         &mut self,
         borrowed: Option<&'a [T]>,
         copied: Option<&[T]>,
+        rows: usize,
         len: usize,
         tracked: bool,
     ) -> Result<Handle, Error> {
         let mut node = Node::EMPTY;
         node.len = len as u32;
+        node.rows = rows as u32;
         let (node, grad) = self
             .tape
             .append(node, copied.is_some(), tracked, |out, _, _, _| {
@@ -222,11 +206,12 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
 
     fn push(&mut self, spec: Spec<T>, forward: Forward<'_, T>) -> Result<Handle, Error> {
         let node = Node {
-            backward: Some(spec.backward),
+            op: Some(spec.op),
             inputs: spec.inputs,
             value: NONE_OFFSET,
             grad: NONE_OFFSET,
             len: spec.len as u32,
+            rows: spec.rows as u32,
             attr: spec.attr,
         };
         let refs = &self.refs;
@@ -274,7 +259,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             let Some((written_lower, written_upper)) = written.split_at_mut_checked(i) else {
                 break;
             };
-            let Some(backward) = node.backward else {
+            let Some(op) = node.op else {
                 continue;
             };
             if node.grad == NONE_OFFSET || written_upper.first() != Some(&true) {
@@ -283,7 +268,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             let Some((lower, upper)) = grads.split_at_mut_checked(node.grad as usize) else {
                 continue;
             };
-            let mut sweep = Sweep {
+            let mut context = Backward {
                 node,
                 index: i as u16,
                 up: upper.get(..node.len as usize).unwrap_or(&[]),
@@ -292,7 +277,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 nodes,
                 values,
             };
-            backward(&mut sweep);
+            op.run(&mut context);
         }
         for (node, w) in nodes.iter().zip(written.iter()) {
             if !*w && node.grad != NONE_OFFSET {
@@ -379,64 +364,5 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
 
     fn stamp(&self) -> (u32, u32) {
         self.stamp
-    }
-}
-
-/// The gradients of one backward pass, borrowed from the tape: the one way to read a
-/// gradient while its graph is alive ([`Grads::wrt`]).
-///
-/// While it lives, the graph cannot record (an operation then poisons the graph with
-/// [`Error::GradsBorrowed`]). Drop it, and the graph, to update parameters in place from
-/// [`Tape::grad`].
-pub struct Grads<'g, T> {
-    pub(crate) grads: Ref<'g, [T]>,
-    pub(crate) stamp: (u32, u32),
-}
-
-impl<T> core::fmt::Debug for Grads<'_, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Grads")
-            .field("scalars", &self.grads.len())
-            .finish()
-    }
-}
-
-impl<'g, T: Real> Grads<'g, T> {
-    /// `∂root/∂v`, read in place (no copy) in the shape of `v`; `.into_owned()` copies
-    /// it out. Zero for a tracked variable the root does not depend on.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Untracked`] for a constant; [`Error::Foreign`] for a variable of another
-    /// graph.
-    ///
-    /// ```
-    /// # use stackgrad::{nalgebra::Vector2, Error, Tape};
-    /// let (a0, b0) = (Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0));
-    /// let mut tape: Tape<f64, 32, 8> = Tape::new();
-    /// let g = tape.graph();
-    /// let (a, b) = (g.param(&a0), g.constant(&b0));
-    /// let grads = a.dot(b).backward()?;
-    /// assert_eq!(grads.wrt(a)?, b0); // ∂(a·b)/∂a = b
-    /// assert_eq!(grads.wrt(b), Err(Error::Untracked));
-    /// # Ok::<(), Error>(())
-    /// ```
-    pub fn wrt<const R: usize, const C: usize>(
-        &self,
-        v: Var<'_, T, R, C>,
-    ) -> Result<nalgebra::SMatrixView<'_, T, R, C>, Error> {
-        let id: VarId<R, C> = v.id();
-        if (id.tape, id.generation) != self.stamp || id.tape == 0 {
-            return Err(Error::Foreign);
-        }
-        if id.grad == NONE_OFFSET {
-            return Err(Error::Untracked);
-        }
-        let start = id.grad as usize;
-        let s = self
-            .grads
-            .get(start..start + R * C)
-            .ok_or(Error::NoBackward)?;
-        crate::node::view::<T, R, C>(s).ok_or(Error::Internal)
     }
 }

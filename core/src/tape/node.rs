@@ -1,28 +1,75 @@
 //! What the tape stores per node, and what a backward rule sees of the tape.
 //!
 //! The tape is operation-agnostic: every node carries a pointer to its operation's
-//! backward rule (a vector-Jacobian product), monomorphised for the node's shapes, and
-//! the tape calls it in reverse order with a [`Sweep`].
+//! [`Op`] (its name and its backward rule, a vector-Jacobian product monomorphised for
+//! the node's shapes), and the tape calls the rule in reverse order with a [`Backward`]
+//! context. This file depends on nothing else of the recorder.
 
 use nalgebra::SMatrixView;
 
-use crate::tape::NONE_OFFSET;
 use crate::Real;
 
 /// "No node" in an input slot.
 pub(crate) const NONE: u16 = u16::MAX;
 
+/// "No offset": the value slot of a borrowed leaf, the gradient slot of an untracked node.
+pub(crate) const NONE_OFFSET: u32 = u32::MAX;
+
+/// An operation as the tape records it: a name (for pictures of the graph, [`crate::tape::dot`])
+/// and its backward rule. One `static` per operation and shape, made by the compiler:
+/// a node stores only a pointer to it.
+///
+/// ```
+/// use stackgrad::ops::{Backward, Op};
+/// fn twice_backward(b: &mut Backward<'_, f32>) {
+///     let up = b.upstream();
+///     b.accumulate(0, up.iter().map(|&u| 2.0 * u));
+/// }
+/// static TWICE: Op<f32> = Op::new("twice", twice_backward);
+/// assert_eq!(TWICE.name(), "twice");
+/// ```
+pub struct Op<T: 'static> {
+    name: &'static str,
+    backward: BackwardFn<T>,
+}
+
+impl<T: 'static> Op<T> {
+    /// An operation called `name` whose backward rule is `backward`. A `const fn`: use
+    /// it in a `static`, or as `&const { Op::new(..) }` inside a generic function.
+    pub const fn new(name: &'static str, backward: BackwardFn<T>) -> Self {
+        Op { name, backward }
+    }
+
+    /// The operation's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Runs the backward rule.
+    pub(crate) fn run(&self, b: &mut Backward<'_, T>) {
+        (self.backward)(b)
+    }
+}
+
+/// `op!("name", rule)`: a `&'static Op` for an operation, inside a generic function.
+macro_rules! op {
+    ($name:expr, $backward:expr) => {
+        &const { $crate::ops::Op::new($name, $backward) }
+    };
+}
+pub(crate) use op;
+
 /// A backward rule: reads the node's upstream gradient and adds each input's downstream
 /// gradient (upstream × local) into that input's gradient.
 ///
 /// Public as [`ops::BackwardFn`](crate::ops::BackwardFn), for custom operations.
-pub type BackwardFn<T> = fn(&mut Sweep<'_, T>);
+pub type BackwardFn<T> = fn(&mut Backward<'_, T>);
 
 /// One node of the graph.
 #[derive(Clone, Copy)]
-pub(crate) struct Node<T> {
-    /// The operation's backward rule; `None` for a leaf.
-    pub(crate) backward: Option<BackwardFn<T>>,
+pub(crate) struct Node<T: 'static> {
+    /// The operation; `None` for a leaf.
+    pub(crate) op: Option<&'static Op<T>>,
     pub(crate) inputs: [u16; 2],
     /// Offset of the value in the pool, or `NONE_OFFSET` for a borrowed leaf.
     pub(crate) value: u32,
@@ -30,6 +77,8 @@ pub(crate) struct Node<T> {
     pub(crate) grad: u32,
     /// Number of scalars (`R·C`).
     pub(crate) len: u32,
+    /// Rows (`R`), for pictures of the graph.
+    pub(crate) rows: u32,
     /// The operation's scalar attribute (a slope, a scale), if it has one.
     pub(crate) attr: T,
 }
@@ -38,11 +87,12 @@ impl<T: Real> Node<T> {
     /// An unused slot. Every byte is zero, so a `static` tape lands in `.bss`; the
     /// contents are never read (only the first `len` nodes of a tape are).
     pub(crate) const EMPTY: Node<T> = Node {
-        backward: None,
+        op: None,
         inputs: [0, 0],
         value: 0,
         grad: 0,
         len: 0,
+        rows: 0,
         attr: T::ZERO,
     };
 }
@@ -54,10 +104,10 @@ impl<T: Real> Node<T> {
 /// Values and gradients are column-major slices of the shapes the operation was
 /// recorded with: input `k` (0 or 1), the operation's output, and the upstream gradient
 /// `Ḡ = ∂loss/∂output`. The rule *adds* `Ḡ × local gradient` into each tracked input's
-/// gradient ([`Backward::grad`](crate::ops::Backward::grad) or
-/// [`Backward::accumulate`](crate::ops::Backward::accumulate)), so gradients sum where
+/// gradient ([`Backward::grad`](Backward::grad) or
+/// [`Backward::accumulate`](Backward::accumulate)), so gradients sum where
 /// a value fans out.
-pub struct Sweep<'s, T> {
+pub struct Backward<'s, T: 'static> {
     pub(crate) node: &'s Node<T>,
     /// The node's own index.
     pub(crate) index: u16,
@@ -101,7 +151,7 @@ impl<'v, T> Values<'v, T> {
     }
 }
 
-impl<'s, T: Real> Sweep<'s, T> {
+impl<'s, T: Real> Backward<'s, T> {
     /// The value of input `k` (0 or 1), column-major; empty for an input the operation
     /// does not have.
     #[inline]
@@ -141,7 +191,7 @@ impl<'s, T: Real> Sweep<'s, T> {
         Some(g)
     }
 
-    /// Like [`Sweep::grad`], without zeroing: also returns `true` if this is the first
+    /// Like [`Backward::grad`], without zeroing: also returns `true` if this is the first
     /// write to the slot, in which case the rule must *overwrite* every entry (its
     /// content is stale) instead of adding to it. Used where overwriting saves a pass,
     /// as in the matrix product (`ger` with `β = 0`).

@@ -4,9 +4,8 @@ use core::fmt;
 
 use nalgebra::SMatrix;
 
-use crate::graph::{Grads, Handle, Record, Spec};
-use crate::node::{BackwardFn, NONE};
-use crate::tape::NONE_OFFSET;
+use super::node::{Op, NONE, NONE_OFFSET};
+use super::record::{Handle, Record, Spec};
 use crate::{Error, Real};
 
 /// An `R×C` matrix in a graph: a parameter, a constant, or the result of an operation.
@@ -119,8 +118,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     }
 
     /// A custom operation of one input with an `R2×C2` output: `forward(x, out)` writes
-    /// the value from the input (both column-major slices), and `backward` is its
-    /// vector-Jacobian product, given a [`Backward`](crate::ops::Backward) context.
+    /// the value from the input (both column-major slices), and `op` names the operation
+    /// and carries its backward rule, the vector-Jacobian product, which gets a
+    /// [`Backward`](crate::ops::Backward) context.
     /// `attr` is a scalar the rule can read back ([`Backward::attr`]). The crate's own
     /// operations are written the same way. Check a new rule with `stackgrad-std`'s
     /// `check_gradient`.
@@ -129,7 +129,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ///
     /// ```
     /// use stackgrad::nalgebra::Vector3;
-    /// use stackgrad::ops::Backward;
+    /// use stackgrad::ops::{Backward, Op};
     /// use stackgrad::{Real, Tape};
     ///
     /// /// `y = x³` element-wise: `∂/∂x = 3x²·Ḡ`.
@@ -143,7 +143,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let mut tape: Tape<f64, 64, 8> = Tape::new();
     /// let g = tape.graph();
     /// let x = g.param(&x0);
-    /// let y = x.custom_unary::<3, 1>(cube_backward::<f64>, 0.0, |x, out| {
+    /// let cube = &const { Op::new("cube", cube_backward::<f64>) }; // a `static`, made by the compiler
+    /// let y = x.custom_unary::<3, 1>(cube, 0.0, |x, out| {
     ///     for (o, &v) in out.iter_mut().zip(x) {
     ///         *o = v * v * v;
     ///     }
@@ -155,11 +156,11 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     #[inline]
     pub fn custom_unary<const R2: usize, const C2: usize>(
         self,
-        backward: BackwardFn<T>,
+        op: &'static Op<T>,
         attr: T,
         forward: impl FnMut(&[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
-        self.unary(backward, attr, forward)
+        self.unary(op, attr, forward)
     }
 
     /// A custom operation of two inputs (`self` is input 0, `other` input 1) with an
@@ -169,11 +170,11 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn custom_binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
         self,
         other: Var<'g, T, R1, C1>,
-        backward: BackwardFn<T>,
+        op: &'static Op<T>,
         attr: T,
         forward: impl FnMut(&[T], &[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
-        self.binary(other, backward, attr, forward)
+        self.binary(other, op, attr, forward)
     }
 
     /// Appends an operation of one input to the graph. `forward(x, out)` computes the
@@ -181,7 +182,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     #[inline]
     pub(crate) fn unary<const R2: usize, const C2: usize>(
         self,
-        backward: BackwardFn<T>,
+        op: &'static Op<T>,
         attr: T,
         mut forward: impl FnMut(&[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
@@ -194,7 +195,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 inputs: [self.node, NONE],
                 tracked,
                 len: R2 * C2,
-                backward,
+                rows: R2,
+                op,
                 attr,
             };
             self.graph.push(spec, &mut |a, _, out| forward(a, out))
@@ -208,7 +210,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub(crate) fn binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
         self,
         other: Var<'g, T, R1, C1>,
-        backward: BackwardFn<T>,
+        op: &'static Op<T>,
         attr: T,
         mut forward: impl FnMut(&[T], &[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
@@ -226,39 +228,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 inputs: [self.node, other.node],
                 tracked,
                 len: R2 * C2,
-                backward,
+                rows: R2,
+                op,
                 attr,
             };
             self.graph.push(spec, &mut forward)
         };
         Var::from_handle(self.graph, h)
-    }
-}
-
-impl<'g, T: Real> Var<'g, T, 1, 1> {
-    /// Runs backpropagation from this scalar: one reverse sweep computes its gradient with
-    /// respect to every variable of the graph. Gradients sum where a value fans out.
-    ///
-    /// # Errors
-    ///
-    /// The error that poisoned the graph ([`Error::Capacity`] if the graph did not fit,
-    /// stating the whole graph's need: no gradient is ever computed from a partial
-    /// graph), or [`Error::GradsBorrowed`] if the gradients of an earlier backward pass
-    /// are still borrowed.
-    pub fn backward(&self) -> Result<Grads<'g, T>, Error> {
-        if self.node == NONE {
-            // Only a failed operation makes an invalid variable, and it poisoned the graph.
-            return Err(self.graph.backward(NONE).err().unwrap_or(Error::Internal));
-        }
-        let grads = self.graph.backward(self.node)?;
-        Ok(Grads {
-            grads,
-            stamp: self.graph.stamp(),
-        })
-    }
-
-    /// The value of a scalar.
-    pub fn scalar(&self) -> T {
-        self.value()[(0, 0)]
     }
 }

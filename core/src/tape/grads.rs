@@ -1,0 +1,95 @@
+//! The gradients of a backward pass while the graph lives ([`Grads`]), and
+//! [`Var::backward`], which computes them.
+
+use core::cell::Ref;
+
+use super::node::{NONE, NONE_OFFSET};
+use super::var::{Var, VarId};
+use crate::{Error, Real};
+
+/// The gradients of one backward pass, borrowed from the tape: the one way to read a
+/// gradient while its graph is alive ([`Grads::wrt`]).
+///
+/// While it lives, the graph cannot record (an operation then poisons the graph with
+/// [`Error::GradsBorrowed`]). Drop it, and the graph, to update parameters in place from
+/// [`Tape::grad`](crate::Tape::grad).
+pub struct Grads<'g, T> {
+    pub(crate) grads: Ref<'g, [T]>,
+    pub(crate) stamp: (u32, u32),
+}
+
+impl<T> core::fmt::Debug for Grads<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Grads")
+            .field("scalars", &self.grads.len())
+            .finish()
+    }
+}
+
+impl<'g, T: Real> Grads<'g, T> {
+    /// `∂root/∂v`, read in place (no copy) in the shape of `v`; `.into_owned()` copies
+    /// it out. Zero for a tracked variable the root does not depend on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Untracked`] for a constant; [`Error::Foreign`] for a variable of another
+    /// graph.
+    ///
+    /// ```
+    /// # use stackgrad::{nalgebra::Vector2, Error, Tape};
+    /// let (a0, b0) = (Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0));
+    /// let mut tape: Tape<f64, 32, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let (a, b) = (g.param(&a0), g.constant(&b0));
+    /// let grads = a.dot(b).backward()?;
+    /// assert_eq!(grads.wrt(a)?, b0); // ∂(a·b)/∂a = b
+    /// assert_eq!(grads.wrt(b), Err(Error::Untracked));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn wrt<const R: usize, const C: usize>(
+        &self,
+        v: Var<'_, T, R, C>,
+    ) -> Result<nalgebra::SMatrixView<'_, T, R, C>, Error> {
+        let id: VarId<R, C> = v.id();
+        if (id.tape, id.generation) != self.stamp || id.tape == 0 {
+            return Err(Error::Foreign);
+        }
+        if id.grad == NONE_OFFSET {
+            return Err(Error::Untracked);
+        }
+        let start = id.grad as usize;
+        let s = self
+            .grads
+            .get(start..start + R * C)
+            .ok_or(Error::NoBackward)?;
+        super::node::view::<T, R, C>(s).ok_or(Error::Internal)
+    }
+}
+
+impl<'g, T: Real> Var<'g, T, 1, 1> {
+    /// Runs backpropagation from this scalar: one reverse sweep computes its gradient with
+    /// respect to every variable of the graph. Gradients sum where a value fans out.
+    ///
+    /// # Errors
+    ///
+    /// The error that poisoned the graph ([`Error::Capacity`] if the graph did not fit,
+    /// stating the whole graph's need: no gradient is ever computed from a partial
+    /// graph), or [`Error::GradsBorrowed`] if the gradients of an earlier backward pass
+    /// are still borrowed.
+    pub fn backward(&self) -> Result<Grads<'g, T>, Error> {
+        if self.node == NONE {
+            // Only a failed operation makes an invalid variable, and it poisoned the graph.
+            return Err(self.graph.backward(NONE).err().unwrap_or(Error::Internal));
+        }
+        let grads = self.graph.backward(self.node)?;
+        Ok(Grads {
+            grads,
+            stamp: self.graph.stamp(),
+        })
+    }
+
+    /// The value of a scalar.
+    pub fn scalar(&self) -> T {
+        self.value()[(0, 0)]
+    }
+}

@@ -1,0 +1,25 @@
+//! The recorder: one module with walls. Files in one-way dependency order (each uses
+//! only those above it; see ARCHITECTURE.md):
+//!
+//! - [`node`]: the node format, [`Op`], the backward context [`Backward`];
+//! - `record`: the interface variables record through;
+//! - `var`: [`Var`] and [`VarId`];
+//! - `arena`: [`Tape`], which owns all of its own bookkeeping behind private fields;
+//! - `graph`: [`Graph`], recording and the reverse sweep;
+//! - `grads`: [`Grads`] and [`Var::backward`];
+//! - [`dot`]: pictures of a recorded graph.
+
+mod arena;
+pub mod dot;
+mod grads;
+mod graph;
+mod node;
+mod record;
+mod var;
+
+pub use arena::{Tape, Usage};
+pub use grads::Grads;
+pub use graph::Graph;
+pub(crate) use node::op;
+pub use node::{Backward, BackwardFn, Op};
+pub use var::{Var, VarId};

@@ -1,0 +1,64 @@
+//! The interface variables record through: what an operation asks the graph to append
+//! ([`Spec`]), where it landed ([`Handle`]), and the graph as variables see it
+//! ([`Record`], with the tape's capacities erased).
+
+use core::cell::Ref;
+
+use super::node::{Op, NONE, NONE_OFFSET};
+use crate::Error;
+
+/// What an operation asks the graph to append.
+pub(crate) struct Spec<T: 'static> {
+    pub(crate) inputs: [u16; 2],
+    /// Whether any input depends on a parameter (the variables know it).
+    pub(crate) tracked: bool,
+    pub(crate) len: usize,
+    /// Rows of the output.
+    pub(crate) rows: usize,
+    pub(crate) op: &'static Op<T>,
+    pub(crate) attr: T,
+}
+
+/// An operation's forward computation: `(input0, input1, out)`.
+pub(crate) type Forward<'f, T> = &'f mut dyn FnMut(&[T], &[T], &mut [T]);
+
+/// Where a new node landed.
+#[derive(Clone, Copy)]
+pub(crate) struct Handle {
+    pub(crate) node: u16,
+    pub(crate) grad: u32,
+}
+
+/// The gradient offset of an invalid variable that would have been tracked: it keeps the
+/// need count exact after a failure. Never a valid offset (pools are below `u32::MAX`).
+pub(crate) const TRACKED_INVALID: u32 = u32::MAX - 1;
+
+impl Handle {
+    /// The handle of a failed operation.
+    pub(crate) fn invalid(tracked: bool) -> Handle {
+        Handle {
+            node: NONE,
+            grad: if tracked {
+                TRACKED_INVALID
+            } else {
+                NONE_OFFSET
+            },
+        }
+    }
+}
+
+/// The graph as variables see it, with the tape's capacities erased.
+pub(crate) trait Record<T> {
+    /// Appends a node whose value `forward(input0, input1, out)` computes.
+    fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle;
+    /// Counts an operation on an invalid variable: nothing is stored, the need grows.
+    fn count(&self, len: usize, tracked: bool);
+    /// Copies a node's value into `out`; `false` if the node is invalid.
+    fn read(&self, node: u16, out: &mut [T]) -> bool;
+    /// Runs the reverse sweep from `root` and lends out the gradient region.
+    fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error>;
+    /// Records a failure.
+    fn fail(&self, e: Error);
+    /// The tape's `(serial, generation)`, which stamps ids.
+    fn stamp(&self) -> (u32, u32);
+}
