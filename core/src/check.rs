@@ -28,48 +28,8 @@
 //! assert!(c.passed, "{c:?}");
 //! ```
 
+use crate::nn::Rng;
 use crate::Real;
-
-/// A tiny deterministic pseudo-random generator (Marsaglia's xorshift32, shifts 13/17/5).
-///
-/// Not for cryptography. Its only job is a reproducible stream on every target with no
-/// memory but one `u32`. The period is `2³² − 1`; the state is never 0 (a 0 seed is
-/// replaced by a fixed non-zero constant).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct XorShift32 {
-    state: u32,
-}
-
-impl XorShift32 {
-    /// The state used when the seed is 0 (xorshift is stuck at 0 otherwise).
-    pub const ZERO_SEED_STATE: u32 = 0x9E37_79B9;
-
-    /// A generator started from `seed` (0 is replaced by [`Self::ZERO_SEED_STATE`]).
-    pub const fn new(seed: u32) -> Self {
-        let state = if seed == 0 {
-            Self::ZERO_SEED_STATE
-        } else {
-            seed
-        };
-        Self { state }
-    }
-
-    /// The next value of the stream (never 0).
-    pub fn next_u32(&mut self) -> u32 {
-        let mut x = self.state;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.state = x;
-        x
-    }
-
-    /// A value uniform on `[−1, 1)` with 24 random bits (exact in `f32` and `f64`).
-    pub fn next_symmetric<S: Real>(&mut self) -> S {
-        let k = (self.next_u32() >> 8) as f64; // 0 ..= 2²⁴ − 1
-        S::constant(k / 8_388_608.0 - 1.0)
-    }
-}
 
 /// A direction `v ∈ {−1, +1}ⁿ`, stored as its seed: O(1) memory for any `n`.
 ///
@@ -96,7 +56,7 @@ impl Direction {
     /// input has, in the same order as the gradient is given to [`check_gradient`].
     pub fn iter<S: Real>(&self) -> DirectionIter<S> {
         DirectionIter {
-            rng: XorShift32::new(self.seed),
+            rng: Rng::seed_from_u64(u64::from(self.seed)),
             _scalar: core::marker::PhantomData,
         }
     }
@@ -114,15 +74,15 @@ impl Direction {
 /// The components of a [`Direction`]; see [`Direction::iter`].
 #[derive(Clone, Debug)]
 pub struct DirectionIter<S> {
-    rng: XorShift32,
+    rng: Rng,
     _scalar: core::marker::PhantomData<S>,
 }
 
 impl<S: Real> Iterator for DirectionIter<S> {
     type Item = S;
     fn next(&mut self) -> Option<S> {
-        // The top bit of xorshift32 is well mixed; the low bits are weaker.
-        if self.rng.next_u32() & 0x8000_0000 != 0 {
+        // One bit of the crate's generator (xoshiro256**) per component.
+        if self.rng.next_u64() >> 63 != 0 {
             Some(S::one())
         } else {
             Some(-S::one())
@@ -219,27 +179,6 @@ pub fn compare<S: Real>(analytic: S, numeric: S, tol: Tolerance<S>) -> Check<S> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xorshift_matches_the_published_recurrence() {
-        // Marsaglia (2003), xorshift32 with (13, 17, 5), from seed 1.
-        let mut r = XorShift32::new(1);
-        assert_eq!(r.next_u32(), 270_369);
-        assert_eq!(r.next_u32(), 67_634_689);
-        assert_eq!(r.next_u32(), 2_647_435_461);
-        // A zero seed does not get stuck.
-        let mut z = XorShift32::new(0);
-        assert_ne!(z.next_u32(), 0);
-    }
-
-    #[test]
-    fn symmetric_values_stay_in_range() {
-        let mut r = XorShift32::new(42);
-        for _ in 0..10_000 {
-            let x: f64 = r.next_symmetric();
-            assert!((-1.0..1.0).contains(&x));
-        }
-    }
 
     #[test]
     fn direction_is_reproducible_and_balanced() {

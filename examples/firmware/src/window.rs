@@ -9,10 +9,9 @@
 //! Written in place with nalgebra's BLAS-style operations (`gemv`, `ger`, `gemv_tr`),
 //! so the baseline does no more work than a careful C implementation would.
 
-use stackgrad::check::XorShift32;
 use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{Layer, Linear, Mat, Module};
+use stackgrad::nn::{Layer, Linear, Mat, Module, Rng};
 use stackgrad::ops::unary::Tanh;
 use stackgrad::{Error, Graph, Real, Tape, Usage, Var};
 
@@ -92,11 +91,12 @@ impl<S: Real> Window<S> {
         }
     }
 
-    /// Fixed pseudo-random parameters (xorshift32 from `seed`), the same on every target:
+    /// Fixed pseudo-random parameters (the crate's [`Rng`] from `seed`), the same on
+    /// every target:
     /// `W` uniform in `±0.3`, `b` in `±0.1`, `u` in `±0.5`.
     pub fn example(seed: u32) -> Self {
-        let mut r = XorShift32::new(seed);
-        let mut next = |scale: f64| S::constant(scale * r.next_symmetric::<f64>());
+        let mut r = Rng::seed_from_u64(u64::from(seed));
+        let mut next = |scale: f64| S::constant(scale * r.uniform(-1.0, 1.0));
         let w = SMatrix::from_fn(|_, _| next(0.3));
         let b = SVector::from_fn(|_, _| next(0.1));
         let u = SVector::from_fn(|_, _| next(0.5));
