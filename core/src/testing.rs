@@ -19,6 +19,29 @@ pub(crate) fn close(a: f64, b: f64, tol: f64) -> bool {
     a == b || (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
 }
 
+/// The central difference `(f(x + h) − f(x − h)) / 2h` with `h = 1e-6·max(1, |x|)`.
+pub(crate) fn central(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+    let h = 1e-6 * x.abs().max(1.0);
+    (f(x + h) - f(x - h)) / (2.0 * h)
+}
+
+/// The gradient of `f` at `x` by central differences, one coordinate at a time.
+pub(crate) fn central_grad<const N: usize>(
+    f: impl Fn(nalgebra::SVector<f64, N>) -> f64,
+    x: nalgebra::SVector<f64, N>,
+) -> nalgebra::SVector<f64, N> {
+    nalgebra::SVector::from_fn(|i, _| {
+        central(
+            |t| {
+                let mut y = x;
+                y[i] = t;
+                f(y)
+            },
+            x[i],
+        )
+    })
+}
+
 /// The value of `f` at `x0` and its tape gradient.
 pub(crate) fn eval<const R: usize, const C: usize>(
     x0: &SMatrix<f64, R, C>,

@@ -373,16 +373,7 @@ pub fn min<T: Real>(x: T, y: T) -> (T, T, T) {
 mod tests {
     use super::*;
 
-    /// Central difference of `f` at `x`.
-    fn central(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-        let h = 1e-6 * x.abs().max(1.0);
-        (f(x + h) - f(x - h)) / (2.0 * h)
-    }
-
-    /// `true` only if `a` and `b` are close; NaN is never close.
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol * (1.0 + b.abs())
-    }
+    use crate::testing::{central, close};
 
     type Unary = fn(f64) -> (f64, f64);
 

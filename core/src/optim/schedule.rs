@@ -66,7 +66,7 @@ mod tests {
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+        crate::testing::close(a, b, 1e-12)
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! - `drivers`: gradient, Jacobian, Hessian and Hessian-vector product.
 //! - `through_nalgebra`: determinant, inverse, LU, Cholesky, QR, eigenvalues.
 
-use nalgebra::{SMatrix, SVector};
+use nalgebra::SMatrix;
 
 use super::*;
 
@@ -21,31 +21,7 @@ mod through_nalgebra;
 
 type D1 = Dual<f64, 1>;
 
-/// `true` only if `a` is within `tol` of `b`, relative to `b`'s size; NaN is never close.
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
-}
-
-fn central(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-    let h = 1e-6 * x.abs().max(1.0);
-    (f(x + h) - f(x - h)) / (2.0 * h)
-}
-
-fn central_grad<const N: usize>(
-    f: impl Fn(SVector<f64, N>) -> f64,
-    x: SVector<f64, N>,
-) -> SVector<f64, N> {
-    let mut g = SVector::<f64, N>::zeros();
-    for (i, gi) in g.iter_mut().enumerate() {
-        let h = 1e-6 * x[i].abs().max(1.0);
-        let mut xp = x;
-        let mut xm = x;
-        xp[i] += h;
-        xm[i] -= h;
-        *gi = (f(xp) - f(xm)) / (2.0 * h);
-    }
-    g
-}
+use crate::testing::{central, central_grad, close};
 
 fn all_close<const R: usize, const C: usize>(
     a: &SMatrix<f64, R, C>,
