@@ -11,13 +11,19 @@
 //! - `flush`: `train_classifier`, then `flush::flush_subnormals` on every parameter
 //!   tensor (through `Module::visit`). Adam's moment estimates are private and are not
 //!   flushed.
+//! - `ftz` (x86-64 only): `plain` with the CPU's flush-to-zero and denormals-are-zero
+//!   modes set (MXCSR), for the whole training and timing: every subnormal input and
+//!   result of every operation, state included, becomes 0. This is the diagnostic: if
+//!   `ftz` keeps its speed where `plain` and `flush` slow down, the slowdown is from
+//!   subnormals.
 //!
 //! Each measured step starts from a copy of the saved state (model and optimizer), so the
 //! measurement does not move the state. Before the criterion groups it prints the
 //! subnormal parameter count after 10,000 steps and the ratio of the mean step times
 //! (after / start) of each variant.
 //!
-//! Run: `cargo bench -p stackgrad --bench subnormal`
+//! Run: `cargo bench -p stackgrad --bench subnormal` (with `SUBNORMAL_QUICK=1`, only the
+//! rough figures, in a few seconds)
 
 use std::time::{Duration, Instant};
 
@@ -80,6 +86,22 @@ impl Visitor<f32> for Count {
     }
 }
 
+/// Sets (or clears) MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) on
+/// this thread.
+#[cfg(target_arch = "x86_64")]
+fn set_ftz_daz(on: bool) {
+    let mut csr: u32 = 0;
+    // SAFETY: stmxcsr/ldmxcsr read and write the SSE control register through a valid
+    // pointer to a local; only rounding of subnormals changes.
+    unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack)) };
+    let bits = (1 << 15) | (1 << 6);
+    csr = if on { csr | bits } else { csr & !bits };
+    unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack)) };
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn set_ftz_daz(_: bool) {}
+
 fn ids(net: &Net, tape: &mut StepTape) -> <Net as Module<f32>>::Ids {
     let g = tape.graph();
     <Net as Module<f32>>::ids(&net.bind(&g))
@@ -118,8 +140,14 @@ fn benches(c: &mut Criterion) {
     let mut tape: Box<StepTape> = Box::new(Tape::new());
     let (fresh, batch) = setup();
     let mut group = c.benchmark_group("subnormal_64x32x10");
-    for flush in [false, true] {
-        let name = if flush { "flush" } else { "plain" };
+    let variants: &[&str] = if cfg!(target_arch = "x86_64") {
+        &["plain", "flush", "ftz"]
+    } else {
+        &["plain", "flush"]
+    };
+    for &name in variants {
+        let flush = name == "flush";
+        set_ftz_daz(name == "ftz");
         let mut trained = fresh.clone();
         for _ in 0..STEPS {
             step(&mut trained, &mut tape, &batch, flush);
@@ -143,6 +171,9 @@ fn benches(c: &mut Criterion) {
             t1,
             t1.as_secs_f64() / t0.as_secs_f64()
         );
+        if std::env::var_os("SUBNORMAL_QUICK").is_some() {
+            continue; // the rough figures only
+        }
         for (when, state) in [("start", &fresh), ("after_10000", &trained)] {
             group.bench_function(BenchmarkId::new(name, when), |b| {
                 b.iter_custom(|iters| {
@@ -164,6 +195,7 @@ fn benches(c: &mut Criterion) {
             });
         }
     }
+    set_ftz_daz(false);
     group.finish();
 }
 
