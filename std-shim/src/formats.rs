@@ -903,7 +903,10 @@ mod tests {
         bytes.extend_from_slice(b"{'descr': '<f4'}");
         let mut m = SMatrix::<f32, 2, 3>::from_element(7.0);
         let r = load_npy(&bytes, &mut Slot::matrix("w", &mut m));
-        assert!(matches!(r, Err(FormatError::Malformed { format: "npy", .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(FormatError::Malformed { format: "npy", .. })),
+            "{r:?}"
+        );
         assert_eq!(m, SMatrix::<f32, 2, 3>::from_element(7.0));
     }
 }
