@@ -284,6 +284,7 @@ pub fn save_npz(slots: &[SlotView<'_>]) -> Result<Vec<u8>, FormatError> {
 
 /// Loads one slot from the `.npy` file in `bytes` (its name only labels errors).
 pub fn load_npy(bytes: &[u8], slot: &mut Slot<'_>) -> Result<(), FormatError> {
+    npy_header_fits(bytes)?;
     let npy = NpyFile::new(bytes).map_err(|e| malformed("npy", e))?;
     let mut npy = Some(npy);
     load_all(std::slice::from_mut(slot), |slot| match npy.take() {
@@ -488,6 +489,37 @@ fn le_values<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> 
             from(a)
         })
         .collect()
+}
+
+/// Refuses a `.npy` whose header length field points past the end of `bytes`. npyz
+/// allocates the header's stated length before reading it, so a 100-byte file claiming a
+/// 2 GB header would allocate 2 GB (found by fuzzing, `fuzz/`).
+fn npy_header_fits(bytes: &[u8]) -> Result<(), FormatError> {
+    // Magic (6 bytes), version (2), then the header length: u16 in version 1, u32 after.
+    let (start, len) = match bytes.get(6) {
+        Some(1) => (
+            10,
+            bytes
+                .get(8..10)
+                .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]]))),
+        ),
+        Some(_) => (
+            12,
+            bytes
+                .get(8..12)
+                .and_then(|b| usize::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok()),
+        ),
+        None => (0, None),
+    };
+    match len {
+        Some(n) if start + n <= bytes.len() => Ok(()),
+        Some(n) => Err(malformed(
+            "npy",
+            format!("the header claims {n} bytes, the file has {}", bytes.len()),
+        )),
+        // Too short to hold a length: npyz reports what is wrong.
+        None => Ok(()),
+    }
 }
 
 fn malformed(format: &'static str, e: impl fmt::Display) -> FormatError {
@@ -860,5 +892,21 @@ mod tests {
             "{e}"
         );
         assert_eq!(w, Matrix2x3::repeat(SENTINEL));
+    }
+
+    #[test]
+    fn npy_header_longer_than_the_file_is_refused_without_allocating_it() {
+        // Version 2 header length 0x7254_0000 (1.9 GB) in a file of 30 bytes: found by
+        // the formats_load fuzz target as an out-of-memory.
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&0x7254_0000u32.to_le_bytes());
+        bytes.extend_from_slice(b"{'descr': '<f4'}");
+        let mut m = SMatrix::<f32, 2, 3>::from_element(7.0);
+        let r = load_npy(&bytes, &mut Slot::matrix("w", &mut m));
+        assert!(
+            matches!(r, Err(FormatError::Malformed { format: "npy", .. })),
+            "{r:?}"
+        );
+        assert_eq!(m, SMatrix::<f32, 2, 3>::from_element(7.0));
     }
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer, nightly) of every parser and generator:
+#   weights_from_bytes   Weights::from_bytes (what Weights::load parses), round trip, to_rust
+#   weights_to_rust      Weights::to_rust on arbitrary names and values
+#   formats_load         formats::load_safetensors / load_npz / load_npy into fixed slots
+#   checkpoint_restore   stackgrad::checkpoint::restore
+# Usage: scripts/fuzz.sh [SECONDS per target, default 20] [TARGET ...]
+# The seeds in fuzz/corpus/<target> are read, never written: new inputs go to a
+# temporary directory. A crash leaves its input in fuzz/artifacts/<target>/ and fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(weights_from_bytes weights_to_rust formats_load checkpoint_restore)
+
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+cargo +nightly fuzz build -O
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for t in "${targets[@]}"; do
+    mkdir -p "$work/$t"
+    # -rss_limit_mb: a parser that over-allocates fails here too.
+    cargo +nightly fuzz run -O "$t" "$work/$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$secs" -rss_limit_mb=1024 -print_final_stats=1 2>"$work/$t.log" || {
+        tail -40 "$work/$t.log"
+        echo "fuzz: $t FAILED"
+        exit 1
+    }
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$t.log" | grep -o '[0-9]*$' || echo '?')
+    echo "fuzz: $t ok, $runs executions in ${secs}s"
+done

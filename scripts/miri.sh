@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Miri (tree borrows, soft-float libm) on stackgrad's unit tests.
+#
+#   scripts/miri.sh            every test but the excluded ones below
+#   scripts/miri.sh FILTER     only tests whose name contains FILTER
+#   MIRI_QUICK=1 scripts/miri.sh   CI's subset, a few minutes: also skips the tests that
+#                                  compare with central differences and the slowest
+#                                  forward-mode tests (10–180 s each under Miri)
+#
+# libm is built with `force-soft-floats` so that Miri interprets libm's own Rust code
+# rather than calling the host's intrinsics.
+#
+# Excluded by name:
+# - Too slow under Miri (tens of thousands of random draws or training steps; each
+#   takes 20–60 ms natively, many minutes interpreted):
+#   nn::init::tests::draws_have_the_stated_bounds_and_variances,
+#   nn::rng::tests::draws_have_the_right_range_and_moments,
+#   nn::train::tests::training_reduces_the_loss_deterministically,
+#   nn::train::tests::binding_order_does_not_change_the_trajectory.
+# - nalgebra's known aliasing bugs: decompositions on SMatrix (cholesky, LU, ...) are
+#   flagged by Miri under Stacked and Tree Borrows, dimforge/nalgebra#1520 (fix proposed
+#   in dimforge/nalgebra#1587), and sub-views of MatrixViewMut under Stacked Borrows,
+#   dimforge/nalgebra#1588. With tree borrows no test of core currently hits them; a
+#   test that does is added to SKIP with that reference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup component list --toolchain nightly --installed | grep -q '^miri' ||
+    rustup component add --toolchain nightly miri rust-src
+
+SKIP=(
+    nn::init::tests::draws_have_the_stated_bounds_and_variances
+    nn::rng::tests::draws_have_the_right_range_and_moments
+    nn::train::tests::training_reduces_the_loss_deterministically
+    nn::train::tests::binding_order_does_not_change_the_trajectory
+)
+if [ -n "${MIRI_QUICK:-}" ]; then
+    SKIP+=(
+        central_differences
+        forward::tests::hessian_vector_product_equals_h_times_v
+        forward::tests::symmetric_eigenvalues_differentiate
+        forward::tests::every_real_function_in_f32
+        forward::tests::qr_least_squares_differentiates
+        forward::tests::hessian_through_nalgebra_with_nested_duals
+        nn::train::tests::a_step_fits_its_tape_exactly_and_an_overflow_states_the_whole_need
+    )
+fi
+args=()
+for s in "${SKIP[@]}"; do args+=(--skip "$s"); done
+
+export MIRIFLAGS="${MIRIFLAGS:--Zmiri-tree-borrows}"
+start=$(date +%s)
+cargo +nightly miri test -p stackgrad --lib --features libm/force-soft-floats -- "${args[@]}" "$@"
+echo "miri: $(( $(date +%s) - start ))s"
