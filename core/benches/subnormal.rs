@@ -6,11 +6,11 @@
 //! subnormal range, where arithmetic is slow on x86-64. The benchmark times a step of the
 //! fresh model and a step of the model after 10,000 steps, in two variants:
 //!
-//! - `plain`: `train_classifier` alone (the optimizers do not flush: `optim` never calls
-//!   `flush_subnormals`);
+//! - `plain`: `train_classifier` alone (every optimizer flushes the parameters and its
+//!   own state, the moment estimates included, after each step: `flush::flush`);
 //! - `flush`: `train_classifier`, then `flush::flush_subnormals` on every parameter
-//!   tensor (through `Module::visit`). Adam's moment estimates are private and are not
-//!   flushed.
+//!   tensor again from outside (through `Module::visit`): what a caller could do before
+//!   the optimizers flushed by themselves.
 //! - `ftz` (x86-64 only): `plain` with the CPU's flush-to-zero and denormals-are-zero
 //!   modes set (MXCSR), for the whole training and timing: every subnormal input and
 //!   result of every operation, state included, becomes 0. This is the diagnostic: if
