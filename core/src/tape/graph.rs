@@ -246,7 +246,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             base,
         };
         // Gradients are not zeroed up front: the first contribution to a node may
-        // overwrite its slot (see `Sweep::grad_fresh`), and slots nobody wrote are zeroed
+        // overwrite its slot (see `Backward::grad_fresh`), and slots nobody wrote are zeroed
         // at the end. This saves a pass over the largest gradients (the weights').
         written.fill(false);
         if let (Some(n), Some(w)) = (nodes.get(root), written.get_mut(root)) {
