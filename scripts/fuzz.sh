@@ -30,9 +30,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for t in "${targets[@]}"; do
     mkdir -p "$work/$t"
-    # -rss_limit_mb: a parser that over-allocates fails here too.
+    # -rss_limit_mb: a parser that over-allocates fails here too. A fixed seed (FUZZ_SEED,
+    # default 1) makes a CI run repeatable; -timeout stops one slow input from holding
+    # the run past its budget (it fails, with the input saved).
     "fuzz/target/$target/release/$t" "$work/$t" "fuzz/corpus/$t" \
-        -max_total_time="$secs" -rss_limit_mb=1024 -print_final_stats=1 2>"$work/$t.log" || {
+        -seed="${FUZZ_SEED:-1}" -timeout=30 -max_total_time="$secs" -rss_limit_mb=1024 \
+        -print_final_stats=1 2>"$work/$t.log" || {
         tail -40 "$work/$t.log"
         echo "fuzz: $t FAILED"
         exit 1
