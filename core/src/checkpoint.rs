@@ -720,24 +720,46 @@ mod tests {
         );
     }
 
+    /// Formats into a fixed buffer (core has neither `std` nor `alloc`, tests included).
+    struct Buf([u8; 128], usize);
+    impl fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+    fn shown(e: CheckpointError) -> Buf {
+        let mut b = Buf([0; 128], 0);
+        fmt::Write::write_fmt(&mut b, format_args!("{e}")).unwrap();
+        b
+    }
+    impl Buf {
+        fn as_str(&self) -> &str {
+            core::str::from_utf8(&self.0[..self.1]).unwrap()
+        }
+    }
+
     #[test]
     fn errors_display() {
-        extern crate std;
-        use std::string::ToString;
         let e = CheckpointError::PartLength {
             part: 1,
             expected: 3,
             found: 2,
         };
         assert_eq!(
-            e.to_string(),
+            shown(e).as_str(),
             "checkpoint part 1 has 2 scalars, its slice has 3; nothing was restored"
         );
-        assert!(CheckpointError::Corrupt {
+        assert!(shown(CheckpointError::Corrupt {
             stored: 1,
             computed: 2
-        }
-        .to_string()
+        })
+        .as_str()
         .contains("0x00000001"));
     }
 
