@@ -1,4 +1,5 @@
-//! The one error type of stackgrad: one meaning per variant.
+//! The error type of stackgrad's core: one meaning per variant, and a message that says
+//! what to do.
 
 use core::fmt;
 
@@ -66,6 +67,29 @@ pub enum Error {
     /// An internal invariant of the tape did not hold (a bug in stackgrad: please report
     /// it). The graph is poisoned; nothing is computed from it.
     Internal,
+    /// The graph was recorded on, or a parameter bound to it, from inside the forward
+    /// closure of a custom operation ([`Var::custom_unary`](crate::Var::custom_unary)).
+    /// The graph is poisoned. Reading values there ([`Var::value`](crate::Var::value))
+    /// is fine; record the other operations before or after the custom one.
+    Reentrant,
+    /// An id was paired with a parameter other than the matrix its variable borrowed:
+    /// the ids of another model (of the same type, bound on the same graph), or a model
+    /// moved since it was bound. Nothing was changed.
+    ParamMismatch,
+    /// A hyper-parameter is outside the domain of its update rule (NaN, ±∞, a negative
+    /// learning rate, `β ≥ 1`, `ε ≤ 0`, ...). Nothing was changed.
+    HyperParameter {
+        /// Which one, as its builder method is named (`"lr"`, `"beta1"`, `"eps"`, ...).
+        name: &'static str,
+    },
+    /// The step would have written a parameter or an optimizer state of `±∞` (its update
+    /// overflows the float type: a learning rate or gradient far too large). Nothing was
+    /// changed.
+    Overflow,
+    /// This process has created more tapes than ids can tell apart (2³² on a target
+    /// without 64-bit atomics; never with them). Reuse a tape with a new graph instead
+    /// of creating one per request.
+    Exhausted,
 }
 
 impl fmt::Display for Error {
@@ -74,29 +98,75 @@ impl fmt::Display for Error {
             Error::Capacity { needed, capacity } => write!(
                 f,
                 "tape capacity exceeded: the graph needs {} scalars and {} nodes, the tape \
-                 has {} and {}; nothing is differentiated until a new graph starts",
-                needed.scalars, needed.nodes, capacity.scalars, capacity.nodes
+                 has {} and {}; make the tape at least `Tape<_, {}, {}>` (nothing is \
+                 differentiated until a new graph starts)",
+                needed.scalars,
+                needed.nodes,
+                capacity.scalars,
+                capacity.nodes,
+                needed.scalars.max(capacity.scalars),
+                needed.nodes.max(capacity.nodes)
             ),
-            Error::GradsBorrowed => {
-                f.write_str("an operation was recorded while the gradients were borrowed")
-            }
-            Error::Foreign => {
-                f.write_str("a variable or id was used with a graph or tape it does not belong to")
-            }
-            Error::Stale => f.write_str("the id is from an older graph of this tape"),
-            Error::NoBackward => {
-                f.write_str("no backward pass has computed this variable's gradient")
-            }
-            Error::Untracked => {
-                f.write_str("the variable is not tracked (a constant): it has no gradient")
-            }
-            Error::LengthMismatch { expected, found } => {
-                write!(f, "length mismatch: expected {expected}, found {found}")
-            }
-            Error::NonFinite => {
-                f.write_str("non-finite value (NaN or infinity); nothing was changed")
-            }
-            Error::Internal => f.write_str("internal invariant violated (a stackgrad bug)"),
+            Error::GradsBorrowed => f.write_str(
+                "an operation was recorded while the gradients of `backward` were borrowed: \
+                 drop the `Grads` (or finish reading them) before recording more",
+            ),
+            Error::Foreign => f.write_str(
+                "a variable or id was used with a graph or tape it does not belong to: read \
+                 each gradient from the tape (or `Grads`) of the graph that recorded it",
+            ),
+            Error::Stale => f.write_str(
+                "the id is from an older graph of this tape, whose gradients are gone: take \
+                 ids (`Var::id`, `Module::ids`) from the graph that ran `backward` last",
+            ),
+            Error::NoBackward => f.write_str(
+                "no backward pass has computed this gradient: call `backward()` on the \
+                 loss first (a variable recorded after it has no gradient either)",
+            ),
+            Error::Untracked => f.write_str(
+                "the variable has no gradient: it was recorded with `Graph::constant` (or \
+                 computed from constants only); record it with `Graph::param` to get one",
+            ),
+            Error::LengthMismatch { expected, found } => write!(
+                f,
+                "length mismatch: expected {expected} scalars, found {found} (an optimizer \
+                 holds state for exactly `P` scalars: size it with the model's \
+                 `Module::PARAMS`)"
+            ),
+            Error::NonFinite => f.write_str(
+                "a gradient, parameter or optimizer state is NaN or infinite; nothing was \
+                 changed (look for a division by zero or an exploding loss; \
+                 `optim::clip_grad_norm` bounds large gradients)",
+            ),
+            Error::Internal => f.write_str(
+                "internal invariant violated: a bug in stackgrad, please report it with the \
+                 program that triggered it",
+            ),
+            Error::Reentrant => f.write_str(
+                "the graph was recorded on from inside a custom operation's forward closure: \
+                 record other operations before or after it (reading values there is fine)",
+            ),
+            Error::ParamMismatch => f.write_str(
+                "an id was paired with a parameter it was not bound from (the ids of another \
+                 model, or a model moved since `bind`): step the model whose `bind` made the \
+                 ids",
+            ),
+            Error::HyperParameter { name } => write!(
+                f,
+                "the hyper-parameter `{name}` is outside its rule's domain (NaN, infinite, \
+                 negative, a β of 1 or more, or an ε of 0); nothing was changed: see the \
+                 optimizer's docs for the allowed range"
+            ),
+            Error::Overflow => f.write_str(
+                "the step would overflow a parameter or optimizer state to infinity; nothing \
+                 was changed: lower the learning rate or clip the gradients \
+                 (`optim::clip_grad_norm`)",
+            ),
+            Error::Exhausted => f.write_str(
+                "no tape ids are left in this process (2^32 tapes created on a target \
+                 without 64-bit atomics): reuse tapes (`Tape::graph` starts a new graph) \
+                 instead of creating one per request",
+            ),
         }
     }
 }

@@ -122,6 +122,61 @@ fn recording_while_gradients_are_borrowed() {
     assert_eq!(tape.error(), Some(Error::GradsBorrowed));
 }
 
+/// `y = 2x`, for the re-entry tests.
+fn double_backward(b: &mut stackgrad::ops::Backward<'_, f64>) {
+    let up = b.upstream();
+    b.accumulate(0, up.iter().map(|&u| 2.0 * u));
+}
+static DOUBLE: stackgrad::ops::Op<f64> = stackgrad::ops::Op::new("double", double_backward);
+
+#[test]
+fn recording_inside_a_custom_forward_is_refused_with_its_own_error() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    {
+        let g = tape.graph();
+        let w = g.param(&w0);
+        let x = g.constant(&x0);
+        let y = x.custom_unary::<2, 1>(&DOUBLE, 0.0, |x, out| {
+            let _ = w.exp(); // recording from inside: refused
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = 2.0 * v;
+            }
+        });
+        assert_eq!(g.error(), Some(Error::Reentrant));
+        assert_eq!(y.sum().backward().err(), Some(Error::Reentrant));
+    }
+    assert_eq!(tape.error(), Some(Error::Reentrant));
+    // Binding a parameter from inside is refused the same way.
+    let g = tape.graph();
+    let x = g.param(&x0);
+    let _ = x.custom_unary::<2, 1>(&DOUBLE, 0.0, |_, _| {
+        let _ = g.param(&w0);
+    });
+    assert_eq!(g.error(), Some(Error::Reentrant));
+}
+
+#[test]
+fn reading_values_inside_a_custom_forward_gives_them() {
+    let (w0, x0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    let g = tape.graph();
+    let w = g.param(&w0);
+    let wx = w * g.constant(&x0);
+    let mut seen = None;
+    let y = wx.custom_unary::<2, 1>(&DOUBLE, 0.0, |a, out| {
+        seen = Some((w.value(), wx.value()));
+        for (o, &v) in out.iter_mut().zip(a) {
+            *o = 2.0 * v;
+        }
+    });
+    assert_eq!(seen, Some((w0, w0 * x0)));
+    assert_eq!(y.value(), 2.0 * w0 * x0);
+    let grads = y.sum().backward().unwrap();
+    assert_eq!(grads.wrt(w).unwrap(), Matrix2::new(2.0, 4.0, 2.0, 4.0));
+    assert_eq!(g.error(), None);
+}
+
 #[test]
 fn an_overflow_states_the_whole_graphs_need_in_one_try() {
     let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));

@@ -76,6 +76,8 @@ const POISON_CAPACITY: u8 = 1;
 const POISON_GRADS_BORROWED: u8 = 2;
 const POISON_FOREIGN: u8 = 3;
 const POISON_INTERNAL: u8 = 4;
+const POISON_REENTRANT: u8 = 5;
+const POISON_EXHAUSTED: u8 = 6;
 
 /// A fixed-capacity reverse-mode tape with `SCALARS` scalars and `NODES` nodes, all
 /// stored inline (no heap).
@@ -122,8 +124,13 @@ pub struct Tape<T: 'static, const SCALARS: usize, const NODES: usize> {
     /// The highest usage of graphs before the current one.
     high: Usage,
     /// This tape's identity, drawn from a global counter when it records its first graph
-    /// (0 until then). With `generation`, it stamps every [`VarId`].
-    serial: u32,
+    /// (0 until then, or if the counter is exhausted), and again whenever `generation`
+    /// has used up its range. With `generation`, it stamps every [`VarId`]: no two
+    /// graphs of a process share a stamp.
+    serial: u64,
+    /// The serial this tape had before its last new identity (0 if none): its ids read
+    /// as [`Error::Stale`], not as another tape's.
+    retired: u64,
     /// Incremented by every new graph.
     generation: u32,
     /// After a backward pass on the current graph: the end of the gradients it computed
@@ -156,25 +163,41 @@ impl<T: 'static, const SCALARS: usize, const NODES: usize> core::fmt::Debug
     }
 }
 
-/// The next tape identity (never 0).
-fn next_serial() -> u32 {
-    use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    #[cfg(target_has_atomic = "32")]
-    let s = NEXT.fetch_add(1, Relaxed);
+/// The next tape identity, or 0 when none is left. The counter never wraps: a serial
+/// handed out once is never handed out again.
+fn next_serial() -> u64 {
+    use core::sync::atomic::Ordering::Relaxed;
+    // 64 bits where the target has 64-bit atomics: at a billion tapes a second, they
+    // last five centuries.
+    #[cfg(target_has_atomic = "64")]
+    {
+        use core::sync::atomic::AtomicU64;
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_update(Relaxed, Relaxed, |s| s.checked_add(1))
+            .unwrap_or(0)
+    }
+    #[cfg(all(not(target_has_atomic = "64"), target_has_atomic = "32"))]
+    {
+        use core::sync::atomic::AtomicU32;
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        NEXT.fetch_update(Relaxed, Relaxed, |s| s.checked_add(1))
+            .map_or(0, u64::from)
+    }
     // Cores without atomic read-modify-write (Cortex-M0) are single-core; a graph started
     // inside an interrupt handler at the same instant as one in thread mode could draw
     // the same serial, which is why ids also carry a per-tape generation.
     #[cfg(not(target_has_atomic = "32"))]
-    let s = {
+    {
+        use core::sync::atomic::AtomicU32;
+        static NEXT: AtomicU32 = AtomicU32::new(1);
         let s = NEXT.load(Relaxed);
-        NEXT.store(s.wrapping_add(1), Relaxed);
-        s
-    };
-    if s == 0 {
-        1
-    } else {
-        s
+        match s.checked_add(1) {
+            Some(n) => {
+                NEXT.store(n, Relaxed);
+                u64::from(s)
+            }
+            None => 0,
+        }
     }
 }
 
@@ -197,6 +220,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             need: Usage::ZERO,
             high: Usage::ZERO,
             serial: 0,
+            retired: 0,
             generation: 0,
             grads_done: 0,
             backward_done: false,
@@ -213,13 +237,21 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.grad_end = 0;
         self.value_len = 0;
         self.need = Usage::ZERO;
-        if self.serial == 0 {
+        if self.serial == 0 || self.generation == u32::MAX {
+            // A new identity rather than a wrapped generation: an id of the graph 2³²
+            // graphs ago must read as stale, not as the new graph's.
+            self.retired = self.serial;
             self.serial = next_serial();
+            self.generation = 0;
         }
-        self.generation = self.generation.wrapping_add(1);
+        self.generation += 1;
         self.grads_done = 0;
         self.backward_done = false;
-        self.poison.set(POISON_NONE);
+        self.poison.set(if self.serial == 0 {
+            POISON_EXHAUSTED
+        } else {
+            POISON_NONE
+        });
     }
 
     /// What the current graph uses in the tape (after an overflow, what was stored
@@ -265,6 +297,8 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             }),
             POISON_GRADS_BORROWED => Some(Error::GradsBorrowed),
             POISON_FOREIGN => Some(Error::Foreign),
+            POISON_REENTRANT => Some(Error::Reentrant),
+            POISON_EXHAUSTED => Some(Error::Exhausted),
             _ => Some(Error::Internal),
         }
     }
@@ -276,13 +310,15 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
                 Error::Capacity { .. } => POISON_CAPACITY,
                 Error::GradsBorrowed => POISON_GRADS_BORROWED,
                 Error::Foreign => POISON_FOREIGN,
+                Error::Reentrant => POISON_REENTRANT,
+                Error::Exhausted => POISON_EXHAUSTED,
                 _ => POISON_INTERNAL,
             });
         }
     }
 
     /// The identity that stamps this graph's ids: `(serial, generation)`.
-    pub(crate) fn stamp(&self) -> (u32, u32) {
+    pub(crate) fn stamp(&self) -> (u64, u32) {
         (self.serial, self.generation)
     }
 
@@ -316,11 +352,14 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// Checks an id's stamp and finds its gradient slot.
     pub(crate) fn slot(
         &self,
-        tape: u32,
+        tape: u64,
         generation: u32,
         grad: u32,
         len: usize,
     ) -> Result<core::ops::Range<usize>, Error> {
+        if tape == self.retired && tape != 0 {
+            return Err(Error::Stale);
+        }
         if tape != self.serial || self.serial == 0 {
             return Err(Error::Foreign);
         }
@@ -344,7 +383,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// The gradient slot of an id, by its parts.
     pub(crate) fn grad_of(
         &self,
-        tape: u32,
+        tape: u64,
         generation: u32,
         grad: u32,
         len: usize,
@@ -356,7 +395,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// The gradient slot of an id, by its parts, mutable (for clipping before a step).
     pub(crate) fn grad_of_mut(
         &mut self,
-        tape: u32,
+        tape: u64,
         generation: u32,
         grad: u32,
         len: usize,
@@ -483,6 +522,40 @@ mod tests {
         let t = const { Tape::<f32, 16, 4>::new() };
         assert_eq!(t.used(), Usage::ZERO);
         assert_eq!(t.error(), None);
+    }
+
+    #[test]
+    fn ids_stay_stale_when_the_generation_runs_out() {
+        let x0 = Matrix1::new(2.0);
+        let mut t: Tape<f64, 8, 4> = Tape::new();
+        t.reset();
+        // 2³² graphs take seconds (reset is O(1)); start just before the end of the range.
+        t.generation = u32::MAX - 1;
+        let mut ids = [VarId::<1, 1>::default(); 3];
+        for id in ids.iter_mut() {
+            let g = t.graph();
+            let x = g.param(&x0);
+            let _ = x.square().backward().unwrap();
+            *id = x.id();
+        }
+        // The second graph has a new identity; the graphs before the last are stale, never read
+        // as the new graph's gradient (which sits at the same offset).
+        assert_eq!(ids[0].grad, ids[2].grad);
+        assert_eq!(t.grad(ids[0]).err(), Some(Error::Stale));
+        assert_eq!(t.grad(ids[1]).err(), Some(Error::Stale));
+        assert_eq!(t.grad(ids[2]).unwrap()[(0, 0)], 4.0);
+        assert_ne!(ids[1].tape, ids[0].tape);
+    }
+
+    #[test]
+    fn tape_serials_are_wide() {
+        // 2³² tapes in one process must not reuse a serial: serials are 64-bit wherever
+        // the target has 64-bit atomics (the host), and saturate (Error::Exhausted)
+        // where it does not.
+        let id = VarId::<1, 1>::default();
+        assert_eq!(core::mem::size_of_val(&id.tape), 8);
+        let (a, b) = (next_serial(), next_serial());
+        assert!(a != 0 && b > a);
     }
 
     #[test]

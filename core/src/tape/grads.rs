@@ -15,7 +15,7 @@ use crate::{Error, Real};
 /// [`Tape::grad`](crate::Tape::grad).
 pub struct Grads<'g, T> {
     pub(crate) grads: Ref<'g, [T]>,
-    pub(crate) stamp: (u32, u32),
+    pub(crate) stamp: (u64, u32),
 }
 
 impl<T> core::fmt::Debug for Grads<'_, T> {

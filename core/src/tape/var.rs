@@ -71,7 +71,7 @@ impl<T, const R: usize, const C: usize> fmt::Debug for Var<'_, T, R, C> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct VarId<const R: usize, const C: usize> {
     /// The tape's serial number (unique per tape, never 0).
-    pub(crate) tape: u32,
+    pub(crate) tape: u64,
     /// The tape's graph counter when the variable was recorded.
     pub(crate) generation: u32,
     /// The gradient's offset in the pool, or `NONE_OFFSET` if untracked.
@@ -153,14 +153,27 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(grads.wrt(x)?, Vector3::new(3.0, 12.0, 0.75));
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
+    ///
+    /// `forward` may read the values of any variable of the graph ([`Var::value`]), but
+    /// not record on it: an operation or parameter recorded from inside it poisons the
+    /// graph with [`Error::Reentrant`]. It writes into an `R2×C2` matrix on the stack,
+    /// which the tape then copies.
     #[inline]
     pub fn custom_unary<const R2: usize, const C2: usize>(
         self,
         op: &'static Op<T>,
         attr: T,
-        forward: impl FnMut(&[T], &mut [T]),
+        mut forward: impl FnMut(&[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
-        self.unary(op, attr, forward)
+        let mut out = SMatrix::<T, R2, C2>::zeros();
+        if self.is_valid()
+            && !self.graph.with_values([self.node, NONE], &mut |a, _| {
+                forward(a, out.as_mut_slice())
+            })
+        {
+            self.graph.fail(Error::Internal);
+        }
+        self.unary(op, attr, |_, o| copy(o, out.as_slice()))
     }
 
     /// A custom operation of two inputs (`self` is input 0, `other` input 1) with an
@@ -172,9 +185,21 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         other: Var<'g, T, R1, C1>,
         op: &'static Op<T>,
         attr: T,
-        forward: impl FnMut(&[T], &[T], &mut [T]),
+        mut forward: impl FnMut(&[T], &[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
-        self.binary(other, op, attr, forward)
+        let mut out = SMatrix::<T, R2, C2>::zeros();
+        if self.is_valid()
+            && other.is_valid()
+            && core::ptr::addr_eq(self.graph, other.graph)
+            && !self
+                .graph
+                .with_values([self.node, other.node], &mut |a, b| {
+                    forward(a, b, out.as_mut_slice())
+                })
+        {
+            self.graph.fail(Error::Internal);
+        }
+        self.binary(other, op, attr, |_, _, o| copy(o, out.as_slice()))
     }
 
     /// Appends an operation of one input to the graph. `forward(x, out)` computes the
@@ -235,5 +260,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             self.graph.push(spec, &mut forward)
         };
         Var::from_handle(self.graph, h)
+    }
+}
+
+/// Copies a custom operation's result into its slot (the same length by construction).
+fn copy<T: Copy>(to: &mut [T], from: &[T]) {
+    for (t, &f) in to.iter_mut().zip(from) {
+        *t = f;
     }
 }
