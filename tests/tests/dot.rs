@@ -84,3 +84,27 @@ fn names_are_escaped_and_large_matrices_summarised() {
         "{dot}"
     );
 }
+
+#[test]
+fn any_digit_count_writes_without_panicking() {
+    let (x0, y0) = (Matrix1::new(1.0 / 3.0), Matrix1::new(12345.678));
+    let mut tape: Tape<f64, 16, 8> = Tape::new();
+    let g = tape.graph();
+    let (x, y) = (g.param(&x0), g.param(&y0));
+    let _ = (x * y).backward().unwrap();
+    let write = |digits| {
+        let mut dot = String::new();
+        let opts = DotOptions {
+            digits,
+            ..DotOptions::default()
+        };
+        g.write_dot(&mut dot, &opts).unwrap();
+        dot
+    };
+    // core::fmt panics on a precision above 65535; the writer shows at most 17 digits.
+    let most = write(DotOptions::MAX_DIGITS);
+    assert_eq!(write(70_000), most);
+    assert_eq!(write(usize::MAX), most);
+    assert!(most.contains("0.33333333333333331"), "{most}");
+    assert_eq!(write(0), write(1));
+}

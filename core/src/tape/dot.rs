@@ -42,10 +42,18 @@ pub struct DotOptions<'a> {
     /// Matrices with at most this many entries show every entry on their edges; larger
     /// ones show their shape and norm.
     pub max_entries: usize,
-    /// Significant digits of the numbers shown.
+    /// Significant digits of the numbers shown, at most [`DotOptions::MAX_DIGITS`] (an
+    /// `f64` has no more; a larger value is taken as that).
     pub digits: usize,
     /// Lay the graph out left to right (`true`) or top to bottom.
     pub left_to_right: bool,
+}
+
+impl DotOptions<'_> {
+    /// The most significant digits shown: 17, all an `f64` holds. (`core::fmt` panics
+    /// on a precision above 65535, so the clamp also keeps [`Graph::write_dot`]
+    /// (super::Graph::write_dot) panic-free.)
+    pub const MAX_DIGITS: usize = 17;
 }
 
 impl Default for DotOptions<'_> {
@@ -88,6 +96,7 @@ pub(crate) struct View<'v, T: 'static> {
 
 /// A number in `digits` significant digits, fixed or scientific by its size.
 fn number<W: Write>(out: &mut W, x: f64, digits: usize) -> fmt::Result {
+    let digits = digits.clamp(1, DotOptions::MAX_DIGITS);
     let a = x.abs();
     if x == 0.0 || x.is_nan() || x.is_infinite() {
         write!(out, "{x}")
