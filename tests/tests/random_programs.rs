@@ -181,8 +181,6 @@ pub fn scale<A: Ad>(a: A, k: f64) -> A {
 pub struct Smooth {
     pub kink: f64,
     pub finite: bool,
-    /// `powf` was applied to a value ≤ 0 (see `KNOWN_POWF_DUAL`).
-    pub powf_nonpositive: bool,
     /// A derivative was infinite (`√`, `ln`, a negative power or a division at 0):
     /// gradients are not compared, since `∞·0` lands differently in each mode.
     pub singular: bool,
@@ -193,7 +191,6 @@ impl Smooth {
         Smooth {
             kink: f64::INFINITY,
             finite: true,
-            powf_nonpositive: false,
             singular: false,
         }
     }

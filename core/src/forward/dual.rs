@@ -101,11 +101,19 @@ impl<T: Real, const N: usize> Dual<T, N> {
 
     /// Applies a rule `(f(x, y), ∂f/∂x, ∂f/∂y)` to `self = x` and `other = y`:
     /// tangents `∂f/∂x·x.eps + ∂f/∂y·y.eps`.
+    ///
+    /// A direction in which `y` does not vary (a tangent component of exactly 0: a
+    /// constant exponent of `powf`) takes nothing from `∂f/∂y`, even where that partial
+    /// is NaN: `x^0.5` at `x = −1` has the tangent of `√x` there, not the NaN of `ln x`.
     #[inline]
     pub fn chain2(self, other: Self, (f, dx, dy): (T, T, T)) -> Self {
         let mut eps = self.eps;
-        for (e, o) in eps.as_mut_slice().iter_mut().zip(other.eps.as_slice()) {
-            *e = *e * dx + *o * dy;
+        for (e, &o) in eps.as_mut_slice().iter_mut().zip(other.eps.as_slice()) {
+            *e = if o == T::zero() {
+                *e * dx
+            } else {
+                *e * dx + o * dy
+            };
         }
         Self { re: f, eps }
     }
@@ -246,8 +254,10 @@ impl<T: Real, const N: usize> Div for Dual<T, N> {
     type Output = Self;
     #[inline]
     fn div(mut self, rhs: Self) -> Self {
+        // The value is the correctly rounded quotient, as in the underlying float type
+        // (`x·(1/y)` can miss it by one ulp: `e^1.19·(1/e^1.19) − 1` is not 0).
+        let q = self.re / rhs.re;
         let inv = T::one() / rhs.re;
-        let q = self.re * inv;
         for (a, b) in self.eps.as_mut_slice().iter_mut().zip(rhs.eps.as_slice()) {
             *a = (*a - q * *b) * inv;
         }
@@ -400,10 +410,12 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
     fn epsilon() -> Self {
         Dual::constant(T::epsilon())
     }
-    /// `true` if the value or any tangent is NaN.
+    /// `true` if the value is NaN. The tangents are not looked at: a function's branch on
+    /// NaN (relu, clamp, max) follows the value, as in `f64`, and a NaN tangent stays in
+    /// the tangent.
     #[inline]
     fn is_nan(self) -> bool {
-        self.re.is_nan() || self.eps.iter().any(|e| e.is_nan())
+        self.re.is_nan()
     }
     #[inline]
     fn is_finite(self) -> bool {

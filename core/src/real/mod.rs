@@ -113,7 +113,8 @@ pub trait Real:
     }
     /// Machine epsilon of the underlying float type.
     fn epsilon() -> Self;
-    /// `true` if the value (or, for a dual number, any component) is NaN.
+    /// `true` if the value is NaN (for a dual number, its value alone: a branch on NaN
+    /// follows the value, whatever the tangents hold).
     fn is_nan(self) -> bool;
     /// `true` if the value (and, for a dual number, every component) is finite.
     fn is_finite(self) -> bool;

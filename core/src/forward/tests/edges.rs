@@ -15,10 +15,29 @@ fn nan_propagates_into_value_and_tangent() {
         assert!(y.re.is_nan(), "{name}(NaN) value");
         assert!(Real::is_nan(y), "{name}(NaN) is_nan");
     }
-    // A NaN tangent alone also counts as NaN.
+    // A NaN tangent alone is not finite, but the value is not NaN: branches on NaN
+    // (max, relu, clamp) follow the value, and the NaN stays in the tangent.
     let t = D1::new(1.0, vector![f64::NAN]);
-    assert!(Real::is_nan(t) && !t.is_finite());
-    assert!(Real::is_nan(t * D1::constant(2.0)));
+    assert!(!Real::is_nan(t) && !t.is_finite());
+    let m = Real::max(t, D1::constant(0.0));
+    assert_eq!(m.re, 1.0);
+    assert!(m.eps[0].is_nan());
+}
+
+#[test]
+fn a_constant_exponent_takes_nothing_from_the_log_of_its_base() {
+    // ∂(xʸ)/∂y = xʸ ln x is NaN for x < 0; with y constant it must not reach the tangent.
+    let x = D1::variable(-2.0, 0);
+    let y = x.powf(D1::constant(2.0));
+    assert_eq!((y.re, y.eps[0]), (4.0, -4.0));
+    let y = x.powf(D1::constant(3.0));
+    assert_eq!((y.re, y.eps[0]), (-8.0, 12.0));
+    // A varying exponent still sees it.
+    let y = D1::constant(-2.0).powf(D1::variable(2.0, 0));
+    assert!(y.eps[0].is_nan());
+    // At a base of 0, √x has an infinite slope, not NaN.
+    let y = D1::variable(0.0, 0).powf(D1::constant(0.5));
+    assert_eq!((y.re, y.eps[0]), (0.0, f64::INFINITY));
 }
 
 #[test]
@@ -70,4 +89,16 @@ fn large_values_and_infinities() {
     assert_eq!(D1::variable(1.0, 0).asin().eps[0], f64::INFINITY);
     assert_eq!((D1::variable(1.0, 0) / D1::constant(0.0)).re, f64::INFINITY);
     assert!(D1::variable(-4.0, 0).try_sqrt().is_none());
+}
+
+#[test]
+fn a_quotient_has_the_floats_value() {
+    // Found by the random programs once values over Dual were always compared: the value
+    // was x·(1/y), one ulp off x/y, and `ln(x/x − 1)` gave NaN instead of −∞.
+    for &x in &[1.19f64.exp(), 3.0, 0.1, 7.7e-3, 1e300] {
+        let d = D1::variable(x, 0) / D1::constant(x);
+        assert_eq!(d.re, 1.0, "{x}");
+        let d = D1::variable(1.0, 0) / D1::constant(x);
+        assert_eq!(d.re.to_bits(), (1.0 / x).to_bits());
+    }
 }
