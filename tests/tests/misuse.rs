@@ -213,6 +213,40 @@ fn an_overflow_states_the_whole_graphs_need_in_one_try() {
 }
 
 #[test]
+fn the_ids_of_another_model_on_the_same_graph_are_refused() {
+    type Net = Mlp<f64, 2, 3, 2>;
+    let mut a: Net = mlp(&mut Rng::seed_from_u64(1));
+    let mut b: Net = mlp(&mut Rng::seed_from_u64(2));
+    let (a0, b0) = (a, b);
+    let x = stackgrad::nalgebra::SMatrix::<f64, 2, 1>::new(0.5, -1.0);
+    let mut tape: Tape<f64, 512, 64> = Tape::new();
+    let (ids_a, ids_b) = {
+        let g = tape.graph();
+        let (va, vb) = (a.bind(&g), b.bind(&g));
+        let ya = <Net as stackgrad::nn::Layer<f64, _>>::forward(&va, g.constant(&x));
+        let yb = <Net as stackgrad::nn::Layer<f64, _>>::forward(&vb, g.constant(&x));
+        (ya.norm_squared() + yb.sum()).backward().unwrap();
+        (Net::ids(&va), Net::ids(&vb))
+    };
+    // Same type, same graph, same tape: only the pairing of parameter and id tells.
+    let mut opt = Sgd::new(0.1);
+    assert_eq!(
+        opt.step_model(&mut a, &tape, &ids_b),
+        Err(Error::ParamMismatch)
+    );
+    assert_eq!(
+        opt.step_model(&mut b, &tape, &ids_a),
+        Err(Error::ParamMismatch)
+    );
+    assert_eq!((a, b), (a0, b0));
+    opt.step_model(&mut a, &tape, &ids_a).unwrap();
+    opt.step_model(&mut b, &tape, &ids_b).unwrap();
+    let ga = tape.grad(ids_a.0.weight).unwrap().into_owned();
+    assert_eq!(a.0.weight, a0.0.weight - 0.1 * ga);
+    assert_ne!(a.0.weight, a0.0.weight);
+}
+
+#[test]
 fn optimizer_misuse_changes_nothing() {
     type Net = Mlp<f64, 2, 3, 2>;
     let mut net: Net = mlp(&mut Rng::seed_from_u64(1));
@@ -242,21 +276,27 @@ fn optimizer_misuse_changes_nothing() {
             found: <Net as Module<f64>>::PARAMS
         })
     );
-    // A NaN learning rate.
+    // A NaN learning rate: named.
     assert_eq!(
         Sgd::new(f64::NAN).step_model(&mut net, &tape, &ids),
-        Err(Error::NonFinite)
+        Err(Error::HyperParameter { name: "lr" })
     );
     // A NaN parameter.
-    let mut bad = net;
-    bad.0.bias[0] = f64::NAN;
-    let before = bad.0.weight;
+    let bias = net.0.bias[0];
+    net.0.bias[0] = f64::NAN;
     assert_eq!(
-        Sgd::new(0.1).step_model(&mut bad, &tape, &ids),
+        Sgd::new(0.1).step_model(&mut net, &tape, &ids),
         Err(Error::NonFinite)
     );
-    assert_eq!(bad.0.weight, before);
-    assert_eq!(net, net0);
+    assert_eq!(net.0.weight, net0.0.weight);
+    net.0.bias[0] = bias;
+    // A copy of the model was never bound: its parameters are not the ids'.
+    let mut copy = net;
+    assert_eq!(
+        Sgd::new(0.1).step_model(&mut copy, &tape, &ids),
+        Err(Error::ParamMismatch)
+    );
+    assert_eq!((copy, net), (net0, net0));
     // The right one works once, and the ids are stale after the next graph.
     Sgd::new(0.1).step_model(&mut net, &tape, &ids).unwrap();
     assert_ne!(net, net0);

@@ -7,39 +7,34 @@ use super::{GradVisitor, ParamGrads};
 use crate::optim::Pairs;
 use crate::{Error, Real};
 
-struct Checker {
+struct Counter {
     count: usize,
 }
 
-impl<T: Real> GradVisitor<T> for Checker {
+impl<T: Real> GradVisitor<T> for Counter {
     fn visit<const R: usize, const C: usize>(
         &mut self,
-        param: &mut SMatrix<T, R, C>,
-        grad: &SMatrix<T, R, C>,
+        _: &mut SMatrix<T, R, C>,
+        _: &SMatrix<T, R, C>,
     ) -> Result<(), Error> {
-        if !grad.iter().chain(param.iter()).all(|x| x.is_finite()) {
-            return Err(Error::NonFinite);
-        }
         self.count += R * C;
         Ok(())
     }
 }
 
-struct Applier<F> {
-    i: usize,
+struct Chunks<F> {
+    offset: usize,
     f: F,
 }
 
-impl<T: Real, F: FnMut(usize, &mut T, T)> GradVisitor<T> for Applier<F> {
+impl<T: Real, F: FnMut(usize, &mut [T], &[T])> GradVisitor<T> for Chunks<F> {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<T, R, C>,
         grad: &SMatrix<T, R, C>,
     ) -> Result<(), Error> {
-        for (p, &g) in param.iter_mut().zip(grad.iter()) {
-            (self.f)(self.i, p, g);
-            self.i += 1;
-        }
+        (self.f)(self.offset, param.as_mut_slice(), grad.as_slice());
+        self.offset += R * C;
         Ok(())
     }
 }
@@ -62,7 +57,7 @@ impl<T: Real, F: FnMut(usize, &mut T, T)> GradVisitor<T> for Applier<F> {
 /// ```
 impl<T: Real, M: ParamGrads<T>> Pairs<T> for (&mut M, &M::Grads) {
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error> {
-        let mut c = Checker { count: 0 };
+        let mut c = Counter { count: 0 };
         self.0.visit_grads(self.1, &mut c)?;
         match expected {
             Some(n) if n != c.count => Err(Error::LengthMismatch {
@@ -73,9 +68,8 @@ impl<T: Real, M: ParamGrads<T>> Pairs<T> for (&mut M, &M::Grads) {
         }
     }
 
-    fn for_each(&mut self, f: impl FnMut(usize, &mut T, T)) {
-        let mut a = Applier { i: 0, f };
-        // The applier never fails.
-        let _ = self.0.visit_grads(self.1, &mut a);
+    fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T])) {
+        // The visitor never fails.
+        let _ = self.0.visit_grads(self.1, &mut Chunks { offset: 0, f });
     }
 }

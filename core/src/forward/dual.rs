@@ -421,6 +421,15 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
     fn is_finite(self) -> bool {
         Dual::is_finite(&self)
     }
+    /// NaN if a component is not finite, else `+∞`: the tangents' size is not bounded,
+    /// so an optimizer over dual numbers always takes its checked path.
+    fn magnitude(xs: &[Self]) -> f64 {
+        if xs.iter().all(Dual::is_finite) {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    }
     /// `true` if the value is subnormal (the tangents are not looked at).
     #[inline]
     fn is_subnormal(self) -> bool {

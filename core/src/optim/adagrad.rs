@@ -1,8 +1,8 @@
 //! Adagrad (PyTorch's `torch.optim.Adagrad`): a per-parameter step size that shrinks
 //! with the sum of the squared gradients seen so far.
 
-use super::{Optimizer, Pairs};
-use crate::flush::flush;
+use super::step::{at_least_zero, run, top};
+use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Adagrad, as in PyTorch. With gradient `g`, parameter `p`, step `t = 1, 2, …`:
@@ -15,6 +15,9 @@ use crate::{Error, Real};
 /// ```
 ///
 /// State: the accumulator `s`, `P` scalars.
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `d ≥ 0`, `λ ≥ 0`, an initial
+/// accumulator value `≥ 0`, `ε > 0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adagrad<T, const P: usize> {
     lr: T,
@@ -82,30 +85,42 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         super::visit_steps(&mut self.t, f);
     }
     fn check_config(&self) -> Result<(), Error> {
-        super::finite(&[
-            self.lr,
-            self.lr_decay,
-            self.weight_decay,
-            self.initial,
-            self.eps,
+        check_domains(&[
+            ("lr", self.lr, Domain::NonNegative),
+            ("lr_decay", self.lr_decay, Domain::NonNegative),
+            ("weight_decay", self.weight_decay, Domain::NonNegative),
+            (
+                "initial_accumulator_value",
+                self.initial,
+                Domain::NonNegative,
+            ),
+            ("eps", self.eps, Domain::Positive),
         ])
     }
 
     fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
         self.check_config()?;
         pairs.check(Some(P))?;
-        self.t = self.t.saturating_add(1);
-        let clr = self.lr / (T::one() + T::constant(f64::from(self.t - 1)) * self.lr_decay);
-        let (wd, eps, sum) = (self.weight_decay, self.eps, &mut self.sum);
-        pairs.for_each(|i, p, g| {
-            let Some(s) = sum.get_mut(i) else {
-                return;
-            };
-            let g = g + wd * *p;
-            *s += g * g;
-            *p -= clr * g / (s.sqrt() + eps);
-            *s = flush(*s);
-        });
+        let t = self.t.saturating_add(1);
+        let clr = self.lr / (T::one() + T::constant(f64::from(t - 1)) * self.lr_decay);
+        let (wd, eps) = (self.weight_decay, self.eps);
+        let [clr64, wd64, eps64] = [clr, wd, eps].map(T::to_f64);
+        run(
+            &mut pairs,
+            [&mut self.sum],
+            |m| {
+                let d = m.grad + wd64 * m.param;
+                let s = m.state[0] + d * d;
+                let step = clr64 * d / eps64;
+                top([s, libm::sqrt(s) + eps64, clr64 * d, step, m.param + step])
+            },
+            |p, g, [s]| {
+                let g = g + wd * *p;
+                *s += g * g;
+                *p -= clr * g / (at_least_zero(*s).sqrt() + eps);
+            },
+        )?;
+        self.t = t;
         Ok(())
     }
 }

@@ -3,8 +3,8 @@
 //! decay enters: added to the gradient (Adam, an L2 term) or applied to the weights
 //! directly, decoupled from the moments (AdamW).
 
-use super::{Optimizer, Pairs};
-use crate::flush::flush;
+use super::step::{at_least_zero, run, top};
+use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Hyper-parameters and state shared by [`Adam`] and [`AdamW`].
@@ -41,38 +41,59 @@ impl<T: Real, const P: usize> Moments<T, P> {
     }
 
     fn check_config(&self) -> Result<(), Error> {
-        super::finite(&[self.lr, self.beta1, self.beta2, self.eps, self.weight_decay])
+        check_domains(&[
+            ("lr", self.lr, Domain::NonNegative),
+            ("beta1", self.beta1, Domain::Unit),
+            ("beta2", self.beta2, Domain::Unit),
+            ("eps", self.eps, Domain::Positive),
+            ("weight_decay", self.weight_decay, Domain::NonNegative),
+        ])
     }
 
     fn step<Q: Pairs<T>>(&mut self, mut pairs: Q, decoupled: bool) -> Result<(), Error> {
         self.check_config()?;
         pairs.check(Some(P))?;
-        self.t = self.t.saturating_add(1);
-        // Bias corrections in f64, as PyTorch computes them (Python floats).
-        let t = self.t as i32;
+        let t = self.t.saturating_add(1);
+        // Bias corrections in f64, as PyTorch computes them (Python floats). With
+        // 0 ≤ β < 1 both are in (0, 1].
         let bc1 = 1.0 - libm::pow(self.beta1.to_f64(), f64::from(t));
         let bc2 = 1.0 - libm::pow(self.beta2.to_f64(), f64::from(t));
-        let step_size = T::constant(self.lr.to_f64() / bc1);
+        let step_size64 = self.lr.to_f64() / bc1;
+        let step_size = T::constant(step_size64);
         let bc2_sqrt = T::constant(libm::sqrt(bc2));
         let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
-        let (ms, vs) = (&mut self.m, &mut self.v);
-        pairs.for_each(|i, p, g| {
-            let (Some(m), Some(v)) = (ms.get_mut(i), vs.get_mut(i)) else {
-                return;
-            };
-            let g = if decoupled {
-                *p *= T::one() - lr * wd;
-                g
-            } else {
-                g + wd * *p
-            };
-            *m += (g - *m) * (T::one() - b1);
-            *v = b2 * *v + (T::one() - b2) * g * g;
-            let denom = v.sqrt() / bc2_sqrt + eps;
-            *p -= step_size * *m / denom;
-            *m = flush(*m);
-            *v = flush(*v);
-        });
+        let [lr64, eps64, wd64] = [lr, eps, wd].map(T::to_f64);
+        run(
+            &mut pairs,
+            [&mut self.m, &mut self.v],
+            |m| {
+                // m and v are convex combinations of their old values and g (or g²);
+                // the denominator is at least ε.
+                let (g, p) = if decoupled {
+                    (m.grad, m.param * (1.0 + lr64 * wd64))
+                } else {
+                    (m.grad + wd64 * m.param, m.param)
+                };
+                let (m1, v1) = (top([m.state[0], g]), top([m.state[1], g * g]));
+                let step = step_size64 * m1;
+                let denom = libm::sqrt(v1 / bc2) + eps64;
+                let firsts = [step_size64, lr64 * wd64, g + m.state[0], g * g, v1, denom];
+                top([top(firsts), step, step / eps64, p + step / eps64])
+            },
+            |p, g, [m, v]| {
+                let g = if decoupled {
+                    *p *= T::one() - lr * wd;
+                    g
+                } else {
+                    g + wd * *p
+                };
+                *m += (g - *m) * (T::one() - b1);
+                *v = b2 * *v + (T::one() - b2) * g * g;
+                let denom = at_least_zero(*v).sqrt() / bc2_sqrt + eps;
+                *p -= step_size * *m / denom;
+            },
+        )?;
+        self.t = t;
         Ok(())
     }
 }
@@ -134,6 +155,9 @@ macro_rules! adam_common {
 /// ```
 ///
 /// State: `m` and `v`, `2·P` scalars, plus the step count.
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `0 ≤ β₁, β₂ < 1`, `ε > 0`
+/// (PyTorch allows `ε = 0`, where a zero gradient gives `0/0`), `λ ≥ 0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<T, const P: usize>(Moments<T, P>);
 
@@ -153,6 +177,9 @@ adam_common!(Adam);
 /// (no `λ·p` added to it), so the decay does not pass through the moments.
 ///
 /// State: `m` and `v`, `2·P` scalars, plus the step count.
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `0 ≤ β₁, β₂ < 1`, `ε > 0`
+/// (PyTorch allows `ε = 0`, where a zero gradient gives `0/0`), `λ ≥ 0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamW<T, const P: usize>(Moments<T, P>);
 

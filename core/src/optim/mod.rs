@@ -16,10 +16,18 @@
 //! flushed to a zero of its sign when it falls below the smallest normal number
 //! ([`flush`](crate::flush)), so a long run does not slow down as dead units decay.
 //!
-//! A step either updates every parameter or changes nothing: the lengths, the gradients,
-//! the parameters and the hyper-parameters are checked first ([`Error::LengthMismatch`],
-//! [`Error::NonFinite`], or the error of a gradient that cannot be read), and only then
-//! are parameters and state written.
+//! A step either updates every parameter or changes nothing, and never writes NaN or
+//! ±∞. Before anything is written it checks the hyper-parameters against their rule's
+//! domain ([`Error::HyperParameter`], with PyTorch's ranges as the floor: `lr ≥ 0`,
+//! `0 ≤ β < 1`, and `ε > 0` where the rule divides by it), the lengths and gradient ids
+//! ([`Error::LengthMismatch`], [`Error::ParamMismatch`], or the error of a gradient that
+//! cannot be read), that gradients, parameters and state are finite
+//! ([`Error::NonFinite`]), and that the update cannot overflow ([`Error::Overflow`]).
+//!
+//! The price is paid once per step, not per scalar: one read of everything for its
+//! largest magnitude (a branch-free max that vectorises), from which each rule proves
+//! its results finite; only when the proof fails (values near the float's range) does
+//! the step compute its results once more without writing to check them.
 //!
 //! ```
 //! use stackgrad::optim::{Adam, Optimizer};
@@ -39,6 +47,7 @@ mod pairs;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod step;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
@@ -70,7 +79,9 @@ pub trait Optimizer<T: Real> {
     /// Forgets the state (moments, accumulators, step count), as a fresh optimizer.
     fn reset(&mut self);
 
-    /// [`Error::NonFinite`] if a hyper-parameter is NaN or infinite.
+    /// [`Error::HyperParameter`] naming the first hyper-parameter outside its rule's
+    /// domain (NaN, infinite, or out of range: each optimizer's docs give the ranges).
+    /// Every step calls it first; call it after building to fail early.
     fn check_config(&self) -> Result<(), Error>;
 
     /// Calls `f` on each part of the optimizer's state as a slice, in a fixed order (the
@@ -80,12 +91,14 @@ pub trait Optimizer<T: Real> {
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T]));
 
     /// One step over parameter/gradient pairs: checks everything ([`Pairs::check`],
-    /// [`Optimizer::check_config`]), then updates each parameter. The building block of
-    /// [`Optimizer::step`] and [`Optimizer::step_model`].
+    /// [`Optimizer::check_config`], finiteness, overflow), then updates each parameter.
+    /// The building block of [`Optimizer::step`] and [`Optimizer::step_model`].
     ///
     /// # Errors
     ///
-    /// Nothing is changed, neither parameters nor state, on any error.
+    /// Nothing is changed, neither parameters nor state, on any error:
+    /// [`Error::HyperParameter`], the errors of [`Pairs::check`], [`Error::NonFinite`]
+    /// (a gradient, parameter or state value is NaN or ±∞) or [`Error::Overflow`].
     fn step_with<Q: Pairs<T>>(&mut self, pairs: Q) -> Result<(), Error>;
 
     /// One step over parameters and gradients given as slices of equal length (`P`
@@ -94,8 +107,8 @@ pub trait Optimizer<T: Real> {
     /// # Errors
     ///
     /// Nothing is changed if: [`Error::LengthMismatch`] the lengths differ (or differ
-    /// from `P`); [`Error::NonFinite`] a gradient, parameter or hyper-parameter is NaN or
-    /// infinite.
+    /// from `P`); [`Error::NonFinite`] a gradient or parameter is NaN or infinite;
+    /// [`Error::HyperParameter`] or [`Error::Overflow`] (see [`Optimizer::step_with`]).
     fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), Error> {
         self.step_with(SlicePairs::new(params, grads))
     }
@@ -107,9 +120,10 @@ pub trait Optimizer<T: Real> {
     ///
     /// Nothing is changed if a gradient cannot be read ([`Error::Foreign`],
     /// [`Error::Stale`], [`Error::NoBackward`], [`Error::Untracked`]: see
-    /// [`Tape::grad`]), if the model does not hold `P` scalars
-    /// ([`Error::LengthMismatch`]), or if a gradient, parameter or hyper-parameter is
-    /// not finite ([`Error::NonFinite`]).
+    /// [`Tape::grad`]), if an id is not the one its parameter was bound as
+    /// ([`Error::ParamMismatch`]: another model's ids), if the model does not hold `P`
+    /// scalars ([`Error::LengthMismatch`]), or on the errors of
+    /// [`Optimizer::step_with`].
     fn step_model<M: Module<T>, const S: usize, const N: usize>(
         &mut self,
         model: &mut M,
@@ -150,18 +164,44 @@ pub(crate) fn visit_steps<T: Real>(t: &mut u32, f: &mut dyn FnMut(&mut [T])) {
     };
 }
 
-/// [`Error::NonFinite`] unless every value is finite.
-pub(crate) fn finite<T: Real>(xs: &[T]) -> Result<(), Error> {
-    if xs.iter().all(|x| x.is_finite()) {
-        Ok(())
-    } else {
-        Err(Error::NonFinite)
+/// The domain of a hyper-parameter, for [`Optimizer::check_config`].
+#[derive(Clone, Copy)]
+pub(crate) enum Domain {
+    /// Finite.
+    Finite,
+    /// Finite and `≥ 0`.
+    NonNegative,
+    /// Finite and `> 0`.
+    Positive,
+    /// `0 ≤ x < 1`.
+    Unit,
+    /// `0 ≤ x ≤ 1`.
+    ClosedUnit,
+}
+
+/// [`Error::HyperParameter`] naming the first `(name, value, domain)` outside its domain.
+pub(crate) fn check_domains<T: Real>(params: &[(&'static str, T, Domain)]) -> Result<(), Error> {
+    for &(name, x, domain) in params {
+        let v = x.to_f64();
+        let ok = x.is_finite()
+            && match domain {
+                Domain::Finite => true,
+                Domain::NonNegative => v >= 0.0,
+                Domain::Positive => v > 0.0,
+                Domain::Unit => (0.0..1.0).contains(&v),
+                Domain::ClosedUnit => (0.0..=1.0).contains(&v),
+            };
+        if !ok {
+            return Err(Error::HyperParameter { name });
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::nn::Rng;
 
     /// `f(p) = ½‖p‖²`, whose gradient is `p`: the fixed problem of the hand-derived tests.
     /// Runs three steps from `p₀ = [1, −2]` and returns the parameters after each.
@@ -235,13 +275,205 @@ pub(crate) mod tests {
         bad_p[0] = f64::NAN;
         assert_eq!(opt.step(&mut bad_p, &[0.1, 0.2]), Err(Error::NonFinite));
         assert_eq!(opt, opt_before);
-        let mut bad_lr = opt.clone();
-        bad_lr.set_lr(f64::NAN);
-        assert_eq!(bad_lr.step(&mut p, &[0.1, 0.2]), Err(Error::NonFinite));
-        assert_eq!(p, p_before);
+        for lr in [f64::NAN, f64::INFINITY, -0.1] {
+            let mut bad_lr = opt.clone();
+            bad_lr.set_lr(lr);
+            assert_eq!(
+                bad_lr.step(&mut p, &[0.1, 0.2]),
+                Err(Error::HyperParameter { name: "lr" })
+            );
+            assert_eq!(p, p_before);
+            assert_eq!(bad_lr.steps(), opt.steps());
+        }
+        // A state value made NaN (a corrupt checkpoint, say) is refused too.
+        if opt.num_params().is_some() {
+            let mut bad_state = opt.clone();
+            let mut first = true;
+            bad_state.visit_state(&mut |s| {
+                if first {
+                    s[1] = f64::NAN;
+                    first = false;
+                }
+            });
+            let mut before = bad_state.clone();
+            assert_eq!(bad_state.step(&mut p, &[0.1, 0.2]), Err(Error::NonFinite));
+            assert_eq!(p, p_before);
+            assert_eq!(state_bits(&mut bad_state), state_bits(&mut before));
+        }
         opt.step(&mut p, &[0.1, 0.2]).unwrap();
         assert_eq!(opt.steps(), 2);
         opt.reset();
         assert_eq!(opt.steps(), 0);
+    }
+
+    /// The bits of an optimizer's state (the first 16 values): equal even where NaN.
+    fn state_bits(opt: &mut impl Optimizer<f64>) -> [u64; 16] {
+        let mut bits = [0; 16];
+        let mut i = 0;
+        opt.visit_state(&mut |s| {
+            for x in s.iter() {
+                if let Some(b) = bits.get_mut(i) {
+                    *b = x.to_bits();
+                }
+                i += 1;
+            }
+        });
+        bits
+    }
+
+    /// Steps `opt` (f32, two parameters) with hostile gradients and parameters drawn
+    /// from `rng`: every step either fails and changes nothing, or succeeds and leaves
+    /// every parameter and state value finite and normal (or zero). Returns how many
+    /// steps were refused.
+    pub(crate) fn never_writes_non_finite<O>(opt: &mut O, rng: &mut Rng, steps: usize) -> usize
+    where
+        O: Optimizer<f32> + Clone + PartialEq + core::fmt::Debug,
+    {
+        let mut p = [1.0f32, -2.0];
+        let mut refused = 0;
+        let pick = |rng: &mut Rng| -> f32 {
+            match rng.below(8) {
+                0 => 0.0,
+                1 => f32::MAX / (1.0 + rng.next_f64() as f32 * 3.0),
+                2 => -1.0e20,
+                3 => f32::MIN_POSITIVE * rng.next_f64() as f32,
+                4 => 1.0e19 * rng.normal(0.0, 1.0),
+                _ => rng.normal(0.0, 1.0),
+            }
+        };
+        for _ in 0..steps {
+            let g = [pick(rng), pick(rng)];
+            if rng.below(4) == 0 {
+                p = [pick(rng), pick(rng)];
+            }
+            let (p_before, opt_before) = (p, opt.clone());
+            match opt.step(&mut p, &g) {
+                Ok(()) => {
+                    let mut ok = p.iter().all(|x| x.is_finite() && !x.is_subnormal());
+                    opt.visit_state(&mut |s| {
+                        ok &= s.iter().all(|x| x.is_finite() && !x.is_subnormal());
+                    });
+                    assert!(ok, "{opt:?} wrote {p:?} from {p_before:?} with {g:?}");
+                }
+                Err(e) => {
+                    assert!(matches!(e, Error::Overflow | Error::NonFinite), "{e:?}");
+                    assert_eq!((p, &*opt), (p_before, &opt_before), "{e:?} changed");
+                    refused += 1;
+                }
+            }
+        }
+        refused
+    }
+
+    #[test]
+    fn no_optimizer_writes_nan_or_infinity_under_ok() {
+        let mut rng = Rng::seed_from_u64(18);
+        let mut refused = 0;
+        for _ in 0..40 {
+            let lr = [1e-3f32, 0.1, 10.0, 1e30, f32::MAX][rng.below(5) as usize];
+            let b1 = [0.0f32, 0.9, 0.999_999][rng.below(3) as usize];
+            let wd = [0.0f32, 0.01, 1e30][rng.below(3) as usize];
+            let eps = [1e-8f32, 1e-30, f32::MIN_POSITIVE][rng.below(3) as usize];
+            refused += never_writes_non_finite(&mut Sgd::new(lr).weight_decay(wd), &mut rng, 50);
+            refused += never_writes_non_finite(
+                &mut Sgd::new(lr).momentum::<2>(b1).nesterov(rng.below(2) == 0),
+                &mut rng,
+                50,
+            );
+            refused += never_writes_non_finite(
+                &mut Adam::<f32, 2>::new(lr)
+                    .betas(b1, 0.999)
+                    .eps(eps)
+                    .weight_decay(wd),
+                &mut rng,
+                50,
+            );
+            refused += never_writes_non_finite(
+                &mut AdamW::<f32, 2>::new(lr).betas(b1, b1).eps(eps),
+                &mut rng,
+                50,
+            );
+            refused += never_writes_non_finite(
+                &mut RmsProp::<f32, 2>::new(lr)
+                    .alpha(b1)
+                    .eps(eps)
+                    .momentum(b1)
+                    .centered(rng.below(2) == 0),
+                &mut rng,
+                50,
+            );
+            refused += never_writes_non_finite(
+                &mut Adagrad::<f32, 2>::new(lr).eps(eps).weight_decay(wd),
+                &mut rng,
+                50,
+            );
+        }
+        // Both outcomes were exercised, many times.
+        let total = 40 * 6 * 50;
+        assert!(
+            refused > 1000 && total - refused > 1000,
+            "{refused} of {total}"
+        );
+    }
+
+    #[test]
+    fn the_probes_reproductions_are_refused() {
+        let mut p = [1.0f64, -2.0];
+        // β = 1 gave [NaN, NaN].
+        let mut adam: Adam<f64, 2> = Adam::new(0.1).betas(1.0, 0.999);
+        let e = Error::HyperParameter { name: "beta1" };
+        assert_eq!(adam.step(&mut p, &[0.5, 0.5]), Err(e));
+        adam = Adam::new(0.1).betas(0.9, 1.0);
+        let e = Error::HyperParameter { name: "beta2" };
+        assert_eq!(adam.step(&mut p, &[0.5, 0.5]), Err(e));
+        // ε = 0 with a zero gradient gave 0/0.
+        let e = Error::HyperParameter { name: "eps" };
+        assert_eq!(
+            Adam::<f64, 2>::new(0.1).eps(0.0).step(&mut p, &[0.0, 1.0]),
+            Err(e)
+        );
+        assert_eq!(
+            RmsProp::<f64, 2>::new(0.1)
+                .eps(0.0)
+                .step(&mut p, &[0.0, 1.0]),
+            Err(e)
+        );
+        assert_eq!(
+            Adagrad::<f64, 2>::new(0.1)
+                .eps(0.0)
+                .step(&mut p, &[0.0, 1.0]),
+            Err(e)
+        );
+        assert_eq!(Adam::<f64, 2>::new(0.1).check_config(), Ok(()));
+        // An lr of 1e308 overflowed to −∞.
+        let mut sgd = Sgd::new(1e308);
+        assert_eq!(sgd.step(&mut p, &[10.0, 0.0]), Err(Error::Overflow));
+        assert_eq!((p, sgd.steps()), ([1.0, -2.0], 0));
+        // Optimizer state overflowed to +∞ (g² in f32).
+        let mut q = [1.0f32, -2.0];
+        let mut adam: Adam<f32, 2> = Adam::new(1e-3);
+        assert_eq!(adam.step(&mut q, &[1e22, 0.0]), Err(Error::Overflow));
+        assert_eq!((q, adam.steps()), ([1.0, -2.0], 0));
+        let mut adagrad: Adagrad<f32, 2> = Adagrad::new(1e-3);
+        assert_eq!(adagrad.step(&mut q, &[0.0, -2e19]), Err(Error::Overflow));
+        // The same gradients, smaller, step.
+        assert_eq!(adam.step(&mut q, &[1e18, 0.0]), Ok(()));
+        assert_eq!(adagrad.step(&mut q, &[0.0, -1e18]), Ok(()));
+    }
+
+    #[test]
+    fn over_dual_numbers_the_checked_path_runs() {
+        use crate::Dual;
+        let mut p = [Dual::<f64, 1>::variable(1.0, 0), Dual::constant(-2.0)];
+        let g = p;
+        let mut adam: Adam<Dual<f64, 1>, 2> = Adam::new(Dual::constant(0.1));
+        adam.step(&mut p, &g).unwrap();
+        assert!((p[0].re - 0.9).abs() < 1e-6 && (p[0].eps[0] - 1.0).abs() < 1e-6);
+        let mut sgd = Sgd::new(Dual::<f64, 1>::constant(1e308));
+        let g = [
+            Dual::constant(0.0),
+            Dual::new(1.0, nalgebra::vector![1e308]),
+        ];
+        assert_eq!(sgd.step(&mut p, &g), Err(Error::Overflow));
     }
 }

@@ -2,29 +2,33 @@
 
 use nalgebra::SMatrix;
 
-use super::finite;
-use crate::flush::flush;
 use crate::nn::{Module, Visitor};
 use crate::{Error, Real, Tape, VarId};
 
 /// Parameter scalars paired with their gradients, for [`Optimizer::step_with`]
 /// (`super::Optimizer::step_with`). Implement it to step parameters kept some other way.
 ///
+/// The optimizer reads the pairs tensor by tensor: it checks them ([`Pairs::check`]),
+/// reads every chunk once for the largest magnitudes (refusing NaN and ±∞), then walks
+/// the chunks again to update them in place.
+///
 /// [`Optimizer::step_with`]: super::Optimizer::step_with
 pub trait Pairs<T> {
-    /// Checks everything a step needs before anything is written: that there are
+    /// Checks what a step needs before anything is read or written: that there are
     /// `expected` scalars (when the optimizer has state for that many), that every
-    /// gradient can be read and is finite, and that every parameter is finite.
+    /// gradient can be read and belongs to its parameter. Finiteness is the optimizer's
+    /// to check, in its own pass over the chunks.
     ///
     /// # Errors
     ///
     /// The first problem found; nothing is changed.
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error>;
 
-    /// Calls `f(i, parameter, gradient)` for every scalar, numbered from 0 in a fixed
-    /// order, and flushes the parameter to zero if it became subnormal
-    /// ([`flush`](crate::flush::flush)). Called only after [`Pairs::check`] succeeded.
-    fn for_each(&mut self, f: impl FnMut(usize, &mut T, T));
+    /// Calls `f(offset, parameters, gradients)` for every chunk (a tensor, or all of a
+    /// slice), in a fixed order, with `offset` the number of scalars before it and both
+    /// slices of the same length. Called only after [`Pairs::check`] succeeded; the
+    /// optimizer writes the parameters in place and flushes them itself.
+    fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T]));
 }
 
 /// Parameters and gradients as two slices of the same length.
@@ -44,32 +48,23 @@ impl<'a, T> SlicePairs<'a, T> {
 impl<T: Real> Pairs<T> for SlicePairs<'_, T> {
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error> {
         let n = expected.unwrap_or(self.params.len());
-        if self.params.len() != n {
-            return Err(Error::LengthMismatch {
-                expected: n,
-                found: self.params.len(),
-            });
+        for found in [self.params.len(), self.grads.len()] {
+            if found != n {
+                return Err(Error::LengthMismatch { expected: n, found });
+            }
         }
-        if self.grads.len() != n {
-            return Err(Error::LengthMismatch {
-                expected: n,
-                found: self.grads.len(),
-            });
-        }
-        finite(self.grads)?;
-        finite(self.params)
+        Ok(())
     }
 
-    fn for_each(&mut self, mut f: impl FnMut(usize, &mut T, T)) {
-        for (i, (p, &g)) in self.params.iter_mut().zip(self.grads).enumerate() {
-            f(i, p, g);
-            *p = flush(*p);
-        }
+    fn for_each_chunk(&mut self, mut f: impl FnMut(usize, &mut [T], &[T])) {
+        f(0, self.params, self.grads);
     }
 }
 
 /// A model's parameters, each paired with its own gradient on a tape through the ids of
-/// its variables ([`Module::ids`]).
+/// its variables ([`Module::ids`]). An id must be the one its parameter was bound as:
+/// another model's ids (even of the same type, on the same graph) are
+/// [`Error::ParamMismatch`].
 pub struct ModelPairs<'a, M: Module<T>, T: Real, const S: usize, const N: usize> {
     model: &'a mut M,
     tape: &'a Tape<T, S, N>,
@@ -102,36 +97,32 @@ impl<T: Real, const S: usize, const N: usize> Visitor<T> for Checker<'_, T, S, N
         param: &mut SMatrix<T, R, C>,
         id: VarId<R, C>,
     ) -> Result<(), Error> {
-        let g = self.tape.grad(id)?;
-        if !g.iter().all(|x| x.is_finite()) {
-            return Err(Error::NonFinite);
+        self.tape.grad(id)?;
+        if !id.borrowed_from(param) {
+            return Err(Error::ParamMismatch);
         }
-        finite(param.as_slice())?;
         self.count += R * C;
         Ok(())
     }
 }
 
-struct Applier<'t, T: 'static, F, const S: usize, const N: usize> {
+struct Chunks<'t, T: 'static, F, const S: usize, const N: usize> {
     tape: &'t Tape<T, S, N>,
-    i: usize,
+    offset: usize,
     f: F,
 }
 
-impl<T: Real, F: FnMut(usize, &mut T, T), const S: usize, const N: usize> Visitor<T>
-    for Applier<'_, T, F, S, N>
+impl<T: Real, F: FnMut(usize, &mut [T], &[T]), const S: usize, const N: usize> Visitor<T>
+    for Chunks<'_, T, F, S, N>
 {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<T, R, C>,
         id: VarId<R, C>,
     ) -> Result<(), Error> {
-        let g = self.tape.grad(id)?;
-        for (p, &g) in param.iter_mut().zip(g.iter()) {
-            (self.f)(self.i, p, g);
-            *p = flush(*p);
-            self.i += 1;
-        }
+        let g = self.tape.grad_slice(id)?;
+        (self.f)(self.offset, param.as_mut_slice(), g);
+        self.offset += R * C;
         Ok(())
     }
 }
@@ -154,14 +145,13 @@ impl<M: Module<T>, T: Real, const S: usize, const N: usize> Pairs<T>
         }
     }
 
-    fn for_each(&mut self, f: impl FnMut(usize, &mut T, T)) {
-        let mut a = Applier {
+    fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T])) {
+        let mut c = Chunks {
             tape: self.tape,
-            i: 0,
+            offset: 0,
             f,
         };
         // Every gradient was readable in `check`, and nothing changed since.
-        let r = self.model.visit(self.ids, &mut a);
-        debug_assert!(r.is_ok());
+        let _ = self.model.visit(self.ids, &mut c);
     }
 }

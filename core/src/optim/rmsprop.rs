@@ -1,8 +1,8 @@
 //! RMSprop (PyTorch's `torch.optim.RMSprop`): divides the step by a running root mean
 //! square of the gradients.
 
-use super::{Optimizer, Pairs};
-use crate::flush::flush;
+use super::step::{at_least_zero, run, top};
+use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// RMSprop, as in PyTorch. With gradient `g`, parameter `p`:
@@ -18,6 +18,9 @@ use crate::{Error, Real};
 /// ```
 ///
 /// State: `v`, `ḡ` and `b`, `3·P` scalars.
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `0 ≤ α ≤ 1` (PyTorch takes
+/// any `α ≥ 0`; above 1, `v` can turn negative), `ε > 0`, `λ ≥ 0`, `μ ≥ 0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp<T, const P: usize> {
     lr: T,
@@ -99,19 +102,18 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         super::visit_steps(&mut self.t, f);
     }
     fn check_config(&self) -> Result<(), Error> {
-        super::finite(&[
-            self.lr,
-            self.alpha,
-            self.eps,
-            self.weight_decay,
-            self.momentum,
+        check_domains(&[
+            ("lr", self.lr, Domain::NonNegative),
+            ("alpha", self.alpha, Domain::ClosedUnit),
+            ("eps", self.eps, Domain::Positive),
+            ("weight_decay", self.weight_decay, Domain::NonNegative),
+            ("momentum", self.momentum, Domain::NonNegative),
         ])
     }
 
     fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
         self.check_config()?;
         pairs.check(Some(P))?;
-        self.t = self.t.saturating_add(1);
         let (lr, alpha, eps, wd, mu, centered) = (
             self.lr,
             self.alpha,
@@ -120,30 +122,41 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
             self.momentum,
             self.centered,
         );
+        let [lr64, eps64, wd64, mu64] = [lr, eps, wd, mu].map(T::to_f64);
         let one_minus = T::one() - alpha;
-        let (sq, ga, buf) = (&mut self.square_avg, &mut self.grad_avg, &mut self.buf);
-        pairs.for_each(|i, p, g| {
-            let (Some(v), Some(m), Some(b)) = (sq.get_mut(i), ga.get_mut(i), buf.get_mut(i)) else {
-                return;
-            };
-            let g = g + wd * *p;
-            *v = alpha * *v + one_minus * g * g;
-            let a = if centered {
-                *m += (g - *m) * one_minus;
-                (*v - *m * *m).sqrt() + eps
-            } else {
-                v.sqrt() + eps
-            };
-            if mu > T::zero() {
-                *b = mu * *b + g / a;
-                *p -= lr * *b;
-            } else {
-                *p -= lr * g / a;
-            }
-            *v = flush(*v);
-            *m = flush(*m);
-            *b = flush(*b);
-        });
+        let with_momentum = mu > T::zero();
+        run(
+            &mut pairs,
+            [&mut self.square_avg, &mut self.grad_avg, &mut self.buf],
+            |m| {
+                // v and ḡ are convex combinations; the denominator is at least ε.
+                let d = m.grad + wd64 * m.param;
+                let (v1, m1) = (top([m.state[0], d * d]), top([m.state[1], d]));
+                let denom = libm::sqrt(v1 + m1 * m1) + eps64;
+                let ratio = d / eps64;
+                let b = mu64 * m.state[2] + ratio;
+                let step = lr64 * top([b, ratio]);
+                let firsts = [d + m.state[1], d * d, v1 + m1 * m1, denom, ratio, b];
+                top([top(firsts), lr64 * d, step, m.param + step])
+            },
+            |p, g, [v, m, b]| {
+                let g = g + wd * *p;
+                *v = alpha * *v + one_minus * g * g;
+                let a = if centered {
+                    *m += (g - *m) * one_minus;
+                    at_least_zero(*v - *m * *m).sqrt() + eps
+                } else {
+                    at_least_zero(*v).sqrt() + eps
+                };
+                if with_momentum {
+                    *b = mu * *b + g / a;
+                    *p -= lr * *b;
+                } else {
+                    *p -= lr * g / a;
+                }
+            },
+        )?;
+        self.t = self.t.saturating_add(1);
         Ok(())
     }
 }

@@ -2,8 +2,8 @@
 //! ([`Sgd`]), or with momentum, dampening and Nesterov momentum over a buffer of `P`
 //! scalars ([`SgdMomentum`]).
 
-use super::{Optimizer, Pairs};
-use crate::flush::flush;
+use super::step::{run, top};
+use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Plain SGD with L2 weight decay, as in PyTorch with `momentum = 0`. With gradient `g`,
@@ -16,6 +16,8 @@ use crate::{Error, Real};
 ///
 /// State: none; it steps any number of parameters. [`Sgd::momentum`] turns it into
 /// [`SgdMomentum`], which holds a buffer.
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `λ ≥ 0`, both finite.
 ///
 /// ```
 /// use stackgrad::optim::{Optimizer, Sgd};
@@ -71,7 +73,10 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         self.t = 0;
     }
     fn check_config(&self) -> Result<(), Error> {
-        super::finite(&[self.lr, self.weight_decay])
+        check_domains(&[
+            ("lr", self.lr, Domain::NonNegative),
+            ("weight_decay", self.weight_decay, Domain::NonNegative),
+        ])
     }
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
         super::visit_steps(&mut self.t, f);
@@ -80,12 +85,21 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
     fn step_with<Q: Pairs<T>>(&mut self, mut pairs: Q) -> Result<(), Error> {
         self.check_config()?;
         pairs.check(None)?;
-        self.t = self.t.saturating_add(1);
         let (lr, wd) = (self.lr, self.weight_decay);
-        pairs.for_each(|_, p, g| {
-            let d = g + wd * *p;
-            *p -= lr * d;
-        });
+        let (lr64, wd64) = (lr.to_f64(), wd.to_f64());
+        run(
+            &mut pairs,
+            [],
+            |m| {
+                let d = m.grad + wd64 * m.param;
+                top([d, m.param + lr64 * d])
+            },
+            |p, g, _| {
+                let d = g + wd * *p;
+                *p -= lr * d;
+            },
+        )?;
+        self.t = self.t.saturating_add(1);
         Ok(())
     }
 }
@@ -101,6 +115,9 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
 /// ```
 ///
 /// State: the momentum buffer `b`, `P` scalars. Made by [`Sgd::momentum`].
+///
+/// Domain ([`Error::HyperParameter`] outside it): `lr ≥ 0`, `μ ≥ 0`, `λ ≥ 0`, `τ`
+/// finite.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SgdMomentum<T, const P: usize> {
     lr: T,
@@ -143,7 +160,12 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         self.t = 0;
     }
     fn check_config(&self) -> Result<(), Error> {
-        super::finite(&[self.lr, self.momentum, self.dampening, self.weight_decay])
+        check_domains(&[
+            ("lr", self.lr, Domain::NonNegative),
+            ("momentum", self.momentum, Domain::NonNegative),
+            ("dampening", self.dampening, Domain::Finite),
+            ("weight_decay", self.weight_decay, Domain::NonNegative),
+        ])
     }
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
         f(&mut self.buf);
@@ -154,7 +176,6 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         self.check_config()?;
         pairs.check(Some(P))?;
         let first = self.t == 0;
-        self.t = self.t.saturating_add(1);
         let (lr, mu, tau, wd, nesterov) = (
             self.lr,
             self.momentum,
@@ -162,21 +183,28 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
             self.weight_decay,
             self.nesterov,
         );
-        let buf = &mut self.buf;
-        pairs.for_each(|i, p, g| {
-            let Some(b) = buf.get_mut(i) else {
-                return;
-            };
-            let mut d = g + wd * *p;
-            *b = if first {
-                d
-            } else {
-                mu * *b + (T::one() - tau) * d
-            };
-            d = if nesterov { d + mu * *b } else { *b };
-            *p -= lr * d;
-            *b = flush(*b);
-        });
+        let [lr64, mu64, tau64, wd64] = [lr, mu, tau, wd].map(T::to_f64);
+        run(
+            &mut pairs,
+            [&mut self.buf],
+            |m| {
+                let d = m.grad + wd64 * m.param;
+                let b = top([mu64 * m.state[0] + libm::fabs(1.0 - tau64) * d, d]);
+                let step = if nesterov { d + mu64 * b } else { b };
+                top([d, b, step, m.param + lr64 * step])
+            },
+            |p, g, [b]| {
+                let mut d = g + wd * *p;
+                *b = if first {
+                    d
+                } else {
+                    mu * *b + (T::one() - tau) * d
+                };
+                d = if nesterov { d + mu * *b } else { *b };
+                *p -= lr * d;
+            },
+        )?;
+        self.t = self.t.saturating_add(1);
         Ok(())
     }
 }

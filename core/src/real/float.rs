@@ -30,6 +30,22 @@ macro_rules! float_common {
             <$t>::is_subnormal(self)
         }
         #[inline]
+        fn magnitude(xs: &[Self]) -> f64 {
+            // The magnitudes' bit patterns order as the magnitudes do, and every
+            // non-finite value's pattern is above every finite one's: one integer max.
+            let sign = (-0.0 as $t).to_bits();
+            let mut m = 0;
+            for x in xs {
+                m = m.max(x.to_bits() & !sign);
+            }
+            let m = <$t>::from_bits(m);
+            if m.is_finite() {
+                m as f64
+            } else {
+                f64::NAN
+            }
+        }
+        #[inline]
         fn is_sign_negative(self) -> bool {
             <$t>::is_sign_negative(self)
         }

@@ -123,6 +123,24 @@ pub trait Real:
     /// For a dual number, decided by its value alone. See
     /// [`flush_subnormals`](crate::flush::flush_subnormals).
     fn is_subnormal(self) -> bool;
+    /// The largest magnitude in `xs` as an `f64` upper bound (0 for no values), or NaN if
+    /// a value is not finite ([`Real::is_finite`]). What an optimizer reads once per
+    /// step to prove that its update cannot overflow: for `f32` and `f64` an exact,
+    /// branch-free maximum over the bit patterns; for a dual number `+∞` (its tangents
+    /// are not bounded), which sends the step to its checked path.
+    fn magnitude(xs: &[Self]) -> f64 {
+        let mut m = 0.0f64;
+        for &x in xs {
+            if !x.is_finite() {
+                return f64::NAN;
+            }
+            let a = ::libm::fabs(x.to_f64());
+            if a > m {
+                m = a;
+            }
+        }
+        m
+    }
 
     // The elementary functions, from the table (`real/table.rs`), in its order.
     elementary_functions!(declare!(()));

@@ -341,6 +341,14 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         super::node::view::<T, R, C>(s).ok_or(Error::Internal)
     }
 
+    /// [`Tape::grad`] as a column-major slice (what an optimizer steps through).
+    pub(crate) fn grad_slice<const R: usize, const C: usize>(
+        &self,
+        id: VarId<R, C>,
+    ) -> Result<&[T], Error> {
+        self.grad_of(id.tape, id.generation, id.grad, R * C)
+    }
+
     /// [`Tape::grad`], mutable: for clipping gradients in place before a step.
     pub(crate) fn grad_mut<const R: usize, const C: usize>(
         &mut self,

@@ -326,6 +326,16 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         }
     }
 
+    fn source(&self, node: u16) -> usize {
+        match self.inner.try_borrow() {
+            Ok(inner) => match inner.refs.get(node as usize) {
+                Some(Some(r)) => r.as_ptr().addr(),
+                _ => 0,
+            },
+            Err(_) => 0,
+        }
+    }
+
     fn read(&self, node: u16, out: &mut [T]) -> bool {
         let Ok(inner) = self.inner.try_borrow() else {
             return false;

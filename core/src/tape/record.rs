@@ -53,6 +53,8 @@ pub(crate) trait Record<T> {
     fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle;
     /// Counts an operation on an invalid variable: nothing is stored, the need grows.
     fn count(&self, len: usize, tracked: bool);
+    /// The address of the matrix a leaf node borrowed, or 0.
+    fn source(&self, node: u16) -> usize;
     /// Copies a node's value into `out`; `false` if the node is invalid.
     fn read(&self, node: u16, out: &mut [T]) -> bool;
     /// Runs the reverse sweep from `root` and lends out the gradient region.

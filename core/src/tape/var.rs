@@ -76,6 +76,17 @@ pub struct VarId<const R: usize, const C: usize> {
     pub(crate) generation: u32,
     /// The gradient's offset in the pool, or `NONE_OFFSET` if untracked.
     pub(crate) grad: u32,
+    /// The address of the matrix a leaf borrowed (0 for an operation or a copied
+    /// constant): an optimizer checks that the id is paired with that very parameter.
+    pub(crate) source: usize,
+}
+
+impl<const R: usize, const C: usize> VarId<R, C> {
+    /// Whether the variable is a leaf that borrowed `m` ([`Graph::param`](crate::Graph::param)
+    /// or [`Graph::constant`](crate::Graph::constant) of `m`, which has not moved since).
+    pub fn borrowed_from<T>(&self, m: &nalgebra::SMatrix<T, R, C>) -> bool {
+        self.source != 0 && self.source == m.as_ptr().addr()
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -114,6 +125,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             tape,
             generation,
             grad: self.grad,
+            source: self.graph.source(self.node),
         }
     }
 
