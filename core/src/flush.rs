@@ -34,15 +34,7 @@ use crate::Real;
 /// Every optimizer step applies it to the parameters and the state it writes.
 #[inline]
 pub fn flush<T: Real>(x: T) -> T {
-    if x.is_subnormal() {
-        if x.is_sign_negative() {
-            -T::zero()
-        } else {
-            T::zero()
-        }
-    } else {
-        x
-    }
+    x.flushed()
 }
 
 /// Replaces every subnormal value in `xs` with a zero of the same sign, and leaves every

@@ -107,14 +107,14 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         let [clr64, wd64, eps64] = [clr, wd, eps].map(T::to_f64);
         run(
             &mut pairs,
-            [&mut self.sum],
+            [&mut self.sum[..]],
             |m| {
                 let d = m.grad + wd64 * m.param;
                 let s = m.state[0] + d * d;
                 let step = clr64 * d / eps64;
                 top([s, libm::sqrt(s) + eps64, clr64 * d, step, m.param + step])
             },
-            |p, g, [s]| {
+            move |p, g, [s]| {
                 let g = g + wd * *p;
                 *s += g * g;
                 *p -= clr * g / (at_least_zero(*s).sqrt() + eps);

@@ -65,7 +65,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
         let [lr64, eps64, wd64] = [lr, eps, wd].map(T::to_f64);
         run(
             &mut pairs,
-            [&mut self.m, &mut self.v],
+            [&mut self.m[..], &mut self.v[..]],
             |m| {
                 // m and v are convex combinations of their old values and g (or g²);
                 // the denominator is at least ε.
@@ -80,7 +80,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
                 let firsts = [step_size64, lr64 * wd64, g + m.state[0], g * g, v1, denom];
                 top([top(firsts), step, step / eps64, p + step / eps64])
             },
-            |p, g, [m, v]| {
+            move |p, g, [m, v]| {
                 let g = if decoupled {
                     *p *= T::one() - lr * wd;
                     g

@@ -127,7 +127,11 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         let with_momentum = mu > T::zero();
         run(
             &mut pairs,
-            [&mut self.square_avg, &mut self.grad_avg, &mut self.buf],
+            [
+                &mut self.square_avg[..],
+                &mut self.grad_avg[..],
+                &mut self.buf[..],
+            ],
             |m| {
                 // v and ḡ are convex combinations; the denominator is at least ε.
                 let d = m.grad + wd64 * m.param;
@@ -139,7 +143,7 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
                 let firsts = [d + m.state[1], d * d, v1 + m1 * m1, denom, ratio, b];
                 top([top(firsts), lr64 * d, step, m.param + step])
             },
-            |p, g, [v, m, b]| {
+            move |p, g, [v, m, b]| {
                 let g = g + wd * *p;
                 *v = alpha * *v + one_minus * g * g;
                 let a = if centered {

@@ -94,7 +94,7 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
                 let d = m.grad + wd64 * m.param;
                 top([d, m.param + lr64 * d])
             },
-            |p, g, _| {
+            move |p, g, _| {
                 let d = g + wd * *p;
                 *p -= lr * d;
             },
@@ -186,14 +186,14 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         let [lr64, mu64, tau64, wd64] = [lr, mu, tau, wd].map(T::to_f64);
         run(
             &mut pairs,
-            [&mut self.buf],
+            [&mut self.buf[..]],
             |m| {
                 let d = m.grad + wd64 * m.param;
                 let b = top([mu64 * m.state[0] + libm::fabs(1.0 - tau64) * d, d]);
                 let step = if nesterov { d + mu64 * b } else { b };
                 top([d, b, step, m.param + lr64 * step])
             },
-            |p, g, [b]| {
+            move |p, g, [b]| {
                 let mut d = g + wd * *p;
                 *b = if first {
                     d

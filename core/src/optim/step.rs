@@ -23,10 +23,11 @@ use crate::{Error, Real};
 
 /// The largest magnitudes a step reads (NaN if a value is not finite).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Maxima<const K: usize> {
+pub(crate) struct Maxima {
     pub(crate) grad: f64,
     pub(crate) param: f64,
-    pub(crate) state: [f64; K],
+    /// Per state buffer, in the order given (0 past the last).
+    pub(crate) state: [f64; 3],
 }
 
 /// `x` if positive, else 0: the argument of a square root that is never negative in
@@ -62,70 +63,172 @@ fn proven<T: Real>(bound: f64) -> bool {
     bound.is_finite() && T::constant(bound * 2.0).is_finite()
 }
 
+/// An optimizer's `K` state buffers, walked beside a chunk of parameters and gradients
+/// with iterators (no index, no bounds check, no panic path): one implementation per
+/// `K` an optimizer uses.
+pub(crate) trait Rows<T: Real, const K: usize> {
+    /// The largest magnitude of each buffer ([`Real::magnitude`]).
+    fn magnitudes(&self) -> [f64; 3];
+    /// Whether `rule` gives finite results on the chunk at `offset`, nothing written.
+    fn finite(
+        &self,
+        offset: usize,
+        p: &[T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; K]),
+    ) -> bool;
+    /// Applies `rule` to the chunk at `offset` and flushes everything it writes.
+    fn write(
+        &mut self,
+        offset: usize,
+        p: &mut [T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; K]),
+    );
+}
+
+/// The finiteness of one rule application, without a branch.
+#[inline]
+fn all_finite<T: Real, const K: usize>(p: T, s: &[T; K]) -> bool {
+    s.iter().fold(p.is_finite(), |ok, s| ok & s.is_finite())
+}
+
+impl<T: Real> Rows<T, 0> for [&mut [T]; 0] {
+    fn magnitudes(&self) -> [f64; 3] {
+        [0.0; 3]
+    }
+    fn finite(&self, _: usize, p: &[T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 0])) -> bool {
+        p.iter().zip(g).fold(true, |ok, (&p, &g)| {
+            let (mut p, mut s) = (p, []);
+            rule(&mut p, g, &mut s);
+            ok & all_finite(p, &s)
+        })
+    }
+    fn write(&mut self, _: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 0])) {
+        for (p, &g) in p.iter_mut().zip(g) {
+            rule(p, g, &mut []);
+            *p = flush(*p);
+        }
+    }
+}
+
+impl<T: Real> Rows<T, 1> for [&mut [T]; 1] {
+    fn magnitudes(&self) -> [f64; 3] {
+        let [a] = self;
+        [T::magnitude(a), 0.0, 0.0]
+    }
+    fn finite(&self, off: usize, p: &[T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 1])) -> bool {
+        let [a] = self;
+        let a = a.get(off..).unwrap_or(&[]);
+        p.iter().zip(g).zip(a).fold(true, |ok, ((&p, &g), &a)| {
+            let (mut p, mut s) = (p, [a]);
+            rule(&mut p, g, &mut s);
+            ok & all_finite(p, &s)
+        })
+    }
+    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 1])) {
+        let [a] = self;
+        let a = a.get_mut(off..).unwrap_or(&mut []);
+        for ((p, &g), a) in p.iter_mut().zip(g).zip(a) {
+            let mut s = [*a];
+            rule(p, g, &mut s);
+            *p = flush(*p);
+            *a = flush(s[0]);
+        }
+    }
+}
+
+impl<T: Real> Rows<T, 2> for [&mut [T]; 2] {
+    fn magnitudes(&self) -> [f64; 3] {
+        let [a, b] = self;
+        [T::magnitude(a), T::magnitude(b), 0.0]
+    }
+    fn finite(&self, off: usize, p: &[T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 2])) -> bool {
+        let [a, b] = self;
+        let (a, b) = (a.get(off..).unwrap_or(&[]), b.get(off..).unwrap_or(&[]));
+        let it = p.iter().zip(g).zip(a).zip(b);
+        it.fold(true, |ok, (((&p, &g), &a), &b)| {
+            let (mut p, mut s) = (p, [a, b]);
+            rule(&mut p, g, &mut s);
+            ok & all_finite(p, &s)
+        })
+    }
+    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 2])) {
+        let [a, b] = self;
+        let a = a.get_mut(off..).unwrap_or(&mut []);
+        let b = b.get_mut(off..).unwrap_or(&mut []);
+        for (((p, &g), a), b) in p.iter_mut().zip(g).zip(a).zip(b) {
+            let mut s = [*a, *b];
+            rule(p, g, &mut s);
+            *p = flush(*p);
+            *a = flush(s[0]);
+            *b = flush(s[1]);
+        }
+    }
+}
+
+impl<T: Real> Rows<T, 3> for [&mut [T]; 3] {
+    fn magnitudes(&self) -> [f64; 3] {
+        let [a, b, c] = self;
+        [T::magnitude(a), T::magnitude(b), T::magnitude(c)]
+    }
+    fn finite(&self, off: usize, p: &[T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 3])) -> bool {
+        let [a, b, c] = self;
+        let a = a.get(off..).unwrap_or(&[]);
+        let (b, c) = (b.get(off..).unwrap_or(&[]), c.get(off..).unwrap_or(&[]));
+        let it = p.iter().zip(g).zip(a).zip(b).zip(c);
+        it.fold(true, |ok, ((((&p, &g), &a), &b), &c)| {
+            let (mut p, mut s) = (p, [a, b, c]);
+            rule(&mut p, g, &mut s);
+            ok & all_finite(p, &s)
+        })
+    }
+    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 3])) {
+        let [a, b, c] = self;
+        let a = a.get_mut(off..).unwrap_or(&mut []);
+        let b = b.get_mut(off..).unwrap_or(&mut []);
+        let c = c.get_mut(off..).unwrap_or(&mut []);
+        for ((((p, &g), a), b), c) in p.iter_mut().zip(g).zip(a).zip(b).zip(c) {
+            let mut s = [*a, *b, *c];
+            rule(p, g, &mut s);
+            *p = flush(*p);
+            *a = flush(s[0]);
+            *b = flush(s[1]);
+            *c = flush(s[2]);
+        }
+    }
+}
+
 /// Runs one step of `rule` over `pairs` and the `K` state buffers (each as long as the
 /// parameters), after [`Pairs::check`] and the optimizer's configuration check. `bound`
-/// turns the largest magnitudes read into a bound on every value the rule writes
-/// (`f64::INFINITY` if it cannot tell).
-pub(crate) fn run<T: Real, Q: Pairs<T>, const K: usize>(
+/// turns the largest magnitudes read into a bound on every value the rule computes
+/// (NaN or `f64::INFINITY` if it cannot tell). `rule` should capture by value (`move`),
+/// so that its constants stay in registers.
+pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
     pairs: &mut Q,
-    mut state: [&mut [T]; K],
-    bound: impl FnOnce(&Maxima<K>) -> f64,
+    mut state: R,
+    bound: impl FnOnce(&Maxima) -> f64,
     rule: impl Fn(&mut T, T, &mut [T; K]),
 ) -> Result<(), Error> {
     let mut m = Maxima {
         grad: 0.0,
         param: 0.0,
-        state: [0.0; K],
+        state: state.magnitudes(),
     };
     pairs.for_each_chunk(|_, p, g| {
         m.grad = worse(m.grad, T::magnitude(g));
         m.param = worse(m.param, T::magnitude(p));
     });
-    for (s, buf) in m.state.iter_mut().zip(state.iter()) {
-        *s = T::magnitude(buf);
-    }
     if m.grad.is_nan() || m.param.is_nan() || m.state.iter().any(|s| s.is_nan()) {
         return Err(Error::NonFinite);
     }
     if !proven::<T>(bound(&m)) {
         let mut finite = true;
-        pairs.for_each_chunk(|off, p, g| {
-            for (i, (&p, &g)) in p.iter().zip(g).enumerate() {
-                let mut s = [T::zero(); K];
-                for (s, buf) in s.iter_mut().zip(state.iter()) {
-                    *s = buf.get(off + i).copied().unwrap_or(T::zero());
-                }
-                let mut p = p;
-                rule(&mut p, g, &mut s);
-                finite &= p.is_finite() && s.iter().all(|s| s.is_finite());
-            }
-        });
+        pairs.for_each_chunk(|off, p, g| finite &= state.finite(off, p, g, &rule));
         if !finite {
             return Err(Error::Overflow);
         }
     }
-    pairs.for_each_chunk(|off, p, g| {
-        let n = p.len();
-        let mut rows = state.each_mut().map(|buf| buf.get_mut(off..off + n));
-        let mut rows: [&mut [T]; K] =
-            core::array::from_fn(|k| rows.get_mut(k).and_then(Option::take).unwrap_or(&mut []));
-        if rows.iter().any(|r| r.len() != n) {
-            // `Pairs::check` counted the scalars against the state: never reached.
-            return;
-        }
-        for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
-            let mut s = [T::zero(); K];
-            for (s, row) in s.iter_mut().zip(rows.iter()) {
-                *s = row.get(i).copied().unwrap_or(T::zero());
-            }
-            rule(p, g, &mut s);
-            *p = flush(*p);
-            for (s, row) in s.iter().zip(rows.iter_mut()) {
-                if let Some(x) = row.get_mut(i) {
-                    *x = flush(*s);
-                }
-            }
-        }
-    });
+    pairs.for_each_chunk(|off, p, g| state.write(off, p, g, &rule));
     Ok(())
 }

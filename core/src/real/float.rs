@@ -30,15 +30,34 @@ macro_rules! float_common {
             <$t>::is_subnormal(self)
         }
         #[inline]
+        fn flushed(self) -> Self {
+            let bits = self.to_bits();
+            let exponent = <$t>::INFINITY.to_bits();
+            let sign = (-0.0 as $t).to_bits();
+            // A zero exponent field: zero or subnormal, both become the signed zero.
+            <$t>::from_bits(if bits & exponent == 0 {
+                bits & sign
+            } else {
+                bits
+            })
+        }
+        #[inline]
         fn magnitude(xs: &[Self]) -> f64 {
             // The magnitudes' bit patterns order as the magnitudes do, and every
-            // non-finite value's pattern is above every finite one's: one integer max.
+            // non-finite value's pattern is above every finite one's: one integer max,
+            // in eight lanes so that it vectorises.
             let sign = (-0.0 as $t).to_bits();
-            let mut m = 0;
-            for x in xs {
-                m = m.max(x.to_bits() & !sign);
+            let mut lanes = [0; 8];
+            let mut chunks = xs.chunks_exact(8);
+            for c in &mut chunks {
+                for (l, x) in lanes.iter_mut().zip(c) {
+                    *l = (*l).max(x.to_bits() & !sign);
+                }
             }
-            let m = <$t>::from_bits(m);
+            for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
+                *l = (*l).max(x.to_bits() & !sign);
+            }
+            let m = <$t>::from_bits(lanes.into_iter().fold(0, |a, b| a.max(b)));
             if m.is_finite() {
                 m as f64
             } else {

@@ -123,6 +123,21 @@ pub trait Real:
     /// For a dual number, decided by its value alone. See
     /// [`flush_subnormals`](crate::flush::flush_subnormals).
     fn is_subnormal(self) -> bool;
+    /// `self`, or a zero of its sign if it is subnormal: what
+    /// [`flush`](crate::flush::flush) computes. For `f32` and `f64` a branch-free mask
+    /// of the bit pattern (a zero exponent keeps only the sign), which vectorises.
+    #[inline]
+    fn flushed(self) -> Self {
+        if self.is_subnormal() {
+            if self.is_sign_negative() {
+                -Self::zero()
+            } else {
+                Self::zero()
+            }
+        } else {
+            self
+        }
+    }
     /// The largest magnitude in `xs` as an `f64` upper bound (0 for no values), or NaN if
     /// a value is not finite ([`Real::is_finite`]). What an optimizer reads once per
     /// step to prove that its update cannot overflow: for `f32` and `f64` an exact,
