@@ -115,7 +115,14 @@ where
     model.forward_cached(x, &mut b.cache, &mut b.logits);
     let inv_b = T::one() / T::constant(B as f64);
     let ce = softmax_ce_forward::<T, K>(b.logits.as_slice(), y.as_slice(), inv_b);
-    let loss = match model.penalty_value(lambda) {
+    // No penalty work at λ = 0, as on the tape.
+    let penalize = lambda != T::zero();
+    let penalty = if penalize {
+        model.penalty_value(lambda)
+    } else {
+        None
+    };
+    let loss = match penalty {
         Some(p) => ce + p,
         None => ce,
     };
@@ -128,7 +135,9 @@ where
         true,
     );
     model.backward(x, &b.logits, &mut b.cache, &b.dlogits, &mut b.grads, None);
-    model.penalty_backward(lambda, &mut b.grads);
+    if penalize {
+        model.penalty_backward(lambda, &mut b.grads);
+    }
     opt.step_with((&mut *model, &b.grads))?;
     Ok(loss)
 }

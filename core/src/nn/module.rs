@@ -151,9 +151,13 @@ impl<const R: usize, const C: usize> Shape for Mat<R, C> {
 pub trait Layer<T: Real, X: Shape>: Module<T> {
     /// The output shape.
     type Output: Shape;
-    /// What one [`Layer::forward`] records (exact when the input, or a parameter of the
-    /// layer, is tracked; less otherwise).
+    /// What one [`Layer::forward`] records on a tracked input (a layer inside a
+    /// network), or on any input if the layer has parameters.
     const FORWARD: Usage;
+    /// What one [`Layer::forward`] records on a constant input (the batch itself): a
+    /// parameter-free layer then stores values only. Defaults to [`Layer::FORWARD`],
+    /// which is right for any layer with parameters.
+    const FORWARD_CONSTANT: Usage = Self::FORWARD;
 
     /// The output on a graph, from bound parameters.
     fn forward<'g>(vars: &Self::Vars<'g>, x: X::Var<'g, T>) -> <Self::Output as Shape>::Var<'g, T>;
@@ -220,6 +224,7 @@ macro_rules! activation_layer {
         impl<T: Real, const R: usize, const C: usize> Layer<T, Mat<R, C>> for $name {
             type Output = Mat<R, C>;
             const FORWARD: Usage = Usage { scalars: 2 * R * C, nodes: 1 };
+            const FORWARD_CONSTANT: Usage = Usage { scalars: R * C, nodes: 1 };
             fn forward<'g>(
                 _: &Self::Vars<'g>,
                 x: <Mat<R, C> as Shape>::Var<'g, T>,
@@ -284,6 +289,17 @@ macro_rules! tuple_layer {
         {
             type Output = $last::Output;
             const FORWARD: Usage = $first::FORWARD $(.plus($p::FORWARD))*;
+            // A layer's output is tracked once any layer up to it has parameters.
+            const FORWARD_CONSTANT: Usage = {
+                let u = $first::FORWARD_CONSTANT;
+                let tracked = $first::PARAMS > 0;
+                $(
+                    let u = u.plus(if tracked { $p::FORWARD } else { $p::FORWARD_CONSTANT });
+                    let tracked = tracked || $p::PARAMS > 0;
+                )*
+                let _ = tracked;
+                u
+            };
             fn forward<'g>(
                 vars: &Self::Vars<'g>,
                 x: X::Var<'g, T>,

@@ -66,18 +66,21 @@ where
     T: Real,
     M: Layer<T, Mat<IN, B>, Output = Mat<K, B>>,
 {
-    /// What [`train_classifier`] records: the parameters, the borrowed batch and targets
-    /// (a node each, no scalars), the forward pass, the cross-entropy (2 scalars, 1
-    /// node), the L2 penalty and the addition that joins it (2 scalars, 1 node).
+    /// What [`train_classifier`] records, exactly: the parameters, the borrowed batch
+    /// and targets (a node each, no scalars), the forward pass on a constant batch
+    /// ([`Layer::FORWARD_CONSTANT`]), the cross-entropy (2 scalars, 1 node), the L2
+    /// penalty and the addition that joins it (2 scalars, 1 node). At `λ = 0` the
+    /// penalty is not recorded, and a step uses [`Module::PENALTY`](super::Module::PENALTY)
+    /// plus 2 scalars and 1 node less than this.
     pub const USAGE: Usage = {
         let base = M::BIND
             .plus(Usage {
                 scalars: 0,
                 nodes: 2,
             })
-            .plus(M::FORWARD)
+            .plus(M::FORWARD_CONSTANT)
             .plus(Usage {
-                scalars: 2,
+                scalars: if M::PARAMS > 0 { 2 } else { 1 },
                 nodes: 1,
             });
         if M::PENALTY.nodes > 0 {
@@ -92,7 +95,7 @@ where
 }
 
 /// The classification loss from parameters already on a graph:
-/// `cross_entropy(M(X), Y) + λ/2·Σ‖W‖²`.
+/// `cross_entropy(M(X), Y) + λ/2·Σ‖W‖²` (the penalty is left out at `λ = 0`).
 pub fn classifier_loss<'g, T, M, const IN: usize, const K: usize, const B: usize>(
     vars: &M::Vars<'g>,
     x: Var<'g, T, IN, B>,
@@ -104,8 +107,13 @@ where
     M: Layer<T, Mat<IN, B>, Output = Mat<K, B>>,
 {
     // The penalty is recorded first, so the reverse sweep reaches it last: each weight's
-    // gradient is the product's, then `+ λW` (the order the compiled path follows).
-    let penalty = M::penalty(vars, lambda);
+    // gradient is the product's, then `+ λW` (the order the compiled path follows). At
+    // λ = 0 it is not recorded at all: it would add zeros.
+    let penalty = if lambda == T::zero() {
+        None
+    } else {
+        M::penalty(vars, lambda)
+    };
     let ce = M::forward(vars, x).softmax_cross_entropy(y);
     add_penalties(Some(ce), penalty).unwrap_or(ce)
 }
@@ -175,6 +183,7 @@ where
 mod tests {
     use super::*;
     use crate::nn::{LinearVars, Module};
+    use crate::ops::unary::Tanh;
     use crate::optim::{Adam, Sgd};
     use crate::testing::{check, mat};
 
@@ -294,6 +303,40 @@ mod tests {
         let r = train_classifier(&mut net, &mut tape, &mut wrong, &x, &y, 0.01);
         assert!(matches!(r, Err(Error::LengthMismatch { .. })));
         assert_eq!(net, net0);
+        // At λ = 0 the penalty is not recorded.
+        let mut net = net0;
+        train_classifier(&mut net, &mut tape, &mut opt, &x, &y, 0.0).unwrap();
+        let penalty = <Net as Module<f64>>::PENALTY;
+        assert_eq!(
+            tape.used(),
+            Usage {
+                scalars: S - penalty.scalars - 2,
+                nodes: N - penalty.nodes - 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_first_layer_without_parameters_is_counted_exactly() {
+        // The batch is a constant: a leading activation stores its values only.
+        type First = (Tanh, Linear<f64, 3, 4>, Relu, Linear<f64, 4, 2>);
+        type FirstStep = ClassifierStep<f64, First, 3, 2, B>;
+        let mut rng = Rng::seed_from_u64(3);
+        let mut net: First = (
+            Tanh,
+            Linear::new(Init::XavierUniform, &mut rng),
+            Relu,
+            Linear::new(Init::XavierUniform, &mut rng),
+        );
+        let (x, y) = data();
+        let mut tape: Tape<f64, { FirstStep::USAGE.scalars }, { FirstStep::USAGE.nodes }> =
+            Tape::new();
+        train_classifier(&mut net, &mut tape, &mut Sgd::new(0.1), &x, &y, 0.01).unwrap();
+        assert_eq!(tape.used(), FirstStep::USAGE);
+        // One scalar less does not fit.
+        let mut small: Tape<f64, { FirstStep::USAGE.scalars - 1 }, 64> = Tape::new();
+        let r = train_classifier(&mut net, &mut small, &mut Sgd::new(0.1), &x, &y, 0.01);
+        assert!(matches!(r, Err(Error::Capacity { .. })));
     }
 
     /// One step of plain SGD on the classification loss, binding the parameters in the
