@@ -44,6 +44,10 @@ enum Sc {
     At(u8),
     SoftmaxCe(usize),
     Bce(usize),
+    /// `nn::mse(b, c)`.
+    Mse(usize),
+    /// `nn::max_margin(b, c)`: the mean hinge `max(0, 1 − b + c)`.
+    MaxMargin(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,6 +91,8 @@ enum Op {
     Prelu(usize, Sc, usize),
     /// Row `idx` of table `a` (`gather::<1, C>`), transposed, on top of `b`'s other rows.
     Gather(usize, f64, usize),
+    /// `a.column_log_sum_exp().vstack(b.rows::<1, R−1>())`.
+    VstackLse(usize, usize),
 }
 
 #[derive(Clone, Debug)]
@@ -296,7 +302,7 @@ fn softmax<A: Ad>(v: &M<A>, log: bool) -> M<A> {
     out
 }
 
-fn scalar<A: Ad>(sc: Sc, b: &M<A>, vals: &[M<A>]) -> A {
+fn scalar<A: Ad>(sc: Sc, b: &M<A>, vals: &[M<A>], s: &mut Smooth) -> A {
     let mut acc = A::cst(0.0);
     match sc {
         Sc::Sum => {
@@ -347,6 +353,31 @@ fn scalar<A: Ad>(sc: Sc, b: &M<A>, vals: &[M<A>]) -> A {
                 let (x, yv) = (z.re(), y.re());
                 let f = nanmax(x, 0.0) - x * yv + (-x.abs()).exp().ln_1p();
                 acc = add(acc, z.chain2(y, f, sigmoid_f(x) - yv, -x));
+            }
+            acc = scale(acc, 1.0 / (R * C) as f64);
+        }
+        Sc::Mse(c) => {
+            for (&x, &y) in b.iter().zip(vals[c].iter()) {
+                let d = sub(x, y);
+                acc = add(acc, mul(d, d));
+            }
+            acc = scale(acc, 1.0 / (R * C) as f64);
+        }
+        Sc::MaxMargin(c) => {
+            for (&x, &y) in b.iter().zip(vals[c].iter()) {
+                let z = sub(y, x);
+                let v = 1.0 + z.re();
+                s.near(v);
+                acc = add(
+                    acc,
+                    if v > 0.0 {
+                        z.chain(v, 1.0)
+                    } else if v.is_nan() {
+                        z.chain(v, f64::NAN)
+                    } else {
+                        z.chain(0.0, 0.0)
+                    },
+                );
             }
             acc = scale(acc, 1.0 / (R * C) as f64);
         }
@@ -437,8 +468,22 @@ fn apply<A: Ad>(op: Op, vals: &[M<A>], s: &mut Smooth) -> M<A> {
             over_rest(top, &vals[b])
         }
         Op::Hstack(a, b) => M::from_fn(|i, j| if j == 0 { vals[a][(i, 0)] } else { vals[b][(i, j)] }),
+        Op::VstackLse(a, b) => {
+            let top = std::array::from_fn(|j| {
+                let z = column(&vals[a], j);
+                for x in &z {
+                    // An entry at the column's maximum: the softmax is smooth, but an
+                    // infinite or NaN entry is not.
+                    if !x.re().is_finite() {
+                        cell.borrow_mut().finite = false;
+                    }
+                }
+                lse(&z)
+            });
+            over_rest(top, &vals[b])
+        }
         Op::Prelu(a, sc, b) => {
-            let slope = scalar(sc, &vals[b], vals);
+            let slope = scalar(sc, &vals[b], vals, &mut cell.borrow_mut());
             map(a, &mut cell.borrow_mut(), &|x, s| {
                 let v = x.re();
                 s.near(v);
@@ -549,6 +594,8 @@ fn scalar_var<'g, T: Real>(sc: Sc, b: Var<'g, T, R, C>, vars: &[Var<'g, T, R, C>
         Sc::At(_) => b.at::<1, 0>(),
         Sc::SoftmaxCe(c) => b.softmax_cross_entropy(vars[c]),
         Sc::Bce(c) => b.binary_cross_entropy_with_logits(vars[c]),
+        Sc::Mse(c) => stackgrad::nn::loss::mse(b, vars[c]),
+        Sc::MaxMargin(c) => stackgrad::nn::loss::max_margin(b, vars[c]),
     }
 }
 
@@ -608,6 +655,7 @@ fn record_op<'g, T: Real>(op: Op, v: &[Var<'g, T, R, C>], g: &dyn Fn(T) -> Var<'
             .gather::<1, C>(g(k(idx)))
             .transpose()
             .vstack(v[b].rows::<1, { R - 1 }>()),
+        Op::VstackLse(a, b) => v[a].column_log_sum_exp().vstack(v[b].rows::<1, { R - 1 }>()),
     }
 }
 
@@ -730,7 +778,7 @@ fn gen_op(rng: &mut Rng, n: usize) -> Op {
     let b = if rng.chance(0.15) { a } else { pick(rng) };
     let c = pick(rng);
     let k = rng.pick(&[-2.0, -0.5, 0.5, 1.0, 3.0]);
-    match rng.below(28) {
+    match rng.below(29) {
         0..=3 => Op::Unary(gen_unary(rng), a),
         4 => Op::Neg(a),
         5 => Op::Add(a, b),
@@ -764,17 +812,20 @@ fn gen_op(rng: &mut Rng, n: usize) -> Op {
         22 => Op::VstackRowMean(a, b),
         23 => Op::Hstack(a, b),
         24 | 25 => {
-            let sc = match rng.below(7) {
+            let sc = match rng.below(9) {
                 0 => Sc::Sum,
                 1 => Sc::Mean,
                 2 => Sc::Dot(c),
                 3 => Sc::NormSq,
                 4 => Sc::At(rng.below(3) as u8),
                 5 => Sc::SoftmaxCe(c),
-                _ => Sc::Bce(c),
+                6 => Sc::Bce(c),
+                7 => Sc::Mse(c),
+                _ => Sc::MaxMargin(c),
             };
             Op::Prelu(a, sc, b)
         }
+        28 => Op::VstackLse(a, b),
         _ => Op::Gather(a, rng.below(R) as f64, b),
     }
 }
