@@ -308,3 +308,143 @@ fn a_bad_step_is_refused_and_changes_nothing() {
     assert_eq!(r, Err(Error::NonFinite));
     assert_eq!(net, net0);
 }
+
+#[test]
+fn three_tuples_pass_the_input_gradient_through_their_middle() {
+    let mut rng = Rng::seed_from_u64(21);
+    let a = (
+        Linear::<f64, 3, 4>::new(Init::XavierUniform, &mut rng),
+        Sigmoid,
+        Linear::<f64, 4, 2>::new(Init::XavierUniform, &mut rng),
+    );
+    compare(&a, mat::<3, 3>(1), mat::<2, 3>(2));
+    compare(&a, edgy::<3, 3>(3), mat::<2, 3>(4));
+    let b = (
+        Linear::<f64, 3, 4>::new(Init::XavierUniform, &mut rng),
+        PRelu::default(),
+        Linear::<f64, 4, 2>::new(Init::XavierUniform, &mut rng),
+    );
+    compare(&b, mat::<3, 2>(5), mat::<2, 2>(6));
+    let c = (
+        Tanh,
+        Linear::<f64, 3, 3>::new(Init::XavierUniform, &mut rng),
+        Softplus,
+    );
+    compare(&c, mat::<3, 2>(7), mat::<3, 2>(8));
+    compare(&c, edgy::<3, 2>(9), mat::<3, 2>(10));
+}
+
+#[test]
+fn a_non_finite_parameter_is_refused_on_the_compiled_path() {
+    let (x, y) = data();
+    let mut net: Net = mlp(&mut Rng::seed_from_u64(1));
+    for bad in [f64::NAN, f64::INFINITY] {
+        net.2.bias[1] = bad;
+        let before = params(&net).0;
+        let mut buffers = ClassifierBuffers::<f64, Net, 3, 2, B>::new();
+        let r = train_classifier_compiled(&mut net, &mut buffers, &mut Sgd::new(0.1), &x, &y, 0.0);
+        assert_eq!(r, Err(Error::NonFinite));
+        assert_same("params", before.get(), params(&net).0.get());
+    }
+}
+
+/// The bits of a step's outcome: the loss, or the error.
+fn outcome(r: Result<f64, Error>) -> Result<u64, Error> {
+    r.map(f64::to_bits)
+}
+
+/// Trains on both paths from parameters, inputs and targets holding subnormals, ±0, NaN
+/// and ±∞ (a NaN input refuses the step on both, identically), and asserts the same
+/// outcome and the same parameters, bit for bit, after every step.
+fn train_both_edgy<O: Optimizer<f64> + Clone>(opt: O, lambda: f64) {
+    type Step = ClassifierStep<f64, Net, 3, 2, B>;
+    let tiny = f64::MIN_POSITIVE;
+    let mut start: Net = mlp(&mut Rng::seed_from_u64(5));
+    start.0.weight[(0, 0)] = tiny * 0.75; // subnormal
+    start.0.weight[(1, 1)] = -0.0;
+    start.0.bias[2] = tiny * 1.000_000_1; // becomes subnormal under weight decay
+    start.2.bias[0] = -tiny * 3.0;
+    let (mut a, mut b) = (start, start);
+    let (mut oa, mut ob) = (opt.clone(), opt);
+    let mut tape: Tape<f64, { Step::USAGE.scalars }, { Step::USAGE.nodes }> = Tape::new();
+    let mut buffers = ClassifierBuffers::<f64, Net, 3, 2, B>::new();
+    let (x0, y0) = data();
+    let mut refused = 0;
+    for step in 0..40 {
+        let (mut x, mut y) = (x0, y0);
+        match step % 8 {
+            1 => x[(0, 1)] = -0.0,
+            2 => x[(1, 2)] = tiny / 4.0,
+            3 => x[(2, 0)] = f64::NAN,
+            4 => x[(0, 3)] = f64::INFINITY,
+            5 => y[(1, 1)] = f64::NAN,
+            6 => x[(1, 0)] = -1e300,
+            _ => {}
+        }
+        let ra = train_classifier(&mut a, &mut tape, &mut oa, &x, &y, lambda);
+        let rb = train_classifier_compiled(&mut b, &mut buffers, &mut ob, &x, &y, lambda);
+        assert_eq!(outcome(ra), outcome(rb), "step {step}");
+        refused += usize::from(ra.is_err());
+        let (pa, pb) = (params(&a).0, params(&b).0);
+        assert_same("params", pa.get(), pb.get());
+        assert!(pa.get().iter().all(|p| p.is_finite() && !p.is_subnormal()));
+    }
+    assert!(refused > 0 && refused < 40, "{refused}");
+    assert_ne!(a, start);
+}
+
+#[test]
+fn whole_runs_are_bit_identical_through_subnormals_zeros_nan_and_infinities() {
+    use crate::optim::{Adagrad, AdamW, RmsProp};
+    const P: usize = <Net as Module<f64>>::PARAMS;
+    train_both_edgy(Sgd::new(0.1).weight_decay(0.5), 0.0);
+    train_both_edgy(Sgd::new(0.1), 1e-2);
+    train_both_edgy(Sgd::new(0.1).momentum::<P>(0.9).nesterov(true), 1e-3);
+    train_both_edgy(Adam::<f64, P>::new(0.05), 1e-2);
+    train_both_edgy(AdamW::<f64, P>::new(0.05).weight_decay(0.3), 0.0);
+    train_both_edgy(
+        RmsProp::<f64, P>::new(0.01).momentum(0.5).centered(true),
+        0.0,
+    );
+    train_both_edgy(Adagrad::<f64, P>::new(0.1).weight_decay(0.1), 1e-3);
+}
+
+#[test]
+fn step_model_and_the_compiled_step_flush_what_they_write() {
+    // A parameter whose step lands in the subnormal range: both paths write a zero.
+    let tiny = f64::MIN_POSITIVE;
+    let (x, _) = data();
+    let mut net: Net = mlp(&mut Rng::seed_from_u64(8));
+    net.2.bias[0] = tiny * 1.5;
+    // Weight decay 0.5 at lr 1 with a zero gradient: p ← p − 0.5p = p/2, subnormal.
+    let mut tape: Tape<f64, 4096, 64> = Tape::new();
+    let ids = {
+        let g = tape.graph();
+        let v = net.bind(&g);
+        // A loss that does not depend on the output bias: its gradient is 0.
+        let h = <Net as crate::nn::Layer<f64, Mat<3, B>>>::forward(&v, g.constant(&x));
+        (h.row_sum().sum() * g.constant_value(nalgebra::Matrix1::new(0.0)))
+            .backward()
+            .unwrap();
+        Net::ids(&v)
+    };
+    let mut sgd = Sgd::new(1.0).weight_decay(0.5);
+    sgd.step_model(&mut net, &tape, &ids).unwrap();
+    assert_eq!(
+        net.2.bias[0].to_bits(),
+        0.0f64.to_bits(),
+        "{}",
+        net.2.bias[0]
+    );
+    // The compiled path, through the same engine.
+    let mut net: Net = mlp(&mut Rng::seed_from_u64(8));
+    net.2.bias[0] = -tiny * 1.5;
+    let grads = <Net as ParamGrads<f64>>::Grads::zeroed();
+    sgd.step_with((&mut net, &grads)).unwrap();
+    assert_eq!(
+        net.2.bias[0].to_bits(),
+        (-0.0f64).to_bits(),
+        "{}",
+        net.2.bias[0]
+    );
+}

@@ -320,6 +320,25 @@ mod tests {
                 assert!(dz[(r, 1)].is_finite() && dy[(r, 1)].is_finite());
             }
         }
+        // A column whose only other entry is masked: nothing else carries the NaN, so the
+        // bad logit itself must not be taken for a masked class.
+        for bad in [f64::NAN, f64::INFINITY] {
+            let z0 = matrix![bad; f64::NEG_INFINITY];
+            let y0 = matrix![0.0; 0.0];
+            let mut tape: Tape<f64, 256, 32> = Tape::new();
+            let g = tape.graph();
+            let l = g.constant(&z0).softmax_cross_entropy(g.constant(&y0));
+            assert!(l.scalar().is_nan(), "loss {} for logit {bad}", l.scalar());
+            let one = matrix![bad];
+            let l = g
+                .constant(&one)
+                .softmax_cross_entropy(g.constant_value(matrix![0.0]));
+            assert!(
+                l.scalar().is_nan(),
+                "loss {} for a lone logit {bad}",
+                l.scalar()
+            );
+        }
         // A −∞ logit with target 0 still masks its class.
         let z0 = matrix![f64::NEG_INFINITY; 0.0];
         let y0 = matrix![0.0; 0.0];
