@@ -50,7 +50,8 @@ impl<T: Real, const P: usize> Moments<T, P> {
         ])
     }
 
-    fn step<Q: Pairs<T>>(&mut self, mut pairs: Q, decoupled: bool) -> Result<(), Error> {
+    fn step<Q: Pairs<T>, const DECOUPLED: bool>(&mut self, mut pairs: Q) -> Result<(), Error> {
+        let decoupled = DECOUPLED;
         self.check_config()?;
         pairs.check(Some(P))?;
         let t = self.t.saturating_add(1);
@@ -99,7 +100,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
 }
 
 macro_rules! adam_common {
-    ($name:ident) => {
+    ($name:ident, $decoupled:literal) => {
         impl<T: Real, const P: usize> $name<T, P> {
             /// Exponential decay rates `(β₁, β₂)` of the moments (default `(0.9, 0.999)`).
             pub fn betas(mut self, beta1: T, beta2: T) -> Self {
@@ -138,7 +139,7 @@ macro_rules! adam_common {
                 super::visit_steps(&mut self.0.t, f);
             }
             fn step_with<Q: Pairs<T>>(&mut self, pairs: Q) -> Result<(), Error> {
-                self.0.step(pairs, Self::DECOUPLED)
+                self.0.step::<Q, $decoupled>(pairs)
             }
         }
     };
@@ -162,15 +163,13 @@ macro_rules! adam_common {
 pub struct Adam<T, const P: usize>(Moments<T, P>);
 
 impl<T: Real, const P: usize> Adam<T, P> {
-    const DECOUPLED: bool = false;
-
     /// Adam with learning rate `lr` (PyTorch's default is 1e-3).
     pub fn new(lr: T) -> Self {
         Adam(Moments::new(lr, T::zero()))
     }
 }
 
-adam_common!(Adam);
+adam_common!(Adam, false);
 
 /// AdamW, as in PyTorch: Adam with decoupled weight decay. The weights shrink first,
 /// `p ← p·(1 − lr·λ)` (`λ` default 1e-2), then take Adam's step with the plain gradient
@@ -184,15 +183,13 @@ adam_common!(Adam);
 pub struct AdamW<T, const P: usize>(Moments<T, P>);
 
 impl<T: Real, const P: usize> AdamW<T, P> {
-    const DECOUPLED: bool = true;
-
     /// AdamW with learning rate `lr` (PyTorch's default is 1e-3) and weight decay 1e-2.
     pub fn new(lr: T) -> Self {
         AdamW(Moments::new(lr, T::constant(1e-2)))
     }
 }
 
-adam_common!(AdamW);
+adam_common!(AdamW, true);
 
 #[cfg(test)]
 mod tests {

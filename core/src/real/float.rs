@@ -46,18 +46,21 @@ macro_rules! float_common {
             // The magnitudes' bit patterns order as the magnitudes do, and every
             // non-finite value's pattern is above every finite one's: one integer max,
             // in eight lanes so that it vectorises.
+            // Signed integers: the masked patterns are non-negative, and a signed max
+            // is cheaper than an unsigned one without SSE4.1.
             let sign = (-0.0 as $t).to_bits();
+            let key = |x: &$t| (x.to_bits() & !sign).cast_signed();
             let mut lanes = [0; 8];
             let mut chunks = xs.chunks_exact(8);
             for c in &mut chunks {
                 for (l, x) in lanes.iter_mut().zip(c) {
-                    *l = (*l).max(x.to_bits() & !sign);
+                    *l = (*l).max(key(x));
                 }
             }
             for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
-                *l = (*l).max(x.to_bits() & !sign);
+                *l = (*l).max(key(x));
             }
-            let m = <$t>::from_bits(lanes.into_iter().fold(0, |a, b| a.max(b)));
+            let m = <$t>::from_bits(lanes.into_iter().fold(0, |a, b| a.max(b)).cast_unsigned());
             if m.is_finite() {
                 m as f64
             } else {
