@@ -1,18 +1,50 @@
 #!/usr/bin/env bash
-# Instruction counts (callgrind) of the window classifier: forward, tape, compiled,
-# hand-written.
-# Counts are repeatable run to run, unlike wall time. Prints per-iteration counts and the
-# ratios to the hand-written code, all measured in this one run.
+# Instruction counts (callgrind), repeatable run to run, unlike wall time. Prints counts
+# per iteration and ratios to the hand-written code, all measured in this one run.
+#   scripts/icount.sh          the window classifier's gradient: forward, tape, compiled,
+#                              hand-written (core/benches/icount.rs)
+#   scripts/icount.sh step     a whole training step of the 64-32-10 MLP with Adam, at
+#                              batch 1 and 32, λ = 1e-4 and 0, and Adam alone
+#                              (core/benches/step.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
-cargo bench -p stackgrad --bench icount --no-run >/dev/null 2>&1
-bin=$(ls -t target/release/deps/icount-* | grep -v '\.d$' | head -n1)
-iters=200
-count() { # SIZE VARIANT ITERS -> total instructions
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 |
+mode=${1:-window}
+bench=icount
+[ "$mode" = step ] && bench=step
+cargo bench -p stackgrad --bench "$bench" --no-run >/dev/null 2>&1
+bin=$(ls -t target/release/deps/"$bench"-* | grep -v '\.d$' | head -n1)
+count() { # ARGS... -> total instructions
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 |
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+if [ "$mode" = step ]; then
+    "$bin" agree
+    iters=50
+    printf '%-6s %-7s %9s %9s %9s %10s %10s\n' batch lambda hand tape compiled tape/hand comp/hand
+    for b in 1 32; do
+        base=$(count none "$b" "$iters")
+        for l in "" _l0; do
+            h=$(( ($(count "hand$l" "$b" "$iters") - base) / iters ))
+            t=$(( ($(count "tape$l" "$b" "$iters") - base) / iters ))
+            c=$(( ($(count "compiled$l" "$b" "$iters") - base) / iters ))
+            lambda=1e-4
+            [ -n "$l" ] && lambda=0
+            printf '%-6s %-7s %9d %9d %9d %10s %10s\n' "$b" "$lambda" "$h" "$t" "$c" \
+                "$(ratio "$t" "$h")" "$(ratio "$c" "$h")"
+        done
+    done
+    base=$(count none 1 "$iters")
+    for v in adam_slice adam_model; do
+        printf '%-12s %9d instructions per step over 2,410 scalars\n' "$v" \
+            $(( ($(count "$v" 1 "$iters") - base) / iters ))
+    done
+    exit 0
+fi
+
+iters=200
 printf '%-8s %9s %9s %9s %9s %9s %9s %10s %14s\n' size forward tape compiled hand hand_dot tape/hand comp/hand comp/hand_dot
 for size in small large; do
     base=$(count "$size" none "$iters")
@@ -21,6 +53,6 @@ for size in small large; do
     c=$(( ($(count "$size" compiled "$iters") - base) / iters ))
     h=$(( ($(count "$size" hand "$iters") - base) / iters ))
     d=$(( ($(count "$size" hand_dot "$iters") - base) / iters ))
-    printf '%-8s %9d %9d %9d %9d %9d %9.2f %10.2f %14.2f\n' "$size" "$f" "$t" "$c" "$h" "$d" \
-        "$(echo "$t / $h" | bc -l)" "$(echo "$c / $h" | bc -l)" "$(echo "$c / $d" | bc -l)"
+    printf '%-8s %9d %9d %9d %9d %9d %9s %10s %14s\n' "$size" "$f" "$t" "$c" "$h" "$d" \
+        "$(ratio "$t" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$d")"
 done

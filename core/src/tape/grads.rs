@@ -50,7 +50,7 @@ impl<'g, T: Real> Grads<'g, T> {
         &self,
         v: Var<'_, T, R, C>,
     ) -> Result<nalgebra::SMatrixView<'_, T, R, C>, Error> {
-        let id: VarId<R, C> = v.id();
+        let id: VarId<R, C> = v.stamped();
         if (id.tape, id.generation) != self.stamp || id.tape == 0 {
             return Err(Error::Foreign);
         }

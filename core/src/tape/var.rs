@@ -120,12 +120,20 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 
     /// A lifetime-free id of this variable, for [`Tape::grad`](crate::Tape::grad).
     pub fn id(&self) -> VarId<R, C> {
+        VarId {
+            source: self.graph.source(self.node),
+            ..self.stamped()
+        }
+    }
+
+    /// The id without the source look-up: enough to find the gradient slot.
+    pub(crate) fn stamped(&self) -> VarId<R, C> {
         let (tape, generation) = self.graph.stamp();
         VarId {
             tape,
             generation,
             grad: self.grad,
-            source: self.graph.source(self.node),
+            source: 0,
         }
     }
 
