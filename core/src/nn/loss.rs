@@ -10,10 +10,66 @@
 //! | [`l2_penalty`] | 2 | 4 |
 //!
 //! (Counts exclude the targets: borrow them with [`Graph::constant`](crate::Graph::constant),
-//! one node and no scalars.)
+//! one node and no scalars.) The same counts as constants, to add up in a `const` that
+//! sizes a tape: [`LossUsage`].
+//!
+//! ```
+//! use stackgrad::compiled::Zeroed;
+//! use stackgrad::nn::loss::{mse, LossUsage};
+//! use stackgrad::nn::{Layer, Linear, Mat, Module};
+//! use stackgrad::nalgebra::SMatrix;
+//! use stackgrad::{Tape, Usage};
+//!
+//! type L = Linear<f32, 3, 2>;
+//! const NEED: Usage = <L as Module<f32>>::BIND
+//!     .plus(Usage { scalars: 0, nodes: 2 }) // the batch and the targets, borrowed
+//!     .plus(<L as Layer<f32, Mat<3, 4>>>::FORWARD)
+//!     .plus(LossUsage::<2, 4>::MSE);
+//! let (l, x, y) = (L::zeroed(), SMatrix::<f32, 3, 4>::zeros(), SMatrix::<f32, 2, 4>::zeros());
+//! let mut tape: Tape<f32, { NEED.scalars }, { NEED.nodes }> = Tape::new();
+//! let g = tape.graph();
+//! let p = l.bind(&g);
+//! let loss = mse(L::forward(&p, g.constant(&x)), g.constant(&y));
+//! assert_eq!(g.needed(), NEED); // exactly
+//! loss.backward()?;
+//! # Ok::<(), stackgrad::Error>(())
+//! ```
 
 use crate::ops::Unary;
-use crate::{Real, Var};
+use crate::{Real, Usage, Var};
+
+/// What each loss records on a tape for a tracked `R×C` input (the table above), as
+/// [`Usage`] constants to add up with [`Usage::plus`].
+#[derive(Clone, Copy, Debug)]
+pub struct LossUsage<const R: usize, const C: usize>;
+
+impl<const R: usize, const C: usize> LossUsage<R, C> {
+    /// [`mse`]: 3 nodes, `2·R·C + 4` scalars.
+    pub const MSE: Usage = Usage {
+        scalars: 2 * R * C + 4,
+        nodes: 3,
+    };
+    /// [`softmax_cross_entropy`]: 1 node, 2 scalars.
+    pub const SOFTMAX_CROSS_ENTROPY: Usage = Usage {
+        scalars: 2,
+        nodes: 1,
+    };
+    /// [`binary_cross_entropy_with_logits`]: 1 node, 2 scalars.
+    pub const BINARY_CROSS_ENTROPY: Usage = Usage {
+        scalars: 2,
+        nodes: 1,
+    };
+    /// [`max_margin`]: 3 nodes, `4·R·C + 2` scalars.
+    pub const MAX_MARGIN: Usage = Usage {
+        scalars: 4 * R * C + 2,
+        nodes: 3,
+    };
+    /// [`l2_penalty`] of an `R×C` weight: 2 nodes, 4 scalars.
+    pub const L2_PENALTY: Usage = Usage {
+        scalars: 4,
+        nodes: 2,
+    };
+}
 
 /// Mean squared error `(1/n)·Σ (pred − target)²` over the `n = R·C` entries (PyTorch's
 /// `mse_loss`). `∂/∂pred = 2(pred − target)/n`, `∂/∂target` is its negative. NaN
@@ -103,6 +159,38 @@ mod tests {
     use crate::nalgebra::{matrix, SMatrix};
     use crate::testing::{check, close, edge_table, grad_of, mat};
     use crate::Tape;
+
+    #[test]
+    fn each_loss_records_what_its_usage_says() {
+        let (a, b) = (mat::<3, 2>(1), mat::<3, 2>(2));
+        let mut tape: Tape<f64, 256, 32> = Tape::new();
+        type U = LossUsage<3, 2>;
+        let cases: [(Usage, &dyn Fn(Var<'_, f64, 3, 2>, Var<'_, f64, 3, 2>)); 5] = [
+            (U::MSE, &|p, t| drop(mse(p, t))),
+            (U::SOFTMAX_CROSS_ENTROPY, &|p, t| {
+                drop(softmax_cross_entropy(p, t))
+            }),
+            (U::BINARY_CROSS_ENTROPY, &|p, t| {
+                drop(binary_cross_entropy_with_logits(p, t))
+            }),
+            (U::MAX_MARGIN, &|p, t| drop(max_margin(p, t))),
+            (U::L2_PENALTY, &|p, _| drop(l2_penalty(p, 0.1))),
+        ];
+        for (usage, loss) in cases {
+            let g = tape.graph();
+            let (p, t) = (g.param(&a), g.constant(&b));
+            let before = g.needed();
+            loss(p, t);
+            let after = g.needed();
+            assert_eq!(
+                Usage {
+                    scalars: after.scalars - before.scalars,
+                    nodes: after.nodes - before.nodes
+                },
+                usage
+            );
+        }
+    }
 
     #[test]
     fn gradients_match_central_differences() {
