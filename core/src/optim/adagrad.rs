@@ -2,7 +2,7 @@
 //! with the sum of the squared gradients seen so far.
 
 use super::step::{at_least_zero, run, top};
-use super::{check_domains, Domain, Optimizer, Pairs};
+use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Adagrad, as in PyTorch. With gradient `g`, parameter `p`, step `t = 1, 2, …`:
@@ -24,21 +24,21 @@ pub struct Adagrad<T, const P: usize> {
     lr_decay: T,
     weight_decay: T,
     initial: T,
-    eps: T,
+    eps: Hyper<T>,
     sum: [T; P],
     t: u32,
 }
 
 impl<T: Real, const P: usize> Adagrad<T, P> {
     /// Adagrad with learning rate `lr` (PyTorch's default is 1e-2).
-    pub fn new(lr: T) -> Self {
+    pub const fn new(lr: T) -> Self {
         Adagrad {
             lr,
-            lr_decay: T::zero(),
-            weight_decay: T::zero(),
-            initial: T::zero(),
-            eps: T::constant(1e-10),
-            sum: [T::zero(); P],
+            lr_decay: T::ZERO,
+            weight_decay: T::ZERO,
+            initial: T::ZERO,
+            eps: Hyper::Default(1e-10),
+            sum: [T::ZERO; P],
             t: 0,
         }
     }
@@ -65,7 +65,7 @@ impl<T: Real, const P: usize> Adagrad<T, P> {
 
     /// `ε` (default 1e-10).
     pub fn eps(mut self, eps: T) -> Self {
-        self.eps = eps;
+        self.eps = Hyper::Set(eps);
         self
     }
 }
@@ -94,7 +94,7 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
                 self.initial,
                 Domain::NonNegative,
             ),
-            ("eps", self.eps, Domain::Positive),
+            ("eps", self.eps.get(), Domain::Positive),
         ])
     }
 
@@ -103,7 +103,7 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         pairs.check(Some(P))?;
         let t = self.t.saturating_add(1);
         let clr = self.lr / (T::one() + T::constant(f64::from(t - 1)) * self.lr_decay);
-        let (wd, eps) = (self.weight_decay, self.eps);
+        let (wd, eps) = (self.weight_decay, self.eps.get());
         let [clr64, wd64, eps64] = [clr, wd, eps].map(T::to_f64);
         run(
             &mut pairs,

@@ -4,32 +4,32 @@
 //! directly, decoupled from the moments (AdamW).
 
 use super::step::{at_least_zero, run, top};
-use super::{check_domains, Domain, Optimizer, Pairs};
+use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// Hyper-parameters and state shared by [`Adam`] and [`AdamW`].
 #[derive(Clone, Debug, PartialEq)]
 struct Moments<T, const P: usize> {
     lr: T,
-    beta1: T,
-    beta2: T,
-    eps: T,
-    weight_decay: T,
+    beta1: Hyper<T>,
+    beta2: Hyper<T>,
+    eps: Hyper<T>,
+    weight_decay: Hyper<T>,
     m: [T; P],
     v: [T; P],
     t: u32,
 }
 
 impl<T: Real, const P: usize> Moments<T, P> {
-    fn new(lr: T, weight_decay: T) -> Self {
+    const fn new(lr: T, weight_decay: Hyper<T>) -> Self {
         Moments {
             lr,
-            beta1: T::constant(0.9),
-            beta2: T::constant(0.999),
-            eps: T::constant(1e-8),
+            beta1: Hyper::Default(0.9),
+            beta2: Hyper::Default(0.999),
+            eps: Hyper::Default(1e-8),
             weight_decay,
-            m: [T::zero(); P],
-            v: [T::zero(); P],
+            m: [T::ZERO; P],
+            v: [T::ZERO; P],
             t: 0,
         }
     }
@@ -43,10 +43,10 @@ impl<T: Real, const P: usize> Moments<T, P> {
     fn check_config(&self) -> Result<(), Error> {
         check_domains(&[
             ("lr", self.lr, Domain::NonNegative),
-            ("beta1", self.beta1, Domain::Unit),
-            ("beta2", self.beta2, Domain::Unit),
-            ("eps", self.eps, Domain::Positive),
-            ("weight_decay", self.weight_decay, Domain::NonNegative),
+            ("beta1", self.beta1.get(), Domain::Unit),
+            ("beta2", self.beta2.get(), Domain::Unit),
+            ("eps", self.eps.get(), Domain::Positive),
+            ("weight_decay", self.weight_decay.get(), Domain::NonNegative),
         ])
     }
 
@@ -57,12 +57,18 @@ impl<T: Real, const P: usize> Moments<T, P> {
         let t = self.t.saturating_add(1);
         // Bias corrections in f64, as PyTorch computes them (Python floats). With
         // 0 ≤ β < 1 both are in (0, 1].
-        let bc1 = 1.0 - libm::pow(self.beta1.to_f64(), f64::from(t));
-        let bc2 = 1.0 - libm::pow(self.beta2.to_f64(), f64::from(t));
+        let (b1, b2, eps, wd) = (
+            self.beta1.get(),
+            self.beta2.get(),
+            self.eps.get(),
+            self.weight_decay.get(),
+        );
+        let bc1 = 1.0 - libm::pow(b1.to_f64(), f64::from(t));
+        let bc2 = 1.0 - libm::pow(b2.to_f64(), f64::from(t));
         let step_size64 = self.lr.to_f64() / bc1;
         let step_size = T::constant(step_size64);
         let bc2_sqrt = T::constant(libm::sqrt(bc2));
-        let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
+        let lr = self.lr;
         let [lr64, eps64, wd64] = [lr, eps, wd].map(T::to_f64);
         run(
             &mut pairs,
@@ -104,20 +110,20 @@ macro_rules! adam_common {
         impl<T: Real, const P: usize> $name<T, P> {
             /// Exponential decay rates `(β₁, β₂)` of the moments (default `(0.9, 0.999)`).
             pub fn betas(mut self, beta1: T, beta2: T) -> Self {
-                self.0.beta1 = beta1;
-                self.0.beta2 = beta2;
+                self.0.beta1 = Hyper::Set(beta1);
+                self.0.beta2 = Hyper::Set(beta2);
                 self
             }
 
             /// `ε` (default 1e-8).
             pub fn eps(mut self, eps: T) -> Self {
-                self.0.eps = eps;
+                self.0.eps = Hyper::Set(eps);
                 self
             }
 
             /// Weight decay `λ` (see the type's update rule for how it enters).
             pub fn weight_decay(mut self, lambda: T) -> Self {
-                self.0.weight_decay = lambda;
+                self.0.weight_decay = Hyper::Set(lambda);
                 self
             }
         }
@@ -164,8 +170,8 @@ pub struct Adam<T, const P: usize>(Moments<T, P>);
 
 impl<T: Real, const P: usize> Adam<T, P> {
     /// Adam with learning rate `lr` (PyTorch's default is 1e-3).
-    pub fn new(lr: T) -> Self {
-        Adam(Moments::new(lr, T::zero()))
+    pub const fn new(lr: T) -> Self {
+        Adam(Moments::new(lr, Hyper::Set(T::ZERO)))
     }
 }
 
@@ -184,8 +190,8 @@ pub struct AdamW<T, const P: usize>(Moments<T, P>);
 
 impl<T: Real, const P: usize> AdamW<T, P> {
     /// AdamW with learning rate `lr` (PyTorch's default is 1e-3) and weight decay 1e-2.
-    pub fn new(lr: T) -> Self {
-        AdamW(Moments::new(lr, T::constant(1e-2)))
+    pub const fn new(lr: T) -> Self {
+        AdamW(Moments::new(lr, Hyper::Default(1e-2)))
     }
 }
 
@@ -271,11 +277,16 @@ mod tests {
     fn defaults_are_pytorchs() {
         let a = Adam::<f32, 1>::new(1e-3);
         assert_eq!(
-            (a.0.beta1, a.0.beta2, a.0.eps, a.0.weight_decay),
+            (
+                a.0.beta1.get(),
+                a.0.beta2.get(),
+                a.0.eps.get(),
+                a.0.weight_decay.get()
+            ),
             (0.9, 0.999, 1e-8, 0.0)
         );
         let w = AdamW::<f32, 1>::new(1e-3);
-        assert_eq!(w.0.weight_decay, 1e-2);
+        assert_eq!(w.0.weight_decay.get(), 1e-2);
     }
 
     #[test]

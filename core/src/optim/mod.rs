@@ -164,6 +164,26 @@ pub(crate) fn visit_steps<T: Real>(t: &mut u32, f: &mut dyn FnMut(&mut [T])) {
     };
 }
 
+/// A hyper-parameter: PyTorch's default, kept as an `f64` until a step converts it (so
+/// that every optimizer's `new` is a `const fn`, for any scalar type), or a value the
+/// caller set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Hyper<T> {
+    Default(f64),
+    Set(T),
+}
+
+impl<T: Real> Hyper<T> {
+    /// The value in `T`.
+    #[inline]
+    pub(crate) fn get(self) -> T {
+        match self {
+            Hyper::Default(x) => T::constant(x),
+            Hyper::Set(x) => x,
+        }
+    }
+}
+
 /// The domain of a hyper-parameter, for [`Optimizer::check_config`].
 #[derive(Clone, Copy)]
 pub(crate) enum Domain {
@@ -414,6 +434,24 @@ pub(crate) mod tests {
             refused > 1000 && total - refused > 1000,
             "{refused} of {total}"
         );
+    }
+
+    #[test]
+    fn every_optimizer_is_built_in_a_const() {
+        // What a chip needs to keep an optimizer in a `static` (`.bss`/`.data`, no
+        // runtime initialisation).
+        static SGD: Sgd<f32> = Sgd::new(0.1);
+        static ADAM: Adam<f32, 4> = Adam::new(1e-3);
+        static ADAMW: AdamW<f32, 4> = AdamW::new(1e-3);
+        static RMSPROP: RmsProp<f32, 4> = RmsProp::new(1e-2);
+        static ADAGRAD: Adagrad<f32, 4> = Adagrad::new(1e-2);
+        const DUAL: Adam<crate::Dual<f64, 1>, 2> = Adam::new(crate::Dual::ZERO);
+        assert_eq!(SGD.lr(), 0.1);
+        assert_eq!(ADAM, Adam::new(1e-3));
+        assert_eq!(ADAMW.clone().check_config(), Ok(()));
+        assert_eq!(RMSPROP.clone().check_config(), Ok(()));
+        assert_eq!(ADAGRAD.clone().check_config(), Ok(()));
+        assert_eq!(DUAL.check_config(), Ok(()));
     }
 
     #[test]

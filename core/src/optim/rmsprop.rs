@@ -2,7 +2,7 @@
 //! square of the gradients.
 
 use super::step::{at_least_zero, run, top};
-use super::{check_domains, Domain, Optimizer, Pairs};
+use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
 /// RMSprop, as in PyTorch. With gradient `g`, parameter `p`:
@@ -24,8 +24,8 @@ use crate::{Error, Real};
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp<T, const P: usize> {
     lr: T,
-    alpha: T,
-    eps: T,
+    alpha: Hyper<T>,
+    eps: Hyper<T>,
     weight_decay: T,
     momentum: T,
     centered: bool,
@@ -37,30 +37,30 @@ pub struct RmsProp<T, const P: usize> {
 
 impl<T: Real, const P: usize> RmsProp<T, P> {
     /// RMSprop with learning rate `lr` (PyTorch's default is 1e-2).
-    pub fn new(lr: T) -> Self {
+    pub const fn new(lr: T) -> Self {
         RmsProp {
             lr,
-            alpha: T::constant(0.99),
-            eps: T::constant(1e-8),
-            weight_decay: T::zero(),
-            momentum: T::zero(),
+            alpha: Hyper::Default(0.99),
+            eps: Hyper::Default(1e-8),
+            weight_decay: T::ZERO,
+            momentum: T::ZERO,
             centered: false,
-            square_avg: [T::zero(); P],
-            grad_avg: [T::zero(); P],
-            buf: [T::zero(); P],
+            square_avg: [T::ZERO; P],
+            grad_avg: [T::ZERO; P],
+            buf: [T::ZERO; P],
             t: 0,
         }
     }
 
     /// Smoothing constant `α` (default 0.99).
     pub fn alpha(mut self, alpha: T) -> Self {
-        self.alpha = alpha;
+        self.alpha = Hyper::Set(alpha);
         self
     }
 
     /// `ε` (default 1e-8).
     pub fn eps(mut self, eps: T) -> Self {
-        self.eps = eps;
+        self.eps = Hyper::Set(eps);
         self
     }
 
@@ -104,8 +104,8 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
     fn check_config(&self) -> Result<(), Error> {
         check_domains(&[
             ("lr", self.lr, Domain::NonNegative),
-            ("alpha", self.alpha, Domain::ClosedUnit),
-            ("eps", self.eps, Domain::Positive),
+            ("alpha", self.alpha.get(), Domain::ClosedUnit),
+            ("eps", self.eps.get(), Domain::Positive),
             ("weight_decay", self.weight_decay, Domain::NonNegative),
             ("momentum", self.momentum, Domain::NonNegative),
         ])
@@ -116,8 +116,8 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         pairs.check(Some(P))?;
         let (lr, alpha, eps, wd, mu, centered) = (
             self.lr,
-            self.alpha,
-            self.eps,
+            self.alpha.get(),
+            self.eps.get(),
             self.weight_decay,
             self.momentum,
             self.centered,
