@@ -165,7 +165,8 @@ mod tests {
         let (a, b) = (mat::<3, 2>(1), mat::<3, 2>(2));
         let mut tape: Tape<f64, 256, 32> = Tape::new();
         type U = LossUsage<3, 2>;
-        let cases: [(Usage, &dyn Fn(Var<'_, f64, 3, 2>, Var<'_, f64, 3, 2>)); 5] = [
+        type Record = dyn Fn(Var<'_, f64, 3, 2>, Var<'_, f64, 3, 2>);
+        let cases: [(Usage, &Record); 5] = [
             (U::MSE, &|p, t| drop(mse(p, t))),
             (U::SOFTMAX_CROSS_ENTROPY, &|p, t| {
                 drop(softmax_cross_entropy(p, t))
