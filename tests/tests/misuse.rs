@@ -1,6 +1,7 @@
 //! Misuse: every way to read a gradient either answers for the right variable of the
 //! right graph, or says it cannot. Each error variant is produced here (`Capacity` also
-//! in `reverse.rs`, `Internal` in the tape's unit tests).
+//! in `reverse.rs`; `Internal` and `Exhausted`, which a host cannot reach, in the tape's
+//! unit tests).
 
 use stackgrad::nalgebra::{Matrix2, Vector2};
 use stackgrad::nn::{mlp, Mlp, Module, Rng};
@@ -276,6 +277,14 @@ fn optimizer_misuse_changes_nothing() {
             found: <Net as Module<f64>>::PARAMS
         })
     );
+    // A learning rate whose step overflows: refused, nothing written.
+    assert_eq!(
+        Sgd::new(f64::MAX)
+            .weight_decay(f64::MAX)
+            .step_model(&mut net, &tape, &ids),
+        Err(Error::Overflow)
+    );
+    assert_eq!(net, net0);
     // A NaN learning rate: named.
     assert_eq!(
         Sgd::new(f64::NAN).step_model(&mut net, &tape, &ids),

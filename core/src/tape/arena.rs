@@ -232,6 +232,11 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// gradients and [`VarId`]s of the old graph become stale. The high-water mark is
     /// kept.
     pub fn reset(&mut self) {
+        self.reset_with(next_serial);
+    }
+
+    /// [`Tape::reset`], drawing a new identity from `next` when one is needed.
+    fn reset_with(&mut self, next: fn() -> u64) {
         self.high = self.high_water();
         self.len = 0;
         self.grad_end = 0;
@@ -241,7 +246,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             // A new identity rather than a wrapped generation: an id of the graph 2³²
             // graphs ago must read as stale, not as the new graph's.
             self.retired = self.serial;
-            self.serial = next_serial();
+            self.serial = next();
             self.generation = 0;
         }
         self.generation += 1;
@@ -553,6 +558,22 @@ mod tests {
         assert_eq!(t.grad(ids[1]).err(), Some(Error::Stale));
         assert_eq!(t.grad(ids[2]).unwrap()[(0, 0)], 4.0);
         assert_ne!(ids[1].tape, ids[0].tape);
+    }
+
+    #[test]
+    fn a_tape_without_an_identity_refuses_to_record() {
+        // What happens once a target without 64-bit atomics has handed out 2³² serials.
+        let x0 = Matrix1::new(2.0);
+        let mut t: Tape<f64, 8, 4> = Tape::new();
+        t.reset_with(|| 0);
+        assert_eq!(t.error(), Some(Error::Exhausted));
+        let id = {
+            let g = crate::Graph::new(&mut t);
+            let x = g.param(&x0);
+            assert_eq!(x.square().backward().err(), Some(Error::Exhausted));
+            x.id()
+        };
+        assert_eq!(t.grad(id).err(), Some(Error::Foreign));
     }
 
     #[test]
