@@ -67,11 +67,6 @@ pub enum Error {
     /// An internal invariant of the tape did not hold (a bug in stackgrad: please report
     /// it). The graph is poisoned; nothing is computed from it.
     Internal,
-    /// The graph was recorded on, or a parameter bound to it, from inside the forward
-    /// closure of a custom operation ([`Var::custom_unary`](crate::Var::custom_unary)).
-    /// The graph is poisoned. Reading values there ([`Var::value`](crate::Var::value))
-    /// is fine; record the other operations before or after the custom one.
-    Reentrant,
     /// An id was paired with a parameter other than the matrix its variable borrowed:
     /// the ids of another model (of the same type, bound on the same graph), or a model
     /// moved since it was bound. Nothing was changed.
@@ -141,10 +136,6 @@ impl fmt::Display for Error {
             Error::Internal => f.write_str(
                 "internal invariant violated: a bug in stackgrad, please report it with the \
                  program that triggered it",
-            ),
-            Error::Reentrant => f.write_str(
-                "the graph was recorded on from inside a custom operation's forward closure: \
-                 record other operations before or after it (reading values there is fine)",
             ),
             Error::ParamMismatch => f.write_str(
                 "an id was paired with a parameter it was not bound from (the ids of another \

@@ -76,8 +76,7 @@ const POISON_CAPACITY: u8 = 1;
 const POISON_GRADS_BORROWED: u8 = 2;
 const POISON_FOREIGN: u8 = 3;
 const POISON_INTERNAL: u8 = 4;
-const POISON_REENTRANT: u8 = 5;
-const POISON_EXHAUSTED: u8 = 6;
+const POISON_EXHAUSTED: u8 = 5;
 
 /// A fixed-capacity reverse-mode tape with `SCALARS` scalars and `NODES` nodes, all
 /// stored inline (no heap).
@@ -302,7 +301,6 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             }),
             POISON_GRADS_BORROWED => Some(Error::GradsBorrowed),
             POISON_FOREIGN => Some(Error::Foreign),
-            POISON_REENTRANT => Some(Error::Reentrant),
             POISON_EXHAUSTED => Some(Error::Exhausted),
             _ => Some(Error::Internal),
         }
@@ -315,7 +313,6 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
                 Error::Capacity { .. } => POISON_CAPACITY,
                 Error::GradsBorrowed => POISON_GRADS_BORROWED,
                 Error::Foreign => POISON_FOREIGN,
-                Error::Reentrant => POISON_REENTRANT,
                 Error::Exhausted => POISON_EXHAUSTED,
                 _ => POISON_INTERNAL,
             });

@@ -31,9 +31,6 @@ pub struct Graph<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     /// the tape mutably, so nothing else can start a new graph on it): read without a
     /// borrow of the tape by every [`Var::id`].
     stamp: (u64, u32),
-    /// Whether a custom operation's forward closure is running: recording then is
-    /// [`Error::Reentrant`].
-    in_custom: Cell<bool>,
 }
 
 impl<T: 'static, const SCALARS: usize, const NODES: usize> core::fmt::Debug
@@ -73,7 +70,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
                 refs: [None; NODES],
             }),
             poison: Cell::new(None),
-            in_custom: Cell::new(false),
         }
     }
 
@@ -123,22 +119,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     ) -> Var<'_, T, R, C> {
         let h = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.leaf(borrowed, copied, R, R * C, tracked),
-            Err(_) => Err(self.busy()),
+            Err(_) => Err(Error::GradsBorrowed),
         };
         let h = h.unwrap_or_else(|e| {
             self.fail(e);
             Handle::invalid(tracked)
         });
         Var::from_handle(self, h)
-    }
-
-    /// Why the graph cannot be recorded on now.
-    fn busy(&self) -> Error {
-        if self.in_custom.get() {
-            Error::Reentrant
-        } else {
-            Error::GradsBorrowed
-        }
     }
 
     /// What the tape holds so far (zero while the gradients are borrowed).
@@ -312,7 +299,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         let tracked = spec.tracked;
         let r = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.push(spec, forward),
-            Err(_) => Err(self.busy()),
+            Err(_) => Err(Error::GradsBorrowed),
         };
         r.unwrap_or_else(|e| {
             self.fail(e);
@@ -371,26 +358,11 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         Ok(Ref::map(inner, |i| i.tape.grads_region()))
     }
 
-    fn with_values(&self, inputs: [u16; 2], f: &mut dyn FnMut(&[T], &[T])) -> bool {
-        let Ok(inner) = self.inner.try_borrow() else {
-            return false;
-        };
-        let (pool, nodes) = inner.tape.pool_and_nodes();
-        let values = Values {
-            refs: &inner.refs,
-            pool,
-            base: 0,
-        };
-        let was = self.in_custom.replace(true);
-        f(values.get(nodes, inputs[0]), values.get(nodes, inputs[1]));
-        self.in_custom.set(was);
-        true
-    }
-
     fn fail(&self, e: Error) {
-        // A shared borrow succeeds even while gradients are borrowed or a custom forward
-        // closure runs, and the tape keeps the failure after the graph is gone. User code
-        // never runs while the tape is being written, so the fallback is never expected.
+        // A shared borrow succeeds even while gradients are borrowed, and the tape keeps
+        // the failure after the graph is gone. User code never runs while the tape is
+        // being written (a custom forward closure runs before its node is appended), so
+        // the fallback is never expected.
         match self.inner.try_borrow() {
             Ok(inner) => inner.tape.fail(e),
             Err(_) => {

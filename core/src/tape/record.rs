@@ -59,11 +59,6 @@ pub(crate) trait Record<T> {
     fn read(&self, node: u16, out: &mut [T]) -> bool;
     /// Runs the reverse sweep from `root` and lends out the gradient region.
     fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error>;
-    /// Runs `f` on the values of `inputs` (an empty slice for `NONE`) while the graph
-    /// can be read but not recorded on: what a custom operation's forward closure runs
-    /// in. Recording from inside `f` fails with [`Error::Reentrant`]. `false` if the
-    /// values could not be lent (the graph is being written).
-    fn with_values(&self, inputs: [u16; 2], f: &mut dyn FnMut(&[T], &[T])) -> bool;
     /// Records a failure.
     fn fail(&self, e: Error);
     /// The tape's `(serial, generation)`, which stamps ids.

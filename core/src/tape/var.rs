@@ -174,10 +174,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     ///
-    /// `forward` may read the values of any variable of the graph ([`Var::value`]), but
-    /// not record on it: an operation or parameter recorded from inside it poisons the
-    /// graph with [`Error::Reentrant`]. It writes into an `R2×C2` matrix on the stack,
-    /// which the tape then copies.
+    /// `forward` runs while nothing of the graph is borrowed: it may read any variable's
+    /// value ([`Var::value`]) and even record operations of its own, which land before
+    /// the custom one. It reads a copy of the input and writes into an `R2×C2` matrix,
+    /// both on the stack, which the tape then copies.
     #[inline]
     pub fn custom_unary<const R2: usize, const C2: usize>(
         self,
@@ -186,12 +186,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         mut forward: impl FnMut(&[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
         let mut out = SMatrix::<T, R2, C2>::zeros();
-        if self.is_valid()
-            && !self.graph.with_values([self.node, NONE], &mut |a, _| {
-                forward(a, out.as_mut_slice())
-            })
-        {
-            self.graph.fail(Error::Internal);
+        if self.is_valid() {
+            let mut x = SMatrix::<T, R, C>::zeros();
+            if self.graph.read(self.node, x.as_mut_slice()) {
+                forward(x.as_slice(), out.as_mut_slice());
+            } else {
+                self.graph.fail(Error::Internal);
+            }
         }
         self.unary(op, attr, |_, o| copy(o, out.as_slice()))
     }
@@ -208,16 +209,16 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         mut forward: impl FnMut(&[T], &[T], &mut [T]),
     ) -> Var<'g, T, R2, C2> {
         let mut out = SMatrix::<T, R2, C2>::zeros();
-        if self.is_valid()
-            && other.is_valid()
-            && core::ptr::addr_eq(self.graph, other.graph)
-            && !self
-                .graph
-                .with_values([self.node, other.node], &mut |a, b| {
-                    forward(a, b, out.as_mut_slice())
-                })
-        {
-            self.graph.fail(Error::Internal);
+        if self.is_valid() && other.is_valid() && core::ptr::addr_eq(self.graph, other.graph) {
+            let mut a = SMatrix::<T, R, C>::zeros();
+            let mut b = SMatrix::<T, R1, C1>::zeros();
+            if self.graph.read(self.node, a.as_mut_slice())
+                && other.graph.read(other.node, b.as_mut_slice())
+            {
+                forward(a.as_slice(), b.as_slice(), out.as_mut_slice());
+            } else {
+                self.graph.fail(Error::Internal);
+            }
         }
         self.binary(other, op, attr, |_, _, o| copy(o, out.as_slice()))
     }
