@@ -44,7 +44,11 @@
 //! `.npy` header longer than NumPy's own limit (10,000 bytes) or nesting brackets more
 //! than 16 deep is refused before it is parsed, and a tensor's shape is compared with its
 //! slot's before a byte of its data is read, so a file declaring a huge or overflowing
-//! shape is refused at once. No input panics.
+//! shape is refused at once. An `.npz` entry declaring more bytes than an `.npy` of its
+//! slot can have is refused before anything is inflated
+//! ([`FormatError::EntryTooLarge`]), inflating never goes more than one byte past an
+//! entry's declared size, and each entry is read to its end so its CRC-32 is checked.
+//! No input panics.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -174,6 +178,19 @@ pub enum FormatError {
         /// `data.len()`.
         found: usize,
     },
+    /// An `.npz` entry declares more bytes than an `.npy` of its slot can have: refused
+    /// before anything of it is inflated.
+    EntryTooLarge {
+        /// The tensor's name (its entry is `name.npy`).
+        name: String,
+        /// The slot's `(rows, cols)`.
+        expected: (usize, usize),
+        /// The entry's uncompressed size, as the archive declares it.
+        declared: u64,
+        /// The most bytes an `.npy` for the slot has: the longest preamble and header
+        /// NumPy reads (10,012 bytes) and 8 bytes per value.
+        limit: u64,
+    },
     /// Two slots to save have the same name.
     Duplicate {
         /// The repeated name.
@@ -221,6 +238,20 @@ impl fmt::Display for FormatError {
             } => write!(
                 f,
                 "slot {name:?} has {found} values for a {expected}-value matrix"
+            ),
+            FormatError::EntryTooLarge {
+                name,
+                expected,
+                declared,
+                limit,
+            } => write!(
+                f,
+                "tensor {name:?} is an archive entry of {declared} bytes, more than the {limit} \
+                 that an .npy of its [{}, {}] slot ({} values) can have; refused before \
+                 inflating it",
+                expected.0,
+                expected.1,
+                expected.0.saturating_mul(expected.1)
             ),
             FormatError::Duplicate { name } => write!(f, "two tensors are named {name:?}"),
         }
@@ -976,5 +1007,155 @@ mod tests {
             assert!(e.to_string().contains(reason), "{reason}: {e}");
         }
         assert_eq!(w, [SENTINEL; 6]);
+    }
+
+    /// Bits written least significant first, as deflate packs them.
+    #[derive(Default)]
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        n: u32,
+    }
+
+    impl Bits {
+        fn push(&mut self, value: u32, len: u32) {
+            self.acc |= value << self.n;
+            self.n += len;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code: its bits go most significant first.
+        fn code(&mut self, code: u32, len: u32) {
+            self.push(code.reverse_bits() >> (32 - len), len);
+        }
+        fn literal(&mut self, b: u8) {
+            match b {
+                0..=143 => self.code(0x30 + u32::from(b), 8),
+                _ => self.code(0x190 + u32::from(b - 144), 9),
+            }
+        }
+    }
+
+    /// A raw deflate stream (one block of fixed Huffman codes) of `prefix` then `zeros`
+    /// zero bytes: 13 bits per 258 zeros, so 256 MiB of zeros take 1.7 MB.
+    fn deflate_with_zeros(prefix: &[u8], zeros: usize) -> Vec<u8> {
+        let mut bits = Bits::default();
+        bits.push(1, 1); // the last block
+        bits.push(1, 2); // fixed codes
+        for &b in prefix {
+            bits.literal(b);
+        }
+        let mut left = zeros;
+        if left > 0 {
+            bits.literal(0);
+            left -= 1;
+        }
+        while left >= 258 {
+            bits.code(0xc5, 8); // length 258 (symbol 285)
+            bits.code(0, 5); // distance 1
+            left -= 258;
+        }
+        for _ in 0..left {
+            bits.literal(0);
+        }
+        bits.code(0, 7); // end of block
+        bits.push(0, 7); // flush
+        bits.out
+    }
+
+    /// A zip archive of one deflated entry, with the sizes and CRC-32 it declares given
+    /// rather than computed.
+    fn zip_declaring(name: &str, data: &[u8], crc: u32, declared: u32) -> Vec<u8> {
+        let n = u16::try_from(name.len()).unwrap();
+        let csize = u32::try_from(data.len()).unwrap();
+        let mut z = Vec::new();
+        // Local file header: version 2.0, no flags, deflated, 1980-01-01.
+        z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
+        for v in [crc, csize, declared] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        z.extend_from_slice(&n.to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(data);
+        let directory = z.len();
+        z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
+        for v in [crc, csize, declared] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        z.extend_from_slice(&n.to_le_bytes());
+        z.extend_from_slice(&[0; 16]); // extra, comment, disk, attributes, local offset 0
+        z.extend_from_slice(name.as_bytes());
+        let size = z.len() - directory;
+        z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        z.extend_from_slice(&u32::try_from(size).unwrap().to_le_bytes());
+        z.extend_from_slice(&u32::try_from(directory).unwrap().to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z
+    }
+
+    #[test]
+    fn an_entry_declaring_more_than_its_slot_holds_is_refused_before_inflating() {
+        // 256 MiB of zeros declared as shape (65536, 1024), deflated to 1.7 MB: once
+        // inflated whole before the shape was checked (17.8 s, 266 MB).
+        let header = npy_file(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 1024), }",
+            &[],
+        );
+        let zeros = 65536 * 1024 * 4;
+        let declared = u32::try_from(header.len() + zeros).unwrap();
+        let deflated = deflate_with_zeros(&header, zeros);
+        let limit = 10_012 + 6 * 8;
+        let expected = FormatError::EntryTooLarge {
+            name: "w".into(),
+            expected: (2, 3),
+            declared: u64::from(declared),
+            limit,
+        };
+        let bytes = zip_declaring("w.npy", &deflated, 0, declared);
+        let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+        assert_eq!(e, expected);
+        assert_eq!(
+            e.to_string(),
+            "tensor \"w\" is an archive entry of 268435584 bytes, more than the 10060 \
+             that an .npy of its [2, 3] slot (6 values) can have; refused before inflating it"
+        );
+        // Nothing is inflated: garbage where the deflated data should be gives the same.
+        let bytes = zip_declaring("w.npy", &[0xff; 64], 0, declared);
+        assert_eq!(load_err(load_npz, &bytes, "w", (2, 3), false), expected);
+    }
+
+    #[test]
+    fn an_entry_inflating_past_its_declared_size_is_cut_off() {
+        // w's own .npy, 152 bytes as declared, but the stream goes on with 256 MiB of
+        // zeros: inflating stops one byte past the declared size.
+        let deflated = deflate_with_zeros(NPY_W, 256 << 20);
+        let declared = u32::try_from(NPY_W.len()).unwrap();
+        let bytes = zip_declaring("w.npy", &deflated, 0, declared);
+        let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+        assert!(
+            e.to_string()
+                .contains("entry \"w.npy\" inflates to more than the 152 bytes it declares"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_archive_entry_fails_its_checksum() {
+        let at = NPZ
+            .windows(NPY_W.len())
+            .position(|w| w == NPY_W)
+            .expect("fixture.npz stores w.npy as numpy.save writes it");
+        let mut bytes = NPZ.to_vec();
+        bytes[at + NPY_W.len() - 1] ^= 1; // the last value of w
+        let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+        assert!(
+            matches!(e, FormatError::Malformed { format: "npz", .. })
+                && e.to_string().contains("checksum"),
+            "{e}"
+        );
     }
 }

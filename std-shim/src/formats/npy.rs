@@ -28,6 +28,14 @@ const MAX_DEPTH: usize = 16;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// The most bytes an `.npy` of `n` values that loads into a slot has: the longest
+/// preamble (12 bytes) and header, and 8 bytes per value.
+pub(super) fn max_file_len(n: usize) -> u64 {
+    (n as u64)
+        .saturating_mul(8)
+        .saturating_add(12 + MAX_HEADER_LEN as u64)
+}
+
 /// The data types a slot loads.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Float {

@@ -1,7 +1,12 @@
 //! NumPy's `.npz`: a zip archive with one `.npy` entry per tensor, named `name.npy`,
 //! stored (`numpy.savez`) or deflated (`numpy.savez_compressed`).
+//!
+//! A small archive can declare, or inflate to, any size, so an entry is read only after
+//! its declared uncompressed size is checked against the most an `.npy` of its slot can
+//! have, and never more than one byte past that declared size is inflated. The entry is
+//! read to its end, so zip checks its CRC-32.
 
-use std::io::{Cursor, Write};
+use std::io::{self, Cursor, Read, Write};
 
 use zip::result::ZipError;
 use zip::write::FileOptions;
@@ -21,7 +26,46 @@ pub fn load_npz(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError>
             Err(ZipError::FileNotFound) => return Err(missing(slot.name)),
             Err(e) => return Err(malformed("npz", format!("entry {entry_name:?}: {e}"))),
         };
-        npy::read(&mut entry, slot, "npz", &format!("entry {entry_name:?}: "))
+        let declared = entry.size();
+        let limit = npy::max_file_len(slot.rows * slot.cols); // checked by `load_all`
+        if declared > limit {
+            return Err(FormatError::EntryTooLarge {
+                name: slot.name.to_owned(),
+                expected: (slot.rows, slot.cols),
+                declared,
+                limit,
+            });
+        }
+        let context = format!("entry {entry_name:?}: ");
+        let mut capped = (&mut entry).take(declared.saturating_add(1));
+        let found = npy::read(&mut capped, slot, "npz", &context)?;
+        // The rest of the entry (nothing, as NumPy writes it): reaching its end makes zip
+        // compare the CRC-32.
+        io::copy(&mut capped, &mut io::sink()).map_err(|e| {
+            malformed(
+                "npz",
+                format!("{context}reading to the end of the entry: {e}"),
+            )
+        })?;
+        let inflated = declared.saturating_add(1) - capped.limit();
+        if inflated > declared {
+            return Err(malformed(
+                "npz",
+                format!(
+                    "entry {entry_name:?} inflates to more than the {declared} bytes it \
+                     declares (a corrupt or hostile archive)"
+                ),
+            ));
+        }
+        if inflated < declared {
+            return Err(malformed(
+                "npz",
+                format!(
+                    "entry {entry_name:?} inflates to {inflated} bytes but declares {declared}"
+                ),
+            ));
+        }
+        Ok(found)
     })
 }
 
