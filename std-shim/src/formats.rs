@@ -47,7 +47,8 @@
 //! shape is refused at once. An `.npz` entry declaring more bytes than an `.npy` of its
 //! slot can have is refused before anything is inflated
 //! ([`FormatError::EntryTooLarge`]), inflating never goes more than one byte past an
-//! entry's declared size, and each entry is read to its end so its CRC-32 is checked.
+//! entry's declared size, and each entry is read to its end so its CRC-32 is checked. A
+//! file holding two tensors of one name is refused ([`FormatError::DuplicateInFile`]).
 //! No input panics.
 
 use std::collections::HashSet;
@@ -196,6 +197,14 @@ pub enum FormatError {
         /// The repeated name.
         name: String,
     },
+    /// The file holds two tensors of the same name, so which one a slot of that name
+    /// would get is arbitrary. Refused whichever names the slots ask for.
+    DuplicateInFile {
+        /// `"safetensors"` or `"npz"`.
+        format: &'static str,
+        /// The repeated name (for `.npz`, the entry's name without `.npy`).
+        name: String,
+    },
 }
 
 impl fmt::Display for FormatError {
@@ -254,6 +263,11 @@ impl fmt::Display for FormatError {
                 expected.0.saturating_mul(expected.1)
             ),
             FormatError::Duplicate { name } => write!(f, "two tensors are named {name:?}"),
+            FormatError::DuplicateInFile { format, name } => write!(
+                f,
+                "the {format} file holds two tensors named {name:?}, so which one loads is \
+                 ambiguous; write the file again with distinct names"
+            ),
         }
     }
 }
@@ -263,6 +277,12 @@ impl std::error::Error for FormatError {}
 /// Loads every slot from the `.safetensors` file in `bytes`, by name. All or nothing.
 pub fn load_safetensors(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError> {
     let file = SafeTensors::deserialize(bytes).map_err(|e| malformed("safetensors", e))?;
+    if let Some(name) = duplicate_json_key(bytes)? {
+        return Err(FormatError::DuplicateInFile {
+            format: "safetensors",
+            name,
+        });
+    }
     load_all(slots, |slot| {
         let t = file.tensor(slot.name).map_err(|_| missing(slot.name))?;
         let values = match t.dtype() {
@@ -281,6 +301,42 @@ pub fn load_safetensors(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), Form
             values,
         })
     })
+}
+
+/// The first tensor name that appears twice in the JSON header of a `.safetensors` file
+/// that `SafeTensors::deserialize` accepted (which keeps the last silently). Names are
+/// compared as decoded, so `"w"` and `"\u0077"` are the same.
+fn duplicate_json_key(bytes: &[u8]) -> Result<Option<String>, FormatError> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = HashSet::new();
+            let mut first = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if key != "__metadata__" && !seen.insert(key.clone()) && first.is_none() {
+                    first = Some(key);
+                }
+            }
+            Ok(first)
+        }
+    }
+
+    // The header's length and bounds were checked by `SafeTensors::deserialize`.
+    let header = bytes
+        .get(..8)
+        .and_then(|b| usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok())
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+        .ok_or_else(|| malformed("safetensors", "no header"))?;
+    serde_json::Deserializer::from_slice(header)
+        .deserialize_map(Keys)
+        .map_err(|e| malformed("safetensors", e))
 }
 
 /// Writes the slots as a `.safetensors` file (little-endian `F32`, row-major, no
@@ -1157,5 +1213,65 @@ mod tests {
                 && e.to_string().contains("checksum"),
             "{e}"
         );
+    }
+
+    /// A `.safetensors` file with this JSON header (padded with spaces to 8 bytes) and
+    /// these data bytes.
+    fn safetensors_file(json: &str, data: &[u8]) -> Vec<u8> {
+        let mut json = json.to_owned();
+        while !json.len().is_multiple_of(8) {
+            json.push(' ');
+        }
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend_from_slice(json.as_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
+    #[test]
+    fn two_tensors_of_one_name_are_refused() {
+        let one = r#"{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#;
+        let data: Vec<u8> = [1f32, 2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        // The same key twice, and a key that is the same name once its escape is decoded.
+        for second in [r#""b""#, r#""\u0062""#] {
+            let file = safetensors_file(&format!("{{\"b\":{one},{second}:{one}}}"), &data);
+            let e = load_err(load_safetensors, &file, "b", (2, 1), false);
+            assert_eq!(
+                e,
+                FormatError::DuplicateInFile {
+                    format: "safetensors",
+                    name: "b".into()
+                }
+            );
+            assert!(e.to_string().contains("two tensors named \"b\""), "{e}");
+        }
+        // Distinct names are fine.
+        let file = safetensors_file(&format!("{{\"b\":{one}}}"), &data);
+        let mut b = [0f32; 2];
+        let mut slot = [Slot {
+            name: "b",
+            rows: 2,
+            cols: 1,
+            data: &mut b,
+        }];
+        load_safetensors(&file, &mut slot).unwrap();
+        assert_eq!(b, [1.0, 2.0]);
+
+        // An archive with w.npy twice, the second another matrix.
+        let other = save_npy(&SlotView::matrix("w", &Matrix2x3::repeat(9.0))).unwrap();
+        for method in [CompressionMethod::Stored, CompressionMethod::Deflated] {
+            let bytes = zip_of(
+                &[("w.npy", NPY_W), ("b.npy", NPY_W), ("w.npy", &other)],
+                method,
+            );
+            let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+            assert_eq!(
+                e,
+                FormatError::DuplicateInFile {
+                    format: "npz",
+                    name: "w".into()
+                }
+            );
+        }
     }
 }

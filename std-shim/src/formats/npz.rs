@@ -6,6 +6,7 @@
 //! have, and never more than one byte past that declared size is inflated. The entry is
 //! read to its end, so zip checks its CRC-32.
 
+use std::collections::HashSet;
 use std::io::{self, Cursor, Read, Write};
 
 use zip::result::ZipError;
@@ -19,6 +20,7 @@ use super::{FormatError, Slot, SlotView};
 /// `numpy.savez_compressed` write it), by name. All or nothing.
 pub fn load_npz(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError> {
     let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| malformed("npz", e))?;
+    refuse_duplicates(&mut archive)?;
     load_all(slots, |slot| {
         let entry_name = format!("{}.npy", slot.name);
         let mut entry = match archive.by_name(&entry_name) {
@@ -67,6 +69,26 @@ pub fn load_npz(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError>
         }
         Ok(found)
     })
+}
+
+/// Refuses an archive with two entries of the same name: zip's index keeps the last one
+/// silently.
+fn refuse_duplicates(archive: &mut ZipArchive<Cursor<&[u8]>>) -> Result<(), FormatError> {
+    if archive.file_names().count() == archive.len() {
+        return Ok(());
+    }
+    let mut seen = HashSet::new();
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|e| malformed("npz", e))?;
+        let name = entry.name();
+        if !seen.insert(name.to_owned()) {
+            return Err(FormatError::DuplicateInFile {
+                format: "npz",
+                name: name.strip_suffix(".npy").unwrap_or(name).to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Writes the slots as an `.npz` archive (one `name.npy` entry each, stored uncompressed
