@@ -28,6 +28,7 @@ const MAX_DEPTH: usize = 16;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+#[cfg(feature = "npz")]
 /// The most bytes an `.npy` of `n` values that loads into a slot has: the longest
 /// preamble (12 bytes) and header, and 8 bytes per value.
 pub(super) fn max_file_len(n: usize) -> u64 {
