@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::io::{self, Cursor, Read, Write};
 
-use zip::result::ZipError;
+use zip::result::{InvalidPassword, ZipError};
 use zip::write::FileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
@@ -23,11 +23,24 @@ pub fn load_npz(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), FormatError>
     refuse_duplicates(&mut archive)?;
     load_all(slots, |slot| {
         let entry_name = format!("{}.npy", slot.name);
-        let mut entry = match archive.by_name(&entry_name) {
-            Ok(entry) => entry,
-            Err(ZipError::FileNotFound) => return Err(missing(slot.name)),
-            Err(e) => return Err(malformed("npz", format!("entry {entry_name:?}: {e}"))),
+        let opened = |e: ZipError| match e {
+            ZipError::FileNotFound => missing(slot.name),
+            e => malformed("npz", format!("entry {entry_name:?}: {e}")),
         };
+        // zip 0.6's `by_name` panics (unwrapping `InvalidPassword`) on an entry not marked
+        // encrypted that carries an AES extra field. `by_name_decrypt` returns that case
+        // as a value; an entry it opens, `by_name` opens the same way (a password is
+        // ignored for an entry not marked encrypted), or refuses as encrypted.
+        if let Err(InvalidPassword) = archive.by_name_decrypt(&entry_name, b"").map_err(opened)? {
+            return Err(malformed(
+                "npz",
+                format!(
+                    "entry {entry_name:?} is encrypted, or claims to be: NumPy never \
+                     encrypts, and stackgrad-std reads no encrypted entry"
+                ),
+            ));
+        }
+        let mut entry = archive.by_name(&entry_name).map_err(opened)?;
         let declared = entry.size();
         let limit = npy::max_file_len(slot.rows * slot.cols); // checked by `load_all`
         if declared > limit {
@@ -272,32 +285,93 @@ mod tests {
     /// A zip archive of one deflated entry, with the sizes and CRC-32 it declares given
     /// rather than computed.
     fn zip_declaring(name: &str, data: &[u8], crc: u32, declared: u32) -> Vec<u8> {
+        zip_raw(name, data, 8, crc, declared, &[])
+    }
+
+    /// A zip archive of one entry, every field given: the compression `method` (0 stored,
+    /// 8 deflated), the CRC-32, the uncompressed size, and the central directory's extra
+    /// field.
+    fn zip_raw(name: &str, data: &[u8], method: u16, crc: u32, size: u32, extra: &[u8]) -> Vec<u8> {
         let n = u16::try_from(name.len()).unwrap();
         let csize = u32::try_from(data.len()).unwrap();
-        let mut z = Vec::new();
-        // Local file header: version 2.0, no flags, deflated, 1980-01-01.
-        z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
-        for v in [crc, csize, declared] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        z.extend_from_slice(&n.to_le_bytes());
-        z.extend_from_slice(&[0, 0]);
+        let fields = |z: &mut Vec<u8>| {
+            // No flags, the method, 00:00 on 1980-01-01, CRC-32, sizes, name length.
+            z.extend_from_slice(&[0, 0]);
+            z.extend_from_slice(&method.to_le_bytes());
+            z.extend_from_slice(&[0, 0, 0x21, 0]);
+            for v in [crc, csize, size] {
+                z.extend_from_slice(&v.to_le_bytes());
+            }
+            z.extend_from_slice(&n.to_le_bytes());
+        };
+        let mut z = b"PK\x03\x04\x14\x00".to_vec(); // local header, version 2.0
+        fields(&mut z);
+        z.extend_from_slice(&[0, 0]); // no extra field here
         z.extend_from_slice(name.as_bytes());
         z.extend_from_slice(data);
         let directory = z.len();
-        z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
-        for v in [crc, csize, declared] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        z.extend_from_slice(&n.to_le_bytes());
-        z.extend_from_slice(&[0; 16]); // extra, comment, disk, attributes, local offset 0
+        z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00");
+        fields(&mut z);
+        z.extend_from_slice(&u16::try_from(extra.len()).unwrap().to_le_bytes());
+        z.extend_from_slice(&[0; 14]); // comment, disk, attributes, local header at 0
         z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(extra);
         let size = z.len() - directory;
         z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
         z.extend_from_slice(&u32::try_from(size).unwrap().to_le_bytes());
         z.extend_from_slice(&u32::try_from(directory).unwrap().to_le_bytes());
         z.extend_from_slice(&[0, 0]);
         z
+    }
+
+    #[test]
+    fn an_unencrypted_entry_with_aes_fields_is_refused_without_a_panic() {
+        // zip 0.6's by_name unwraps an InvalidPassword for an entry not marked encrypted
+        // but carrying an AES extra field (AE-2, vendor "AE", 256 bits, stored): found
+        // while reading zip's code for the fuzzing of formats_load, kept in
+        // fuzz/known/formats_load-aes-extra.
+        let aes = [0x01, 0x99, 7, 0, 2, 0, b'A', b'E', 3, 0, 0];
+        let size = u32::try_from(NPY_W.len()).unwrap();
+        let bytes = zip_raw("w.npy", NPY_W, 0, 0, size, &aes);
+        let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+        assert!(
+            matches!(e, FormatError::Malformed { format: "npz", .. })
+                && e.to_string().contains("encrypt"),
+            "{e}"
+        );
+        // The same entry without the AES field loads (with its right CRC-32).
+        let crc = crc32(NPY_W);
+        let bytes = zip_raw("w.npy", NPY_W, 0, crc, size, &[]);
+        let mut w = [SENTINEL; 6];
+        load_npz(&bytes, &mut [w_slot(&mut w)]).unwrap();
+        assert_eq!(w, W_COL_MAJOR);
+        // Marked encrypted (flag bit 0 in both headers): refused as well.
+        let mut bytes = bytes;
+        let directory = bytes.len() - 22 - (46 + "w.npy".len());
+        bytes[6] |= 1;
+        bytes[directory + 8] |= 1;
+        let e = load_err(load_npz, &bytes, "w", (2, 3), false);
+        assert!(
+            matches!(e, FormatError::Malformed { format: "npz", .. })
+                && e.to_string().contains("encrypt"),
+            "{e}"
+        );
+    }
+
+    /// The CRC-32 zip uses (IEEE, reflected), bit by bit.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 
     #[test]
