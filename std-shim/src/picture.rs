@@ -1,6 +1,6 @@
 //! Pictures of a recorded graph as SVG: the DOT that
 //! [`Graph::write_dot`](stackgrad::Graph::write_dot) writes, laid out and drawn by the
-//! `layout-rs` crate (no Graphviz installation needed).
+//! `layout-rs` crate (no Graphviz installation needed). Needs the `svg` feature.
 
 use std::fmt;
 
@@ -16,7 +16,7 @@ impl fmt::Display for PictureError {
 
 impl std::error::Error for PictureError {}
 
-/// Draws DOT text as an SVG document.
+/// Draws DOT text as an SVG document. Needs the `svg` feature.
 ///
 /// ```
 /// use stackgrad::nalgebra::Matrix1;

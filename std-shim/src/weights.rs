@@ -12,8 +12,9 @@
 //!
 //! A weight file may come from elsewhere, so nothing in it is trusted: [`Weights::load`]
 //! refuses a file larger than [`MAX_FILE_BYTES`] (or a limit you choose, with
-//! [`Weights::load_with_limit`]) before reading it, and [`Weights::to_rust`] emits valid
-//! Rust for any names and values (see there).
+//! [`Weights::load_with_limit`]) before reading it, refuses two matrices of one name
+//! ([`WeightError::Duplicate`]), and [`Weights::to_rust`] emits valid Rust for any names
+//! and values (see there).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -48,6 +49,10 @@ pub enum WeightError {
     Format(&'static str),
     /// No matrix of that name.
     Missing(String),
+    /// Two matrices of the file have this name, so which one [`Weights::get`] would
+    /// return is arbitrary. ([`Weights::add`] replaces a matrix of the same name, so a
+    /// file [`Weights`] writes never has two.)
+    Duplicate(String),
     /// The matrix exists with another shape.
     Shape {
         /// The matrix's name.
@@ -70,6 +75,11 @@ impl std::fmt::Display for WeightError {
             ),
             WeightError::Format(what) => write!(f, "not a stackgrad weight file: {what}"),
             WeightError::Missing(name) => write!(f, "no matrix named {name:?} in the weight file"),
+            WeightError::Duplicate(name) => write!(
+                f,
+                "the weight file holds two matrices named {name:?}, so which one loads is \
+                 ambiguous; write the file again with distinct names"
+            ),
             WeightError::Shape {
                 name,
                 expected,
@@ -218,7 +228,8 @@ impl Weights {
     ///
     /// # Errors
     ///
-    /// [`WeightError::Format`] if the bytes are not a complete weight file.
+    /// [`WeightError::Format`] if the bytes are not a complete weight file,
+    /// [`WeightError::Duplicate`] if two matrices have the same name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WeightError> {
         let mut r = Reader(
             bytes
@@ -227,11 +238,15 @@ impl Weights {
         );
         let count = r.u32()?;
         let mut entries = Vec::new();
+        let mut names = HashSet::new();
         for _ in 0..count {
             let len = r.u32()?;
             let name = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| WeightError::Format("name is not UTF-8"))?
-                .to_owned();
+                .map_err(|_| WeightError::Format("name is not UTF-8"))?;
+            if !names.insert(name) {
+                return Err(WeightError::Duplicate(name.to_owned()));
+            }
+            let name = name.to_owned();
             let (rows, cols) = (r.u32()?, r.u32()?);
             let n = rows.checked_mul(cols).and_then(|n| n.checked_mul(8));
             let raw = r.take(n.ok_or(WeightError::Format("shape overflows"))?)?;
@@ -265,7 +280,8 @@ impl Weights {
     ///
     /// # Errors
     ///
-    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
+    /// [`WeightError::TooLarge`], [`WeightError::Io`], [`WeightError::Format`] or
+    /// [`WeightError::Duplicate`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, WeightError> {
         Self::load_with_limit(path, MAX_FILE_BYTES)
     }
@@ -278,7 +294,8 @@ impl Weights {
     ///
     /// # Errors
     ///
-    /// [`WeightError::TooLarge`], [`WeightError::Io`] or [`WeightError::Format`].
+    /// [`WeightError::TooLarge`], [`WeightError::Io`], [`WeightError::Format`] or
+    /// [`WeightError::Duplicate`].
     pub fn load_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, WeightError> {
         let file = std::fs::File::open(path)?;
         let size = file.metadata()?.len();
@@ -673,5 +690,20 @@ mod tests {
         let inner = &line[line.find("= [").unwrap() + 3..line.rfind(']').unwrap()];
         let parsed: Vec<f32> = inner.split(", ").map(|x| x.parse().unwrap()).collect();
         assert_eq!(parsed, v.as_slice());
+    }
+
+    #[test]
+    fn two_matrices_of_one_name_are_refused() {
+        let mut w = Weights::new();
+        w.add("a", &Vector3::new(1.0f32, 2.0, 3.0))
+            .add("b", &Vector3::new(4.0f32, 5.0, 6.0));
+        // `add` replaces a matrix of the same name: only a file made elsewhere has two.
+        w.entries[1].name = "a".to_owned();
+        let e = Weights::from_bytes(&w.to_bytes()).unwrap_err();
+        assert!(
+            matches!(e, WeightError::Duplicate(ref name) if name == "a"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("two matrices named \"a\""), "{e}");
     }
 }
