@@ -308,7 +308,7 @@ pub fn load_safetensors(bytes: &[u8], slots: &mut [Slot<'_>]) -> Result<(), Form
 /// The first tensor name that appears twice in the JSON header of a `.safetensors` file
 /// that `SafeTensors::deserialize` accepted (which keeps the last silently). Names are
 /// compared as decoded, so `"w"` and `"\u0077"` are the same.
-fn duplicate_json_key(bytes: &[u8]) -> Result<Option<String>, FormatError> {
+pub(crate) fn duplicate_json_key(bytes: &[u8]) -> Result<Option<String>, FormatError> {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
     struct Keys;
@@ -519,7 +519,7 @@ fn row_major<'s>(s: &'s SlotView<'_>) -> impl Iterator<Item = f32> + 's {
 }
 
 /// Values of `N` bytes each, converted by `from`.
-fn decode<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+pub(crate) fn decode<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
     bytes
         .chunks_exact(N)
         .map(|c| {
@@ -530,14 +530,14 @@ fn decode<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
         .collect()
 }
 
-fn malformed(format: &'static str, e: impl fmt::Display) -> FormatError {
+pub(crate) fn malformed(format: &'static str, e: impl fmt::Display) -> FormatError {
     FormatError::Malformed {
         format,
         detail: e.to_string(),
     }
 }
 
-fn missing(name: &str) -> FormatError {
+pub(crate) fn missing(name: &str) -> FormatError {
     FormatError::Missing {
         name: name.to_owned(),
     }

@@ -17,6 +17,7 @@
 
 mod check;
 pub mod formats;
+pub mod model;
 #[cfg(feature = "svg")]
 mod picture;
 mod weights;
@@ -25,6 +26,7 @@ pub use check::{
     boxed_tape, check_gradient, check_gradient_with, relative_error, scaled_error, value_and_grad,
     CheckConfig, CheckGraph, GradCheck, CHECK_NODES, CHECK_SCALARS,
 };
+pub use model::{load_model, model_from_safetensors, model_to_safetensors, save_model, ModelError};
 #[cfg(feature = "svg")]
 pub use picture::{dot_to_svg, PictureError};
 pub use weights::{WeightError, Weights, MAX_FILE_BYTES};

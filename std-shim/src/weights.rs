@@ -22,6 +22,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use stackgrad::nalgebra::SMatrix;
+use stackgrad::nn::Module;
 use stackgrad::Real;
 
 /// The largest weight file [`Weights::load`] reads: 64 MiB, about 8 million `f64`
@@ -200,6 +201,72 @@ impl Weights {
         Ok(SMatrix::from_iterator(
             e.values.iter().map(|&x| T::constant(x)),
         ))
+    }
+
+    /// Every parameter of `model`, named by its structure ([`Module::names`]: `0.weight`,
+    /// `0.bias`, ... for a tuple of layers): one call to save a model in this format
+    /// ([`Weights::save`]) or as Rust constants ([`Weights::to_rust`]).
+    ///
+    /// ```
+    /// use stackgrad::nn::{mlp, Mlp, Rng};
+    /// use stackgrad_std::Weights;
+    ///
+    /// type Net = Mlp<f32, 2, 3, 1>;
+    /// let net: Net = mlp(&mut Rng::seed_from_u64(1));
+    /// let w = Weights::from_model(&net);
+    /// assert_eq!(w.names().collect::<Vec<_>>(), ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    /// let mut again: Net = mlp(&mut Rng::seed_from_u64(2));
+    /// w.load_into(&mut again)?;
+    /// assert_eq!(again, net);
+    /// assert!(w.to_rust().contains("pub const"));
+    /// # Ok::<(), stackgrad_std::WeightError>(())
+    /// ```
+    pub fn from_model<T: Real, M: Module<T> + Clone>(model: &M) -> Self {
+        let mut w = Weights::new();
+        for p in crate::model::params::<T, M>(model) {
+            let entry = Entry {
+                name: p.name,
+                rows: p.rows,
+                cols: p.cols,
+                values: p.values,
+            };
+            match w.entries.iter_mut().find(|e| e.name == entry.name) {
+                Some(e) => *e = entry,
+                None => w.entries.push(entry),
+            }
+        }
+        w
+    }
+
+    /// Loads every parameter of `model` from these weights, by the names
+    /// [`Weights::from_model`] gives them, all or nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`WeightError::Missing`] or [`WeightError::Shape`] for the first parameter that
+    /// has no matrix of its name and shape; `model` is then unchanged.
+    pub fn load_into<T: Real, M: Module<T> + Clone>(
+        &self,
+        model: &mut M,
+    ) -> Result<(), WeightError> {
+        let mut staged = Vec::with_capacity(M::TENSORS);
+        for p in crate::model::params::<T, M>(model) {
+            let e = self
+                .entries
+                .iter()
+                .find(|e| e.name == p.name)
+                .ok_or_else(|| WeightError::Missing(p.name.clone()))?;
+            if (e.rows, e.cols) != (p.rows, p.cols) {
+                return Err(WeightError::Shape {
+                    name: p.name,
+                    expected: (p.rows, p.cols),
+                    found: (e.rows, e.cols),
+                });
+            }
+            staged.push(e.values.clone());
+        }
+        crate::model::write_params(model, staged);
+        Ok(())
     }
 
     /// The names, in the order they were added.

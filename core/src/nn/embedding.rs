@@ -67,6 +67,11 @@ impl<T: Real, const VOCAB: usize, const DIM: usize> Module<T> for Embedding<T, V
     fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
         None
     }
+
+    /// `weight`, as PyTorch's `nn.Embedding`.
+    fn names(f: &mut dyn FnMut(&[&str])) {
+        f(&["weight"]);
+    }
 }
 
 impl<T: Real, const VOCAB: usize, const DIM: usize> Embedding<T, VOCAB, DIM> {

@@ -100,6 +100,12 @@ impl<T: Real, const IN: usize, const OUT: usize> Module<T> for Linear<T, IN, OUT
     fn penalty<'g>(v: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>> {
         Some(l2_penalty(v.weight, lambda))
     }
+
+    /// `weight` (`OUT×IN`, as PyTorch's `nn.Linear`) and `bias`.
+    fn names(f: &mut dyn FnMut(&[&str])) {
+        f(&["weight"]);
+        f(&["bias"]);
+    }
 }
 
 impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Layer<T, Mat<IN, B>>

@@ -109,6 +109,44 @@ pub trait Module<T: Real> {
     /// The L2 penalty `λ/2·Σ‖W‖²` over the weight matrices (not biases, slopes or word
     /// vectors), or `None` if the module has no weights.
     fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>>;
+
+    /// Calls `f` with each parameter's name, as path segments, in [`Module::visit`]
+    /// order: what a weight file calls it. The layers use PyTorch's names (`weight`,
+    /// `bias`) and tuples the position of each part, so `(Linear, Relu, Linear)` names
+    /// `0.weight`, `0.bias`, `2.weight`, `2.bias`, as an `nn.Sequential` does. The default
+    /// numbers the tensors (`0`, `1`, ...): a model of its own struct overrides it to
+    /// name its fields.
+    fn names(f: &mut dyn FnMut(&[&str])) {
+        for i in 0..Self::TENSORS {
+            f(&[position(i)]);
+        }
+    }
+}
+
+/// The segments of a name path at most this deep are kept; deeper ones are cut.
+const NAME_DEPTH: usize = 8;
+
+/// `i` as a name segment (`"0"` to `"63"`, then `"64+"`).
+pub(crate) fn position(i: usize) -> &'static str {
+    const P: [&str; 64] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+        "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+        "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46",
+        "47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61",
+        "62", "63",
+    ];
+    P.get(i).copied().unwrap_or("64+")
+}
+
+/// Calls `f` with `path` under the segment `first`.
+pub(crate) fn prefixed(first: &str, path: &[&str], f: &mut dyn FnMut(&[&str])) {
+    let mut full = [""; NAME_DEPTH];
+    full[0] = first;
+    let n = 1 + path.len().min(NAME_DEPTH - 1);
+    for (slot, seg) in full[1..n].iter_mut().zip(path) {
+        *slot = seg;
+    }
+    f(&full[..n]);
 }
 
 /// Calls `f` on every parameter of `model` as a column-major slice, in
@@ -269,6 +307,9 @@ macro_rules! tuple_module {
                 $(let p = add_penalties(p, $p::penalty(&vars.$i, lambda));)+
                 p
             }
+            fn names(f: &mut dyn FnMut(&[&str])) {
+                $($p::names(&mut |path| prefixed(position($i), path, f));)+
+            }
         }
     };
 }
@@ -324,3 +365,70 @@ tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4; E);
 tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5; F);
 tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6; G);
 tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6, H G 7; H);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Embedding, Linear, Mlp, PRelu};
+
+    /// Asserts that `M` names its tensors `want` (segments joined by dots), in order.
+    fn assert_names<M: Module<f64>>(want: &[&[&str]]) {
+        let mut i = 0;
+        M::names(&mut |path| {
+            assert_eq!(Some(&path), want.get(i), "name {i}");
+            i += 1;
+        });
+        assert_eq!(i, want.len());
+        assert_eq!(i, M::TENSORS);
+    }
+
+    #[test]
+    fn names_follow_pytorchs_sequential() {
+        assert_names::<Mlp<f64, 3, 4, 2>>(&[
+            &["0", "weight"],
+            &["0", "bias"],
+            &["2", "weight"],
+            &["2", "bias"],
+        ]);
+        type Nested = ((Embedding<f64, 5, 2>, Tanh), PRelu<f64>, Linear<f64, 2, 1>);
+        assert_names::<Nested>(&[
+            &["0", "0", "weight"],
+            &["1", "weight"],
+            &["2", "weight"],
+            &["2", "bias"],
+        ]);
+        assert_names::<(Relu, Tanh)>(&[]);
+    }
+
+    /// A user's model that does not name its fields: positions.
+    struct Pair(Linear<f64, 1, 1>);
+    impl Module<f64> for Pair {
+        const PARAMS: usize = 2;
+        const TENSORS: usize = 2;
+        const PENALTY: Usage = Usage::ZERO;
+        type Vars<'g> = <Linear<f64, 1, 1> as Module<f64>>::Vars<'g>;
+        type Ids = <Linear<f64, 1, 1> as Module<f64>>::Ids;
+        fn bind<'g, 'a, const S: usize, const N: usize>(
+            &'a self,
+            g: &'g Graph<'a, f64, S, N>,
+        ) -> Self::Vars<'g> {
+            self.0.bind(g)
+        }
+        fn ids(vars: &Self::Vars<'_>) -> Self::Ids {
+            Linear::ids(vars)
+        }
+        fn visit<V: Visitor<f64>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
+            self.0.visit(ids, v)
+        }
+        fn penalty<'g>(_: &Self::Vars<'g>, _: f64) -> Option<Var<'g, f64, 1, 1>> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_model_that_does_not_name_its_fields_gets_positions() {
+        assert_names::<Pair>(&[&["0"], &["1"]]);
+        assert_names::<(Pair, Pair)>(&[&["0", "0"], &["0", "1"], &["1", "0"], &["1", "1"]]);
+        assert_eq!(position(70), "64+");
+    }
+}

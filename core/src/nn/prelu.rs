@@ -78,6 +78,11 @@ impl<T: Real> Module<T> for PRelu<T> {
     fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
         None
     }
+
+    /// `weight`, as PyTorch's `nn.PReLU`.
+    fn names(f: &mut dyn FnMut(&[&str])) {
+        f(&["weight"]);
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> Layer<T, Mat<R, C>> for PRelu<T> {
