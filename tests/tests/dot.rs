@@ -37,6 +37,10 @@ fn the_gates_graph_as_dot() {
         // * switches: q gets m = 2, m gets q = 3.
         r##"  n3 -> n5 [label="3.000\n∇ 2.000", headlabel="a"];"##,
         r##"  n4 -> n5 [label="2.000\n∇ 3.000", headlabel="b"];"##,
+        // The lecture's product gate: a 1×1 by 1×1 product (a matmul on the tape).
+        r##"  n5 [shape=box, style=rounded, label="×\n1×1"];"##,
+        // The output is text, not a shape (layout-rs draws unknown shapes as circles).
+        r##"  out [shape=box, color="white", label="output"];"##,
         r##"  n5 -> out [label="6.000\n∇ 1.000"];"##,
         "}",
     ] {

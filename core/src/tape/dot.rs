@@ -176,6 +176,17 @@ fn edge_label<W: Write, T: Real>(
     Ok(())
 }
 
+/// What a node is called in the picture: its operation's name, except that a product of
+/// two `1×1` values is `×`, the lecture's product gate (it is a `matmul` on the tape).
+fn display_name<T>(nodes: &[Node<T>], n: &Node<T>, name: &'static str) -> &'static str {
+    let scalar = |i: u16| nodes.get(i as usize).is_some_and(|m| m.len == 1);
+    if name == "matmul" && n.len == 1 && scalar(n.inputs[0]) && scalar(n.inputs[1]) {
+        "×"
+    } else {
+        name
+    }
+}
+
 /// Writes the graph `v` as DOT.
 pub(crate) fn write<W: Write, T: Real>(
     v: &View<'_, T>,
@@ -204,7 +215,7 @@ pub(crate) fn write<W: Write, T: Real>(
             Some(op) => writeln!(
                 out,
                 "  n{i} [shape=box, style=rounded, label=\"{}\\n{rows}×{cols}\"];",
-                op.name()
+                display_name(v.nodes, n, op.name())
             )?,
             None => {
                 let (kind, color) = if n.grad != NONE_OFFSET {
@@ -240,7 +251,9 @@ pub(crate) fn write<W: Write, T: Real>(
     }
     // The last node's value (the root of a backward pass, usually) leaves the graph.
     if let Some(last) = v.nodes.len().checked_sub(1) {
-        writeln!(out, "  out [shape=plaintext, label=\"\"];")?;
+        // A box with a white border: text only, in Graphviz and in layout-rs (which draws
+        // every shape it does not know, `plaintext` among them, as a circle).
+        writeln!(out, "  out [shape=box, color=\"white\", label=\"output\"];")?;
         write!(out, "  n{last} -> out [label=\"")?;
         edge_label(out, v, last as u16, opts)?;
         writeln!(out, "\"];")?;
