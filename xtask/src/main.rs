@@ -14,6 +14,9 @@
 //!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
 //! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
 //!   (`scripts/icount.sh ARGS`).
+//! - `cargo xtask panic-site [--manifest-path PATH]`: builds a firmware (by default
+//!   `templates/firmware`) without its panic-never feature and names the functions from
+//!   which its panic handler is reachable, with the chain of calls to it.
 //!
 //! QEMU itself is installed by `.ci/run` (Debian's `qemu-system-arm` and
 //! `qemu-system-misc`).
@@ -22,6 +25,7 @@ mod ci;
 mod elf;
 mod firmware;
 mod output;
+mod panic_site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Some("firmware") => firmware::qemu(&args[1..]),
         Some("boards") => firmware::boards(),
         Some("icount") => icount(&args[1..]),
+        Some("panic-site") => panic_site::panic_site(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -54,7 +59,9 @@ usage: cargo xtask TASK
   ci [--list] [STEP ...]                everything CI runs, failing fast (--help: the steps)
   firmware [--backends libm,micromath]  the QEMU boards against the host, with the tables
   boards                                build the real-board projects, print their sizes
-  icount [ARGS]                         instruction counts (scripts/icount.sh ARGS)";
+  icount [ARGS]                         instruction counts (scripts/icount.sh ARGS)
+  panic-site [--manifest-path PATH] ... which functions of a firmware reach its panic
+                                        handler (--help: the options)";
 
 /// `cargo xtask icount ARGS`: `scripts/icount.sh ARGS` (callgrind's instruction counts).
 /// The script reads the benchmark from `target/release/`, so it runs without
