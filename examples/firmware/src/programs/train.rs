@@ -24,8 +24,7 @@
 
 use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
-use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng};
-use stackgrad::ops::unary::Tanh;
+use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng, Tanh};
 use stackgrad::optim::Sgd;
 use stackgrad::{Real, Tape};
 use static_cell::ConstStaticCell;
