@@ -81,6 +81,7 @@ impl GradCheck {
     }
 }
 
+/// The report; a failure also says what to look at.
 impl fmt::Display for GradCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed() { "PASS" } else { "FAIL" };
@@ -89,7 +90,22 @@ impl fmt::Display for GradCheck {
             "{verdict}: {} entries; worst at {:?}: tape {:.10e}, central difference {:.10e}, \
              error {:.2e} relative to max(|entry|, gradient scale {:.3e}) (tolerance {:.0e})",
             self.entries, self.worst, self.analytic, self.numeric, self.error, self.scale, self.tol
-        )
+        )?;
+        if self.passed() {
+            Ok(())
+        } else if self.analytic.is_nan() || self.numeric.is_nan() || self.value.is_nan() {
+            f.write_str(
+                "; a NaN: the function or its gradient is not a number at this input: check \
+                 the input for NaN and the operations' domains (ln, sqrt, powf of negatives)",
+            )
+        } else {
+            f.write_str(
+                "; the tape's gradient disagrees with central differences: check the \
+                 backward rules this entry flows through (custom operations first), or move \
+                 the input off a kink (relu, abs, max at a tie), where the two differ by \
+                 design",
+            )
+        }
     }
 }
 
@@ -288,6 +304,18 @@ mod tests {
         assert_eq!(r.worst, (0, 0));
         assert_eq!(r.analytic, 0.0);
         assert!((r.numeric - 0.5).abs() < 1e-9);
+        // The report says where to look.
+        let text = r.to_string();
+        assert!(
+            text.starts_with("FAIL: 3 entries; worst at (0, 0)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("backward rules") && text.contains("kink"),
+            "{text}"
+        );
+        let passed = check_gradient(&x0, |_, x| x.square().sum()).unwrap();
+        assert!(!passed.to_string().contains("backward rules"), "{passed}");
     }
 
     /// `x³` with a derivative that is wrong by a factor of 2 (`6x²`).
@@ -344,6 +372,7 @@ mod tests {
         let r = check_gradient(&x0, |_, x| x.square().sum()).unwrap();
         assert!(!r.passed(), "{r}");
         assert!(r.error.is_nan());
+        assert!(r.to_string().contains("check the input for NaN"), "{r}");
         assert!(relative_error(f64::NAN, 1.0).is_nan());
         assert!(scaled_error(f64::NAN, 1.0, 1.0).is_nan());
         assert!(scaled_error(1.0, f64::NAN, 1.0).is_nan());
