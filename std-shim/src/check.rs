@@ -31,6 +31,10 @@ pub const CHECK_NODES: usize = 4096;
 /// The graph a checked function is recorded on.
 pub type CheckGraph<'a> = Graph<'a, f64, CHECK_SCALARS, CHECK_NODES>;
 
+/// The tape the checker evaluates on: `let mut tape: Box<CheckTape> =`
+/// [`boxed_tape`](crate::boxed_tape)`()` for [`value_and_grad`].
+pub type CheckTape = Tape<f64, CHECK_SCALARS, CHECK_NODES>;
+
 /// Settings of a check. `Default` is `step = 1e-6`, `tol = 1e-6`, which f64 central
 /// differences meet comfortably for smooth functions away from kinks.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -161,7 +165,7 @@ pub fn relative_error(a: f64, b: f64) -> f64 {
 ///
 /// The tape's error if `f` does not fit in it.
 pub fn value_and_grad<const R: usize, const C: usize, F>(
-    tape: &mut Tape<f64, CHECK_SCALARS, CHECK_NODES>,
+    tape: &mut CheckTape,
     x0: &SMatrix<f64, R, C>,
     f: &F,
 ) -> Result<(f64, SMatrix<f64, R, C>), Error>
@@ -173,18 +177,6 @@ where
     let y = f(&g, x);
     let grads = y.backward()?;
     Ok((y.scalar(), grads.wrt(x)?.into_owned()))
-}
-
-/// A tape for [`value_and_grad`], on the heap.
-pub fn boxed_tape() -> Box<Tape<f64, CHECK_SCALARS, CHECK_NODES>> {
-    // Built on a thread with a large stack, since `Tape::new` builds the value in place
-    // before it is boxed.
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(|| Box::new(Tape::new()))
-        .ok()
-        .and_then(|h| h.join().ok())
-        .unwrap_or_else(|| panic!("could not build the checker's tape"))
 }
 
 /// Checks the tape gradient of `f` at `x0` against central differences in `f64`.
@@ -233,7 +225,7 @@ pub fn check_gradient_with<const R: usize, const C: usize, F>(
 where
     F: for<'a, 'g> Fn(&'g CheckGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
 {
-    let mut tape = boxed_tape();
+    let mut tape: Box<CheckTape> = crate::boxed_tape();
     let mut eval = |x: &SMatrix<f64, R, C>| value_and_grad(&mut tape, x, &f);
     let (value, analytic) = eval(x0)?;
     let mut numeric = SMatrix::<f64, R, C>::zeros();
