@@ -29,12 +29,14 @@ cargo +nightly build --manifest-path fuzz/Cargo.toml --release --bins --target "
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for t in "${targets[@]}"; do
-    mkdir -p "$work/$t"
+    mkdir -p "$work/$t" "fuzz/artifacts/$t"
     # -rss_limit_mb: a parser that over-allocates fails here too. A fixed seed (FUZZ_SEED,
-    # default 1) makes a CI run repeatable; -timeout stops one slow input from holding
-    # the run past its budget (it fails, with the input saved).
+    # default 1) makes runs alike, not identical (a time budget ends them); -timeout stops
+    # one slow input from holding the run past its budget (it fails, with the input saved
+    # in fuzz/artifacts/<target>/).
     "fuzz/target/$target/release/$t" "$work/$t" "fuzz/corpus/$t" \
         -seed="${FUZZ_SEED:-1}" -timeout=30 -max_total_time="$secs" -rss_limit_mb=1024 \
+        -artifact_prefix="fuzz/artifacts/$t/" \
         -print_final_stats=1 2>"$work/$t.log" || {
         tail -40 "$work/$t.log"
         echo "fuzz: $t FAILED"

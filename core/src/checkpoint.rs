@@ -124,42 +124,86 @@ pub enum CheckpointError {
     },
 }
 
+/// The scalar type of `size` bytes, for messages.
+struct ScalarName(usize);
+
+impl fmt::Display for ScalarName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            4 => f.write_str("f32"),
+            8 => f.write_str("f64"),
+            n => write!(f, "{n}-byte"),
+        }
+    }
+}
+
+/// Each message says what happened and the way out.
 impl fmt::Display for CheckpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const KEPT: &str = "nothing was restored";
+        const SAME: &str = "restore it into the model (and optimizer) it was saved from";
         match *self {
             CheckpointError::BufferTooSmall { needed, capacity } => write!(
                 f,
-                "checkpoint needs {needed} bytes, the buffer has {capacity}"
+                "checkpoint image needs {needed} bytes, the buffer has {capacity}; nothing \
+                 was written: give save a buffer of at least {needed} bytes (image_len \
+                 computes it)"
             ),
-            CheckpointError::TooLarge => {
-                f.write_str("checkpoint too large for the image format's 32-bit sizes")
-            }
-            CheckpointError::BadMagic => {
-                f.write_str("not a stackgrad checkpoint (bad magic); nothing was restored")
-            }
+            CheckpointError::TooLarge => f.write_str(
+                "checkpoint too large: a part count, a part's length or the image's size \
+                 does not fit the format's 32-bit fields; nothing was written: save the \
+                 parts in several checkpoints",
+            ),
+            CheckpointError::BadMagic => write!(
+                f,
+                "no stackgrad checkpoint here: the bytes do not start with \"SGCK\" (erased \
+                 or foreign flash); {KEPT}: read from where the checkpoint was saved, or \
+                 start from fresh parameters"
+            ),
+            CheckpointError::UnsupportedVersion { found } if found == VERSION => write!(
+                f,
+                "checkpoint of format version {found} with a header byte set that only a \
+                 later format writes (byte 7); {KEPT}: restore it with the stackgrad \
+                 version that saved it"
+            ),
             CheckpointError::UnsupportedVersion { found } => write!(
                 f,
-                "checkpoint format version {found} is not supported (this build reads \
-                 {VERSION}); nothing was restored"
+                "checkpoint of format version {found}, this build reads version {VERSION}; \
+                 {KEPT}: restore it with the stackgrad version that saved it, or save it \
+                 again with this one"
+            ),
+            CheckpointError::Truncated {
+                needed: usize::MAX,
+                available,
+            } => write!(
+                f,
+                "checkpoint header claims more bytes than memory holds ({available} bytes \
+                 given): corrupt, or not a checkpoint; {KEPT}: fall back to an older \
+                 checkpoint or to fresh parameters"
             ),
             CheckpointError::Truncated { needed, available } => write!(
                 f,
-                "checkpoint truncated: {needed} bytes needed, {available} available; \
-                 nothing was restored"
+                "checkpoint truncated: the image needs {needed} bytes, {available} were \
+                 given; {KEPT}: pass the whole image (a whole flash page will do)"
             ),
             CheckpointError::Corrupt { stored, computed } => write!(
                 f,
-                "checkpoint corrupt: stored CRC {stored:#010x}, computed {computed:#010x}; \
-                 nothing was restored"
+                "checkpoint corrupt: stored CRC {stored:#010x}, computed {computed:#010x} \
+                 (worn flash or a torn write); {KEPT}: fall back to an older checkpoint or \
+                 to fresh parameters"
             ),
             CheckpointError::ScalarSize { expected, found } => write!(
                 f,
-                "checkpoint holds {found}-byte scalars, the model uses {expected}-byte \
-                 scalars; nothing was restored"
+                "checkpoint holds {} scalars, the model uses {}; {KEPT}: restore it into a \
+                 model of {}, as it was saved",
+                ScalarName(found),
+                ScalarName(expected),
+                ScalarName(found)
             ),
             CheckpointError::PartCount { expected, found } => write!(
                 f,
-                "checkpoint has {found} parts, {expected} were given; nothing was restored"
+                "checkpoint has {found} parts, {expected} were given: it was saved from \
+                 another model or optimizer; {KEPT}: {SAME}"
             ),
             CheckpointError::PartLength {
                 part,
@@ -167,8 +211,8 @@ impl fmt::Display for CheckpointError {
                 found,
             } => write!(
                 f,
-                "checkpoint part {part} has {found} scalars, its slice has {expected}; \
-                 nothing was restored"
+                "checkpoint part {part} has {found} scalars, the part given has {expected}: \
+                 it was saved from a model (or optimizer) of another shape; {KEPT}: {SAME}"
             ),
         }
     }
@@ -721,7 +765,7 @@ mod tests {
     }
 
     /// Formats into a fixed buffer (core has neither `std` nor `alloc`, tests included).
-    struct Buf([u8; 128], usize);
+    struct Buf([u8; 512], usize);
     impl fmt::Write for Buf {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             let end = self.1 + s.len();
@@ -734,7 +778,7 @@ mod tests {
         }
     }
     fn shown(e: CheckpointError) -> Buf {
-        let mut b = Buf([0; 128], 0);
+        let mut b = Buf([0; 512], 0);
         fmt::Write::write_fmt(&mut b, format_args!("{e}")).unwrap();
         b
     }
@@ -753,7 +797,9 @@ mod tests {
         };
         assert_eq!(
             shown(e).as_str(),
-            "checkpoint part 1 has 2 scalars, its slice has 3; nothing was restored"
+            "checkpoint part 1 has 2 scalars, the part given has 3: it was saved from a \
+             model (or optimizer) of another shape; nothing was restored: restore it into \
+             the model (and optimizer) it was saved from"
         );
         assert!(shown(CheckpointError::Corrupt {
             stored: 1,
@@ -761,6 +807,96 @@ mod tests {
         })
         .as_str()
         .contains("0x00000001"));
+    }
+
+    /// Every message says what happened and the way out (after the colon that follows
+    /// "nothing was restored" or "nothing was written").
+    #[test]
+    fn every_message_says_the_way_out() {
+        let cases: [(CheckpointError, &str, &str); 11] = [
+            (
+                CheckpointError::BufferTooSmall {
+                    needed: 72,
+                    capacity: 71,
+                },
+                "needs 72 bytes, the buffer has 71",
+                "at least 72 bytes",
+            ),
+            (CheckpointError::TooLarge, "32-bit", "several checkpoints"),
+            (
+                CheckpointError::BadMagic,
+                "\"SGCK\"",
+                "where the checkpoint was saved",
+            ),
+            (
+                CheckpointError::UnsupportedVersion { found: 2 },
+                "version 2, this build reads version 1",
+                "save it again with this one",
+            ),
+            (
+                CheckpointError::UnsupportedVersion { found: VERSION },
+                "only a later format writes",
+                "the stackgrad version that saved it",
+            ),
+            (
+                CheckpointError::Truncated {
+                    needed: 72,
+                    available: 40,
+                },
+                "needs 72 bytes, 40 were given",
+                "the whole image",
+            ),
+            (
+                CheckpointError::Truncated {
+                    needed: usize::MAX,
+                    available: 40,
+                },
+                "more bytes than memory holds",
+                "an older checkpoint",
+            ),
+            (
+                CheckpointError::Corrupt {
+                    stored: 1,
+                    computed: 2,
+                },
+                "torn write",
+                "an older checkpoint",
+            ),
+            (
+                CheckpointError::ScalarSize {
+                    expected: 8,
+                    found: 4,
+                },
+                "holds f32 scalars, the model uses f64",
+                "a model of f32",
+            ),
+            (
+                CheckpointError::PartCount {
+                    expected: 2,
+                    found: 3,
+                },
+                "3 parts, 2 were given",
+                "the model (and optimizer) it was saved from",
+            ),
+            (
+                CheckpointError::PartLength {
+                    part: 0,
+                    expected: 2400,
+                    found: 2410,
+                },
+                "part 0 has 2410 scalars, the part given has 2400",
+                "the model (and optimizer) it was saved from",
+            ),
+        ];
+        for (e, what, way_out) in cases {
+            let b = shown(e);
+            let text = b.as_str();
+            let (happened, out) = text
+                .split_once("nothing was ")
+                .unwrap_or_else(|| panic!("{text}"));
+            assert!(happened.contains(what), "{text}");
+            assert!(out.contains(way_out), "{text}");
+        }
     }
 
     #[test]

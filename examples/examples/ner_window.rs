@@ -14,9 +14,8 @@ use stackgrad::dot::DotOptions;
 use stackgrad::nalgebra::{SMatrix, SVector};
 use stackgrad::nn::loss::max_margin;
 use stackgrad::nn::{
-    Embedding, Init, Layer, Linear, LinearIds, LinearVars, Mat, Module, Rng, Visitor,
+    Embedding, Init, Layer, Linear, LinearIds, LinearVars, Mat, Module, Rng, Tanh, Visitor,
 };
-use stackgrad::ops::unary::Tanh;
 use stackgrad::optim::{Adagrad, Optimizer};
 use stackgrad::{Error, Graph, Real, Tape, Usage, Var, VarId};
 use stackgrad_examples::{pseudo_random, window_grads_by_hand, window_score, WINDOW};

@@ -2,8 +2,7 @@
 //! `scripts/outgrow/train_digits_jax.py`), loaded into stackgrad from `.safetensors`.
 
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{Linear, Mlp};
-use stackgrad::ops::unary::Relu;
+use stackgrad::nn::{Linear, Mlp, Relu};
 use stackgrad_std::formats::{load_safetensors, FormatError, Slot};
 
 /// The network: `Linear(64→32), ReLU, Linear(32→10)`.

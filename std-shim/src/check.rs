@@ -31,6 +31,10 @@ pub const CHECK_NODES: usize = 4096;
 /// The graph a checked function is recorded on.
 pub type CheckGraph<'a> = Graph<'a, f64, CHECK_SCALARS, CHECK_NODES>;
 
+/// The tape the checker evaluates on: `let mut tape: Box<CheckTape> =`
+/// [`boxed_tape`](crate::boxed_tape)`()` for [`value_and_grad`].
+pub type CheckTape = Tape<f64, CHECK_SCALARS, CHECK_NODES>;
+
 /// Settings of a check. `Default` is `step = 1e-6`, `tol = 1e-6`, which f64 central
 /// differences meet comfortably for smooth functions away from kinks.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,6 +85,7 @@ impl GradCheck {
     }
 }
 
+/// The report; a failure also says what to look at.
 impl fmt::Display for GradCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed() { "PASS" } else { "FAIL" };
@@ -89,7 +94,22 @@ impl fmt::Display for GradCheck {
             "{verdict}: {} entries; worst at {:?}: tape {:.10e}, central difference {:.10e}, \
              error {:.2e} relative to max(|entry|, gradient scale {:.3e}) (tolerance {:.0e})",
             self.entries, self.worst, self.analytic, self.numeric, self.error, self.scale, self.tol
-        )
+        )?;
+        if self.passed() {
+            Ok(())
+        } else if self.analytic.is_nan() || self.numeric.is_nan() || self.value.is_nan() {
+            f.write_str(
+                "; a NaN: the function or its gradient is not a number at this input: check \
+                 the input for NaN and the operations' domains (ln, sqrt, powf of negatives)",
+            )
+        } else {
+            f.write_str(
+                "; the tape's gradient disagrees with central differences: check the \
+                 backward rules this entry flows through (custom operations first), or move \
+                 the input off a kink (relu, abs, max at a tie), where the two differ by \
+                 design",
+            )
+        }
     }
 }
 
@@ -145,7 +165,7 @@ pub fn relative_error(a: f64, b: f64) -> f64 {
 ///
 /// The tape's error if `f` does not fit in it.
 pub fn value_and_grad<const R: usize, const C: usize, F>(
-    tape: &mut Tape<f64, CHECK_SCALARS, CHECK_NODES>,
+    tape: &mut CheckTape,
     x0: &SMatrix<f64, R, C>,
     f: &F,
 ) -> Result<(f64, SMatrix<f64, R, C>), Error>
@@ -157,18 +177,6 @@ where
     let y = f(&g, x);
     let grads = y.backward()?;
     Ok((y.scalar(), grads.wrt(x)?.into_owned()))
-}
-
-/// A tape for [`value_and_grad`], on the heap.
-pub fn boxed_tape() -> Box<Tape<f64, CHECK_SCALARS, CHECK_NODES>> {
-    // Built on a thread with a large stack, since `Tape::new` builds the value in place
-    // before it is boxed.
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(|| Box::new(Tape::new()))
-        .ok()
-        .and_then(|h| h.join().ok())
-        .unwrap_or_else(|| panic!("could not build the checker's tape"))
 }
 
 /// Checks the tape gradient of `f` at `x0` against central differences in `f64`.
@@ -217,7 +225,7 @@ pub fn check_gradient_with<const R: usize, const C: usize, F>(
 where
     F: for<'a, 'g> Fn(&'g CheckGraph<'a>, Var<'g, f64, R, C>) -> Var<'g, f64, 1, 1>,
 {
-    let mut tape = boxed_tape();
+    let mut tape: Box<CheckTape> = crate::boxed_tape();
     let mut eval = |x: &SMatrix<f64, R, C>| value_and_grad(&mut tape, x, &f);
     let (value, analytic) = eval(x0)?;
     let mut numeric = SMatrix::<f64, R, C>::zeros();
@@ -288,6 +296,18 @@ mod tests {
         assert_eq!(r.worst, (0, 0));
         assert_eq!(r.analytic, 0.0);
         assert!((r.numeric - 0.5).abs() < 1e-9);
+        // The report says where to look.
+        let text = r.to_string();
+        assert!(
+            text.starts_with("FAIL: 3 entries; worst at (0, 0)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("backward rules") && text.contains("kink"),
+            "{text}"
+        );
+        let passed = check_gradient(&x0, |_, x| x.square().sum()).unwrap();
+        assert!(!passed.to_string().contains("backward rules"), "{passed}");
     }
 
     /// `x³` with a derivative that is wrong by a factor of 2 (`6x²`).
@@ -344,6 +364,7 @@ mod tests {
         let r = check_gradient(&x0, |_, x| x.square().sum()).unwrap();
         assert!(!r.passed(), "{r}");
         assert!(r.error.is_nan());
+        assert!(r.to_string().contains("check the input for NaN"), "{r}");
         assert!(relative_error(f64::NAN, 1.0).is_nan());
         assert!(scaled_error(f64::NAN, 1.0, 1.0).is_nan());
         assert!(scaled_error(1.0, f64::NAN, 1.0).is_nan());

@@ -10,7 +10,12 @@ pub struct PictureError(pub String);
 
 impl fmt::Display for PictureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot draw the graph: {}", self.0)
+        write!(
+            f,
+            "cannot draw the graph: the DOT text does not parse ({}): pass dot_to_svg what \
+             Graph::write_dot wrote, unchanged, or DOT that the layout-rs crate reads",
+            self.0
+        )
     }
 }
 
@@ -50,4 +55,18 @@ pub fn dot_to_svg(dot: &str) -> Result<String, PictureError> {
     let mut svg = SVGWriter::new();
     visual.do_it(false, false, false, &mut svg);
     Ok(svg.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_dot_is_refused_with_the_way_out() {
+        let e = dot_to_svg("this is not DOT {").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("cannot draw the graph: the DOT text does not parse ("));
+        assert!(text.contains(&e.0), "{text}");
+        assert!(text.contains("Graph::write_dot"), "{text}");
+    }
 }

@@ -1,5 +1,9 @@
 //! stackgrad's build tasks (the xtask pattern: plain Rust, run by `cargo xtask ...`).
 //!
+//! - `cargo xtask ci [--list] [STEP ...]`: everything CI checks, in CI's order, failing
+//!   fast (formatting, clippy, the tests, docs, `no_std` builds, examples, templates,
+//!   packaging, fuzzing, Miri, firmware, boards). `.ci/run` installs what a fresh machine
+//!   lacks and runs it.
 //! - `cargo xtask firmware [--backends libm,micromath]`: lints and tests the firmware
 //!   library, builds every program of `examples/firmware/qemu` for the host and the three
 //!   QEMU boards (once per target and math backend; a release build links only if no
@@ -8,13 +12,20 @@
 //!   tables (Markdown, as in the README).
 //! - `cargo xtask boards`: lints and builds the real-board projects in
 //!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
+//! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
+//!   (`scripts/icount.sh ARGS`).
+//! - `cargo xtask panic-site [--manifest-path PATH]`: builds a firmware (by default
+//!   `templates/firmware`) without its panic-never feature and names the functions from
+//!   which its panic handler is reachable, with the chain of calls to it.
 //!
 //! QEMU itself is installed by `.ci/run` (Debian's `qemu-system-arm` and
 //! `qemu-system-misc`).
 
+mod ci;
 mod elf;
 mod firmware;
 mod output;
+mod panic_site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,11 +33,16 @@ use std::process::{Command, ExitCode};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::ci(&args[1..]),
         Some("firmware") => firmware::qemu(&args[1..]),
         Some("boards") => firmware::boards(),
-        _ => Err(
-            "usage: cargo xtask firmware [--backends libm,micromath] | cargo xtask boards".into(),
-        ),
+        Some("icount") => icount(&args[1..]),
+        Some("panic-site") => panic_site::panic_site(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,6 +50,34 @@ fn main() -> ExitCode {
             eprintln!("xtask: {why}");
             ExitCode::FAILURE
         }
+    }
+}
+
+const USAGE: &str = "\
+usage: cargo xtask TASK
+
+  ci [--list] [STEP ...]                everything CI runs, failing fast (--help: the steps)
+  firmware [--backends libm,micromath]  the QEMU boards against the host, with the tables
+  boards                                build the real-board projects, print their sizes
+  icount [ARGS]                         instruction counts (scripts/icount.sh ARGS)
+  panic-site [--manifest-path PATH] ... which functions of a firmware reach its panic
+                                        handler (--help: the options)";
+
+/// `cargo xtask icount ARGS`: `scripts/icount.sh ARGS` (callgrind's instruction counts).
+/// The script reads the benchmark from `target/release/`, so it runs without
+/// `CARGO_TARGET_DIR`.
+fn icount(args: &[String]) -> Result {
+    let script = root().join("scripts/icount.sh");
+    let status = Command::new(&script)
+        .args(args)
+        .current_dir(root())
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("scripts/icount.sh failed ({status})"))
     }
 }
 

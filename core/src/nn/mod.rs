@@ -6,10 +6,10 @@
 //!   count and what binding, a forward pass and its L2 penalty record on a tape. Layers
 //!   compose as tuples, `(Linear<f32, 64, 32>, Relu, Linear<f32, 32, 10>)`; an optimizer
 //!   steps a model with each parameter's own gradient, found by identity.
-//! - Layers: [`Linear`], [`Embedding`], [`PRelu`], and the activations
-//!   [`Relu`](crate::ops::unary::Relu), [`Tanh`](crate::ops::unary::Tanh),
-//!   [`Sigmoid`](crate::ops::unary::Sigmoid), [`Softplus`](crate::ops::unary::Softplus)
-//!   as parameter-free layers.
+//! - Layers: [`Linear`], [`Embedding`], [`PRelu`], and the activations [`Relu`],
+//!   [`Tanh`], [`Sigmoid`] and [`Softplus`] as parameter-free layers (the element-wise
+//!   functions of [`ops::unary`](crate::ops::unary), re-exported here: `nn::Tanh` and
+//!   `ops::unary::Tanh` are the same type).
 //! - [`Init`]: Xavier/Glorot and He initializers driven by [`Rng`] (xoshiro256**), the
 //!   same weights on the host and on a chip for the same seed.
 //! - [`loss`]: mean squared error, softmax and binary cross-entropy from logits, the
@@ -26,6 +26,10 @@ mod prelu;
 mod rng;
 mod train;
 
+// The activation layers: element-wise functions of `ops::unary` that are also
+// parameter-free layers, shown here beside the other layers.
+#[doc(inline)]
+pub use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh};
 pub use embedding::Embedding;
 pub use init::Init;
 pub use linear::{Linear, LinearIds, LinearVars};

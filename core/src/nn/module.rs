@@ -21,8 +21,7 @@
 //!
 //! ```
 //! use stackgrad::nalgebra::SMatrix;
-//! use stackgrad::nn::{Init, Layer, Linear, Mat, Module, Rng};
-//! use stackgrad::ops::unary::Tanh;
+//! use stackgrad::nn::{Init, Layer, Linear, Mat, Module, Rng, Tanh};
 //! use stackgrad::optim::{Optimizer, Sgd};
 //! use stackgrad::{Tape, Usage};
 //!

@@ -11,8 +11,7 @@
 
 use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{Layer, Linear, Mat, Module, Rng};
-use stackgrad::ops::unary::Tanh;
+use stackgrad::nn::{Layer, Linear, Mat, Module, Rng, Tanh};
 use stackgrad::{Error, Graph, Real, Tape, Usage, Var};
 
 /// Words in a window.

@@ -3,7 +3,10 @@
 //! against memory.x), trained on a few points; no heap, no panics.
 //!
 //! Build: `cargo build --release` (or `--profile release-small`). With
-//! `--features panic-never`, the build fails to link if any panic is reachable.
+//! `--features panic-never`, the build fails to link if any panic is reachable;
+//! `cargo xtask panic-site` (from the stackgrad repository) then names the functions that
+//! reach it. Formatting an `f32` with `core::fmt` (`{}` in `write!` or `hprintln!`) is
+//! one: see README.md.
 
 #![no_std]
 #![no_main]

@@ -16,16 +16,15 @@
 //! in `.bss`. The linker then checks them against the board's `memory.x`: a model
 //! too big for the chip does not link. Stack painting measures the rest.
 //!
-//! The statics are [`static_cell`] cells: `ConstStaticCell::new` is a `const fn`, so
-//! the zero tape and model stay in `.bss` (no copy from the stack at start-up), and
-//! `try_take`/`try_init` hand out the one `&'static mut` without `unsafe` and without
-//! a panic path. The release build links with a panic handler that does not exist, so
+//! The statics are [`static_cell`] `ConstStaticCell`s built by `const fn`s
+//! (`Tape::new`, `ClassifierBuffers::new`, `Sgd::new`, and the constant [`ZERO_NET`]),
+//! so they stay in `.bss` (no copy from the stack at start-up), and `try_take` hands
+//! out the one `&'static mut` without `unsafe` and without a panic path. The release build links with a panic handler that does not exist, so
 //! no panic can be reached.
 
 use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
-use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng};
-use stackgrad::ops::unary::Tanh;
+use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng, Tanh};
 use stackgrad::optim::Sgd;
 use stackgrad::{Real, Tape};
 use static_cell::ConstStaticCell;
