@@ -51,8 +51,8 @@ pub struct DotOptions<'a> {
 
 impl DotOptions<'_> {
     /// The most significant digits shown: 17, all an `f64` holds. (`core::fmt` panics
-    /// on a precision above 65535, so the clamp also keeps [`Graph::write_dot`]
-    /// (super::Graph::write_dot) panic-free.)
+    /// on a precision above 65535, so the clamp also keeps
+    /// [`Graph::write_dot`](super::Graph::write_dot) panic-free.)
     pub const MAX_DIGITS: usize = 17;
 }
 

@@ -5,9 +5,9 @@
 //! - `record`: the interface variables record through;
 //! - `var`: [`Var`] and [`VarId`];
 //! - `arena`: [`Tape`], which owns all of its own bookkeeping behind private fields;
+//! - [`dot`]: pictures of a recorded graph (what `graph` writes them with);
 //! - `graph`: [`Graph`], recording and the reverse sweep;
-//! - `grads`: [`Grads`] and [`Var::backward`];
-//! - [`dot`]: pictures of a recorded graph.
+//! - `grads`: [`Grads`] and [`Var::backward`].
 
 mod arena;
 pub mod dot;
