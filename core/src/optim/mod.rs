@@ -389,16 +389,19 @@ pub(crate) mod tests {
     fn no_optimizer_writes_nan_or_infinity_under_ok() {
         let mut rng = Rng::seed_from_u64(18);
         let mut refused = 0;
-        for _ in 0..40 {
+        // Under Miri (interpreted, soft floats: about 50 ms a step) a few rounds check the
+        // engine's memory safety; natively, 40 rounds of 50 steps per optimizer.
+        let (rounds, steps) = if cfg!(miri) { (2, 5) } else { (40, 50) };
+        for _ in 0..rounds {
             let lr = [1e-3f32, 0.1, 10.0, 1e30, f32::MAX][rng.below(5) as usize];
             let b1 = [0.0f32, 0.9, 0.999_999][rng.below(3) as usize];
             let wd = [0.0f32, 0.01, 1e30][rng.below(3) as usize];
             let eps = [1e-8f32, 1e-30, f32::MIN_POSITIVE][rng.below(3) as usize];
-            refused += never_writes_non_finite(&mut Sgd::new(lr).weight_decay(wd), &mut rng, 50);
+            refused += never_writes_non_finite(&mut Sgd::new(lr).weight_decay(wd), &mut rng, steps);
             refused += never_writes_non_finite(
                 &mut Sgd::new(lr).momentum::<2>(b1).nesterov(rng.below(2) == 0),
                 &mut rng,
-                50,
+                steps,
             );
             refused += never_writes_non_finite(
                 &mut Adam::<f32, 2>::new(lr)
@@ -406,12 +409,12 @@ pub(crate) mod tests {
                     .eps(eps)
                     .weight_decay(wd),
                 &mut rng,
-                50,
+                steps,
             );
             refused += never_writes_non_finite(
                 &mut AdamW::<f32, 2>::new(lr).betas(b1, b1).eps(eps),
                 &mut rng,
-                50,
+                steps,
             );
             refused += never_writes_non_finite(
                 &mut RmsProp::<f32, 2>::new(lr)
@@ -420,12 +423,12 @@ pub(crate) mod tests {
                     .momentum(b1)
                     .centered(rng.below(2) == 0),
                 &mut rng,
-                50,
+                steps,
             );
             refused += never_writes_non_finite(
                 &mut Adagrad::<f32, 2>::new(lr).eps(eps).weight_decay(wd),
                 &mut rng,
-                50,
+                steps,
             );
         }
         // Both outcomes were exercised, many times.
