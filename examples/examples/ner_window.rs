@@ -107,6 +107,8 @@ fn part_one_gradients() -> Result<(), stackgrad::Error> {
         &mut dot,
         &DotOptions {
             leaf_names: &names,
+            max_entries: 4,
+            left_to_right: false,
             ..DotOptions::default()
         },
     )
