@@ -26,7 +26,7 @@ use crate::Usage;
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The graph did not fit in the tape. The graph is poisoned: no gradient is computed
@@ -159,6 +159,41 @@ impl fmt::Display for Error {
                  instead of creating one per request",
             ),
         }
+    }
+}
+
+/// The variant as `derive(Debug)` writes it, then the message: what `main() -> Result`
+/// prints on an error is then something to act on (`Untracked: the variable has no
+/// gradient: ... record it with Graph::param ...`), not a bare variant name.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::Capacity { needed, capacity } => f
+                .debug_struct("Capacity")
+                .field("needed", &needed)
+                .field("capacity", &capacity)
+                .finish()?,
+            Error::LengthMismatch { expected, found } => f
+                .debug_struct("LengthMismatch")
+                .field("expected", &expected)
+                .field("found", &found)
+                .finish()?,
+            Error::HyperParameter { name } => f
+                .debug_struct("HyperParameter")
+                .field("name", &name)
+                .finish()?,
+            Error::GradsBorrowed => f.write_str("GradsBorrowed")?,
+            Error::Foreign => f.write_str("Foreign")?,
+            Error::Stale => f.write_str("Stale")?,
+            Error::NoBackward => f.write_str("NoBackward")?,
+            Error::Untracked => f.write_str("Untracked")?,
+            Error::NonFinite => f.write_str("NonFinite")?,
+            Error::Internal => f.write_str("Internal")?,
+            Error::ParamMismatch => f.write_str("ParamMismatch")?,
+            Error::Overflow => f.write_str("Overflow")?,
+            Error::Exhausted => f.write_str("Exhausted")?,
+        }
+        write!(f, ": {self}")
     }
 }
 

@@ -313,3 +313,56 @@ fn optimizer_misuse_changes_nothing() {
         Err(Error::Stale)
     );
 }
+
+/// What `main() -> Result<(), Error>` prints (`Error: {e:?}`) names the way out.
+#[test]
+fn a_newcomers_mistakes_print_the_way_out() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let shown = |e: Error| format!("{e:?}");
+    // The gradient of a constant.
+    let mut tape: T = Tape::new();
+    {
+        let g = tape.graph();
+        let (w, x) = (g.param(&w0), g.constant(&x0));
+        let grads = (w * x).sum().backward().unwrap();
+        let e = grads.wrt(x).unwrap_err();
+        assert!(shown(e).starts_with("Untracked: "), "{}", shown(e));
+        assert!(
+            shown(e).contains("record it with `Graph::param`"),
+            "{}",
+            shown(e)
+        );
+    }
+    // A tape too small: the size that fits.
+    let mut small: Tape<f64, 4, 2> = Tape::new();
+    let g = small.graph();
+    let e = (g.param(&w0) * g.constant(&x0))
+        .sum()
+        .backward()
+        .unwrap_err();
+    assert!(
+        shown(e).contains("make the tape at least `Tape<_, 10, 4>`"),
+        "{}",
+        shown(e)
+    );
+    // Reading before backward, and another tape's id.
+    let id = {
+        let g = tape.graph();
+        g.param(&w0).id()
+    };
+    let e = tape.grad(id).unwrap_err();
+    assert!(shown(e).contains("call `backward()`"), "{}", shown(e));
+    let other: T = Tape::new();
+    let e = other.grad(id).unwrap_err();
+    assert!(
+        shown(e).contains("read each gradient from the tape"),
+        "{}",
+        shown(e)
+    );
+    // A NaN gradient, and a NaN learning rate: each named.
+    let mut p = [1.0f64, 2.0];
+    let e = Sgd::new(0.1).step(&mut p, &[f64::NAN, 0.0]).unwrap_err();
+    assert!(shown(e).contains("NaN or infinite"), "{}", shown(e));
+    let e = Sgd::new(f64::NAN).step(&mut p, &[0.0, 0.0]).unwrap_err();
+    assert!(shown(e).contains("`lr`"), "{}", shown(e));
+}
