@@ -455,7 +455,17 @@ fn stage(slot: &Slot<'_>, found: Found) -> Result<Vec<f32>, FormatError> {
 
 /// Checks a tensor's shape against its slot: `[rows, cols]`, or `[rows]` for a column.
 fn check_shape(slot: &Slot<'_>, shape: &[usize]) -> Result<(), FormatError> {
-    let (rows, cols) = (slot.rows, slot.cols);
+    shape_fits(slot.name, slot.rows, slot.cols, shape)
+}
+
+/// Checks the shape of tensor `name` against a `rows × cols` matrix: `[rows, cols]`, or
+/// `[rows]` for a column.
+pub(crate) fn shape_fits(
+    name: &str,
+    rows: usize,
+    cols: usize,
+    shape: &[usize],
+) -> Result<(), FormatError> {
     let ok = match shape {
         [r, c] => (*r, *c) == (rows, cols),
         [r] => *r == rows && cols == 1,
@@ -465,7 +475,7 @@ fn check_shape(slot: &Slot<'_>, shape: &[usize]) -> Result<(), FormatError> {
         Ok(())
     } else {
         Err(FormatError::Shape {
-            name: slot.name.to_owned(),
+            name: name.to_owned(),
             expected: (rows, cols),
             found: shape.to_vec(),
         })
@@ -506,16 +516,30 @@ fn slot_len(name: &str, rows: usize, cols: usize, found: usize) -> Result<(), Fo
 
 /// The shape a slot is saved with: 1-D for a column vector, 2-D otherwise.
 fn file_shape(s: &SlotView<'_>) -> Vec<usize> {
-    if s.cols == 1 {
-        vec![s.rows]
+    saved_shape(s.rows, s.cols)
+}
+
+/// The shape a `rows × cols` matrix is saved with: 1-D for a column vector, 2-D otherwise.
+pub(crate) fn saved_shape(rows: usize, cols: usize) -> Vec<usize> {
+    if cols == 1 {
+        vec![rows]
     } else {
-        vec![s.rows, s.cols]
+        vec![rows, cols]
     }
 }
 
 /// The slot's values in row-major order (file element `(i, j)` at `i·cols + j`).
 fn row_major<'s>(s: &'s SlotView<'_>) -> impl Iterator<Item = f32> + 's {
-    (0..s.rows).flat_map(move |i| (0..s.cols).map(move |j| s.data[j * s.rows + i]))
+    row_major_values(s.data, s.rows, s.cols)
+}
+
+/// A column-major `rows × cols` matrix's values in row-major order.
+pub(crate) fn row_major_values<T: Copy>(
+    data: &[T],
+    rows: usize,
+    cols: usize,
+) -> impl Iterator<Item = T> + '_ {
+    (0..rows).flat_map(move |i| (0..cols).map(move |j| data[j * rows + i]))
 }
 
 /// Values of `N` bytes each, converted by `from`.

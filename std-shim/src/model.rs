@@ -33,7 +33,10 @@ use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{Module, Visitor};
 use stackgrad::{Error, Real, VarId};
 
-use crate::formats::{decode, duplicate_json_key, malformed, missing, FormatError};
+use crate::formats::{
+    decode, duplicate_json_key, malformed, missing, row_major_values, saved_shape, shape_fits,
+    FormatError,
+};
 
 /// What [`save_model`] and [`load_model`] can fail with.
 #[derive(Debug)]
@@ -162,8 +165,7 @@ pub fn model_to_safetensors<T: Real, M: Module<T> + Clone>(
     let buffers: Vec<Vec<u8>> = params
         .iter()
         .map(|p| {
-            let row_major =
-                (0..p.rows).flat_map(|i| (0..p.cols).map(move |j| p.values[j * p.rows + i]));
+            let row_major = row_major_values(&p.values, p.rows, p.cols);
             if single {
                 row_major.flat_map(|x| (x as f32).to_le_bytes()).collect()
             } else {
@@ -174,12 +176,8 @@ pub fn model_to_safetensors<T: Real, M: Module<T> + Clone>(
     let dtype = if single { Dtype::F32 } else { Dtype::F64 };
     let mut tensors = Vec::with_capacity(params.len());
     for (p, buf) in params.iter().zip(&buffers) {
-        let shape = if p.cols == 1 {
-            vec![p.rows]
-        } else {
-            vec![p.rows, p.cols]
-        };
-        let view = TensorView::new(dtype, shape, buf).map_err(|e| malformed("safetensors", e))?;
+        let view = TensorView::new(dtype, saved_shape(p.rows, p.cols), buf)
+            .map_err(|e| malformed("safetensors", e))?;
         tensors.push((p.name.as_str(), view));
     }
     safetensors::tensor::serialize(tensors, None).map_err(|e| malformed("safetensors", e))
@@ -209,15 +207,7 @@ pub fn model_from_safetensors<T: Real, M: Module<T> + Clone>(
     let mut staged = Vec::with_capacity(M::TENSORS);
     for p in params::<T, M>(model) {
         let t = file.tensor(&p.name).map_err(|_| missing(&p.name))?;
-        let shape = t.shape();
-        let fits = shape == [p.rows, p.cols] || (p.cols == 1 && shape == [p.rows]);
-        if !fits {
-            return Err(FormatError::Shape {
-                name: p.name,
-                expected: (p.rows, p.cols),
-                found: shape.to_vec(),
-            });
-        }
+        shape_fits(&p.name, p.rows, p.cols, t.shape())?;
         let file_values: Vec<f64> = match t.dtype() {
             Dtype::F32 => decode(t.data(), f32::from_le_bytes)
                 .into_iter()

@@ -164,17 +164,21 @@ impl Weights {
         name: &str,
         m: &SMatrix<T, R, C>,
     ) -> &mut Self {
-        let entry = Entry {
+        self.put(Entry {
             name: name.to_owned(),
             rows: R,
             cols: C,
             values: m.iter().map(|x| x.to_f64()).collect(),
-        };
-        match self.entries.iter_mut().find(|e| e.name == name) {
+        });
+        self
+    }
+
+    /// Adds `entry`, replacing a matrix of the same name.
+    fn put(&mut self, entry: Entry) {
+        match self.entries.iter_mut().find(|e| e.name == entry.name) {
             Some(e) => *e = entry,
             None => self.entries.push(entry),
         }
-        self
     }
 
     /// The matrix `name`, converted to `T`.
@@ -224,16 +228,12 @@ impl Weights {
     pub fn from_model<T: Real, M: Module<T> + Clone>(model: &M) -> Self {
         let mut w = Weights::new();
         for p in crate::model::params::<T, M>(model) {
-            let entry = Entry {
+            w.put(Entry {
                 name: p.name,
                 rows: p.rows,
                 cols: p.cols,
                 values: p.values,
-            };
-            match w.entries.iter_mut().find(|e| e.name == entry.name) {
-                Some(e) => *e = entry,
-                None => w.entries.push(entry),
-            }
+            });
         }
         w
     }
