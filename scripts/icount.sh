@@ -23,17 +23,19 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 if [ "$mode" = step ]; then
     "$bin" agree
     iters=50
-    printf '%-6s %-7s %9s %9s %9s %10s %10s\n' batch lambda hand tape compiled tape/hand comp/hand
+    printf '%-6s %-7s %9s %9s %9s %9s %10s %10s %15s\n' batch lambda hand hand_libm tape compiled \
+        tape/hand comp/hand comp/hand_libm
     for b in 1 32; do
         base=$(count none "$b" "$iters")
         for l in "" _l0; do
             h=$(( ($(count "hand$l" "$b" "$iters") - base) / iters ))
+            hl=$(( ($(count "hand_libm$l" "$b" "$iters") - base) / iters ))
             t=$(( ($(count "tape$l" "$b" "$iters") - base) / iters ))
             c=$(( ($(count "compiled$l" "$b" "$iters") - base) / iters ))
             lambda=1e-4
             [ -n "$l" ] && lambda=0
-            printf '%-6s %-7s %9d %9d %9d %10s %10s\n' "$b" "$lambda" "$h" "$t" "$c" \
-                "$(ratio "$t" "$h")" "$(ratio "$c" "$h")"
+            printf '%-6s %-7s %9d %9d %9d %9d %10s %10s %15s\n' "$b" "$lambda" "$h" "$hl" "$t" "$c" \
+                "$(ratio "$t" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$hl")"
         done
     done
     base=$(count none 1 "$iters")

@@ -9,7 +9,8 @@
 //! The model is the 64-32-10 ReLU MLP, softmax cross-entropy (mean) + L2
 //! (λ = 1e-4, `0` with `VARIANT` suffixed `_l0`), Adam with PyTorch's rule, `f32`.
 //! `VARIANT` is `hand` (a careful hand-written step: nalgebra's gemm into buffers, one
-//! fused Adam loop), `tape` (`train_classifier`), `compiled`
+//! fused Adam loop, `std`'s square root, which the compiler vectorises), `hand_libm`
+//! (the same with libm's square root, one scalar at a time on x86-64), `tape` (`train_classifier`), `compiled`
 //! (`train_classifier_compiled`), `adam_slice` / `adam_model` (the optimizer alone, over
 //! the 2,410 scalars as a slice / as the model with compiled gradients), or `none`
 //! (setup only, to subtract). `BATCH` is 1 or 32.
@@ -70,7 +71,14 @@ impl<const B: usize> Hand<B> {
     }
 
     /// Forward, softmax cross-entropy (mean) + λ/2‖W‖², backward, Adam: the loss.
-    fn step(&mut self, x: &SMatrix<f32, IN, B>, y: &SMatrix<f32, K, B>, lambda: f32) -> f32 {
+    /// `LIBM`: the square root is libm's (what `no_std` code without `core::arch` has:
+    /// one scalar at a time on x86-64) instead of `std`'s (which the compiler vectorises).
+    fn step<const LIBM: bool>(
+        &mut self,
+        x: &SMatrix<f32, IN, B>,
+        y: &SMatrix<f32, K, B>,
+        lambda: f32,
+    ) -> f32 {
         // z1 = W1·x + b1, h = relu(z1) (kept in z1), z2 = W2·h + b2
         self.z1.gemm(1.0, &self.w1, x, 0.0);
         for mut c in self.z1.column_iter_mut() {
@@ -140,7 +148,8 @@ impl<const B: usize> Hand<B> {
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
                 *m += (g - *m) * (1.0 - b1);
                 *v = b2 * *v + (1.0 - b2) * g * g;
-                *p -= step_size * *m / (libm::sqrtf(*v) / bc2_sqrt + eps);
+                let root = if LIBM { libm::sqrtf(*v) } else { v.sqrt() };
+                *p -= step_size * *m / (root / bc2_sqrt + eps);
             }
             off += n;
         }
@@ -191,7 +200,8 @@ fn run<const B: usize, const S: usize, const N: usize>(
     let mut acc = 0.0;
     for _ in 0..iters {
         acc += match variant {
-            "hand" => hand.step(black_box(&x), black_box(&y), lambda),
+            "hand" => hand.step::<false>(black_box(&x), black_box(&y), lambda),
+            "hand_libm" => hand.step::<true>(black_box(&x), black_box(&y), lambda),
             "tape" => train_classifier(&mut net, &mut tape, &mut *adam, black_box(&x), &y, lambda)
                 .unwrap(),
             "compiled" => train_classifier_compiled(
@@ -229,7 +239,7 @@ fn agree<const B: usize, const S: usize, const N: usize>(lambda: f32) -> f32 {
     let mut buffers: Box<ClassifierBuffers<f32, Net, IN, K, B>> =
         Box::new(ClassifierBuffers::new());
     for _ in 0..5 {
-        hand.step(&x, &y, lambda);
+        hand.step::<false>(&x, &y, lambda);
         train_classifier(&mut a, &mut tape, &mut *adam_a, &x, &y, lambda).unwrap();
         train_classifier_compiled(&mut b, &mut buffers, &mut *adam_b, &x, &y, lambda).unwrap();
     }

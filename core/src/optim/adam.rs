@@ -51,7 +51,6 @@ impl<T: Real, const P: usize> Moments<T, P> {
     }
 
     fn step<Q: Pairs<T>, const DECOUPLED: bool>(&mut self, mut pairs: Q) -> Result<(), Error> {
-        let decoupled = DECOUPLED;
         self.check_config()?;
         pairs.check(Some(P))?;
         let t = self.t.saturating_add(1);
@@ -76,7 +75,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
             |m| {
                 // m and v are convex combinations of their old values and g (or g²);
                 // the denominator is at least ε.
-                let (g, p) = if decoupled {
+                let (g, p) = if DECOUPLED {
                     (m.grad, m.param * (1.0 + lr64 * wd64))
                 } else {
                     (m.grad + wd64 * m.param, m.param)
@@ -88,7 +87,9 @@ impl<T: Real, const P: usize> Moments<T, P> {
                 top([top(firsts), step, step / eps64, p + step / eps64])
             },
             move |p, g, [m, v]| {
-                let g = if decoupled {
+                // A constant of the function's type, so each of Adam and AdamW gets a
+                // loop without the test.
+                let g = if DECOUPLED {
                     *p *= T::one() - lr * wd;
                     g
                 } else {

@@ -35,11 +35,11 @@ macro_rules! float_common {
             let exponent = <$t>::INFINITY.to_bits();
             let sign = (-0.0 as $t).to_bits();
             // A zero exponent field: zero or subnormal, both become the signed zero.
-            <$t>::from_bits(if bits & exponent == 0 {
-                bits & sign
-            } else {
-                bits
-            })
+            // Written as a mask rather than a branch, so that a loop of it vectorises.
+            // `all`: every bit set where the exponent field is zero, none elsewhere;
+            // the value keeps every bit outside `all & !sign`.
+            let all = (bits ^ bits).wrapping_sub(<_>::from(bits & exponent == 0));
+            <$t>::from_bits(bits & !(all & !sign))
         }
         #[inline]
         fn magnitude(xs: &[Self]) -> f64 {
@@ -83,25 +83,25 @@ macro_rules! float_method {
     ((f64, libm) $(#[$d:meta])* fn $name:ident($a:ident: i32) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
         fn $name(self, $a: i32) -> Self {
-            ::libm::$f(self, $a as f64)
+            super::libm_fns::$f(self, $a as f64)
         }
     };
     ((f64, libm) $(#[$d:meta])* fn $name:ident($($a:ident: Self),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
         fn $name(self $(, $a: Self)*) -> Self {
-            ::libm::$f(self $(, $a)*)
+            super::libm_fns::$f(self $(, $a)*)
         }
     };
     ((f32, libm) $(#[$d:meta])* fn $name:ident($a:ident: i32) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
         fn $name(self, $a: i32) -> Self {
-            ::libm::$g(self, $a as f32)
+            super::libm_fns::$g(self, $a as f32)
         }
     };
     ((f32, libm) $(#[$d:meta])* fn $name:ident($($a:ident: Self),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
         fn $name(self $(, $a: Self)*) -> Self {
-            ::libm::$g(self $(, $a)*)
+            super::libm_fns::$g(self $(, $a)*)
         }
     };
     ((f32, here) $(#[$d:meta])* fn $name:ident($($a:ident: $t:ty),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {

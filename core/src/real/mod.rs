@@ -52,6 +52,7 @@ use table::elementary_functions;
 
 mod float;
 mod libm;
+mod libm_fns;
 #[cfg(feature = "micromath")]
 mod micromath;
 pub(crate) mod table;
