@@ -87,17 +87,27 @@ pub(crate) fn matmul_forward<T: Real, const R: usize, const K: usize, const C: u
         return;
     };
     for (ocol, bcol) in out.iter_mut().zip(b) {
-        if K == 0 {
-            ocol.fill(T::zero());
+        // The running sum of the column in a local, so that it can stay in registers.
+        let mut acc = [T::zero(); R];
+        let mut terms = a.iter().zip(bcol);
+        if let Some((acol, &bk)) = terms.next() {
+            axpy(&mut acc, bk, acol, true);
         }
-        for (k, (acol, &bk)) in a.iter().zip(bcol).enumerate() {
-            axpy(ocol, bk, acol, k == 0);
+        for (acol, &bk) in terms {
+            axpy(&mut acc, bk, acol, false);
         }
+        *ocol = acc;
     }
 }
 
 /// `∂A = Ḡ·Bᵀ`, written (`write`) or added: `∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]`, the
 /// columns of `Ḡ` in order; when writing, the first term overwrites.
+///
+/// Column `k` of `∂A` is finished before the next one starts: its running sum stays
+/// in registers across the `C` terms instead of being loaded and stored once per term,
+/// and each term is an `axpy` along the column, which vectorises. Each entry sums the
+/// same terms in the same order as a column-after-column sweep would, so the result is
+/// the same bits.
 #[inline]
 pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &[T],
@@ -112,16 +122,19 @@ pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C
     ) else {
         return;
     };
-    if C == 0 && write {
-        for gcol in ga.iter_mut() {
-            gcol.fill(T::zero());
+    for (k, gcol) in ga.iter_mut().enumerate() {
+        let mut acc = *gcol;
+        let mut terms = up.iter().zip(b.iter().map(|bcol| bcol.get(k).copied()));
+        if write {
+            match terms.next() {
+                Some((ucol, bkc)) => axpy(&mut acc, bkc.unwrap_or(T::zero()), ucol, true),
+                None => acc = [T::zero(); R],
+            }
         }
-    }
-    for (c, (ucol, bcol)) in up.iter().zip(b).enumerate() {
-        let write = write && c == 0;
-        for (gcol, &bkc) in ga.iter_mut().zip(bcol) {
-            axpy(gcol, bkc, ucol, write);
+        for (ucol, bkc) in terms {
+            axpy(&mut acc, bkc.unwrap_or(T::zero()), ucol, false);
         }
+        *gcol = acc;
     }
 }
 
