@@ -43,29 +43,7 @@ macro_rules! float_common {
         }
         #[inline]
         fn magnitude(xs: &[Self]) -> f64 {
-            // The magnitudes' bit patterns order as the magnitudes do, and every
-            // non-finite value's pattern is above every finite one's: one integer max,
-            // in eight lanes so that it vectorises.
-            // Signed integers: the masked patterns are non-negative, and a signed max
-            // is cheaper than an unsigned one without SSE4.1.
-            let sign = (-0.0 as $t).to_bits();
-            let key = |x: &$t| (x.to_bits() & !sign).cast_signed();
-            let mut lanes = [0; 8];
-            let mut chunks = xs.chunks_exact(8);
-            for c in &mut chunks {
-                for (l, x) in lanes.iter_mut().zip(c) {
-                    *l = (*l).max(key(x));
-                }
-            }
-            for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
-                *l = (*l).max(key(x));
-            }
-            let m = <$t>::from_bits(lanes.into_iter().fold(0, |a, b| a.max(b)).cast_unsigned());
-            if m.is_finite() {
-                m as f64
-            } else {
-                f64::NAN
-            }
+            <$t as Magnitude>::of(xs)
         }
         #[inline]
         fn is_sign_negative(self) -> bool {
@@ -113,3 +91,65 @@ macro_rules! float_method {
     ($mode:tt $($rest:tt)*) => {};
 }
 pub(super) use float_method;
+
+/// [`Real::magnitude`](super::Real::magnitude) for a float type: one branch-free integer
+/// maximum over keys of the bit patterns. With the sign bit cleared, the patterns order
+/// as the magnitudes do, and every non-finite value's pattern is above every finite
+/// one's.
+pub(super) trait Magnitude: Sized {
+    fn of(xs: &[Self]) -> f64;
+}
+
+impl Magnitude for f32 {
+    /// The key is the top 16 bits of the pattern without its sign (the exponent and
+    /// seven mantissa bits), so the maximum runs on sixteen-bit lanes: eight values per
+    /// SSE2 instruction (`pmaxsw`), about 1.25 instructions per value against 2.4 for
+    /// full 32-bit keys, for which SSE2 has no `max`. The result is the largest float
+    /// with the winning key: an upper bound within 2⁻⁷ of the largest magnitude, which
+    /// is all a bound proof needs.
+    fn of(xs: &[f32]) -> f64 {
+        let key = |x: &f32| ((x.to_bits() >> 16) as u16 as i16) & 0x7FFF;
+        let mut lanes = [0i16; 16];
+        let mut chunks = xs.chunks_exact(16);
+        for c in &mut chunks {
+            for (l, x) in lanes.iter_mut().zip(c) {
+                *l = (*l).max(key(x));
+            }
+        }
+        for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
+            *l = (*l).max(key(x));
+        }
+        let top = lanes.into_iter().fold(0, i16::max).cast_unsigned();
+        // Keys from 0x7F80 up are ±∞ and NaN.
+        if xs.is_empty() {
+            0.0
+        } else if top >= 0x7F80 {
+            f64::NAN
+        } else {
+            f64::from(f32::from_bits(u32::from(top) << 16 | 0xFFFF))
+        }
+    }
+}
+
+impl Magnitude for f64 {
+    /// The whole pattern without its sign, in eight lanes so that it vectorises: exact.
+    fn of(xs: &[f64]) -> f64 {
+        let key = |x: &f64| (x.to_bits() & !(-0.0f64).to_bits()).cast_signed();
+        let mut lanes = [0; 8];
+        let mut chunks = xs.chunks_exact(8);
+        for c in &mut chunks {
+            for (l, x) in lanes.iter_mut().zip(c) {
+                *l = (*l).max(key(x));
+            }
+        }
+        for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
+            *l = (*l).max(key(x));
+        }
+        let m = f64::from_bits(lanes.into_iter().fold(0, i64::max).cast_unsigned());
+        if m.is_finite() {
+            m
+        } else {
+            f64::NAN
+        }
+    }
+}

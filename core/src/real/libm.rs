@@ -1,7 +1,7 @@
 //! `f64` on libm, always, and `f32` on libm unless `micromath` is selected: every
 //! elementary function is libm's function named in the table.
 
-use super::float::{float_common, float_method};
+use super::float::{float_common, float_method, Magnitude};
 use super::table::elementary_functions;
 use super::Real;
 

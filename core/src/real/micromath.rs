@@ -2,7 +2,7 @@
 //! accurate enough, with IEEE edge cases handled first, and the rest built here. One
 //! function a row of the table, under the row's name; the `Real` impl calls them.
 
-use super::float::{float_common, float_method};
+use super::float::{float_common, float_method, Magnitude};
 use super::table::elementary_functions;
 use super::Real;
 

@@ -139,11 +139,13 @@ pub trait Real:
             self
         }
     }
-    /// The largest magnitude in `xs` as an `f64` upper bound (0 for no values), or NaN if
-    /// a value is not finite ([`Real::is_finite`]). What an optimizer reads once per
-    /// step to prove that its update cannot overflow: for `f32` and `f64` an exact,
-    /// branch-free maximum over the bit patterns; for a dual number `+∞` (its tangents
-    /// are not bounded), which sends the step to its checked path.
+    /// An upper bound on the largest magnitude in `xs`, as an `f64` (0 for no values),
+    /// or NaN if a value is not finite ([`Real::is_finite`]). What an optimizer reads
+    /// once per step to prove that its update cannot overflow: for `f32` the largest
+    /// `f32` that shares the top 16 bits of the largest magnitude's pattern (within 2⁻⁷
+    /// of it; sixteen-bit keys let the maximum run eight values per instruction), for
+    /// `f64` the exact maximum, both branch-free over the bit patterns; for a dual number
+    /// `+∞` (its tangents are not bounded), which sends the step to its checked path.
     fn magnitude(xs: &[Self]) -> f64 {
         let mut m = 0.0f64;
         for &x in xs {
