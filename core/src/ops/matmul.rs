@@ -50,6 +50,14 @@ pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], wr
 /// what the host computes.
 #[inline]
 pub(crate) fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
+    dot_slices(x, y)
+}
+
+/// [`dot`] of two slices, over the length of the shorter.
+#[inline]
+pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
+    let n = x.len().min(y.len());
+    let (x, y) = (x.get(..n).unwrap_or(&[]), y.get(..n).unwrap_or(&[]));
     let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
     let mut tail = T::zero();
     for (a, b) in xr.iter().zip(yr) {

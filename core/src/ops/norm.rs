@@ -5,22 +5,27 @@ use crate::ops::Backward;
 use crate::tape::op;
 use crate::{Real, Var};
 
-/// `Σ aᵢⱼ²`, in order.
+/// `Σ aᵢⱼ²` in the order of the product kernels' [`dot`](crate::ops::matmul::dot): eight
+/// interleaved partial sums, which vectorise (one running sum cost 3.4 instructions per
+/// entry on x86-64, a third of an L2-penalised step's recording at batch 1).
 #[inline]
 pub(crate) fn norm_squared_forward<T: Real>(a: &[T]) -> T {
-    let mut acc = T::zero();
-    for &x in a {
-        acc += x * x;
-    }
-    acc
+    crate::ops::matmul::dot_slices(a, a)
 }
 
 /// `∂a = 2Ḡ·a` for upstream `u`, written (`write`) or added.
 #[inline]
 pub(crate) fn norm_squared_backward_a<T: Real>(a: &[T], u: T, ga: &mut [T], write: bool) {
     let two_u = u + u;
-    for (g, &x) in ga.iter_mut().zip(a) {
-        *g = if write { two_u * x } else { *g + two_u * x };
+    // Two loops rather than a test per entry, so that each vectorises.
+    if write {
+        for (g, &x) in ga.iter_mut().zip(a) {
+            *g = two_u * x;
+        }
+    } else {
+        for (g, &x) in ga.iter_mut().zip(a) {
+            *g += two_u * x;
+        }
     }
 }
 
