@@ -44,10 +44,16 @@ mod tests {
         }
         for x in specials {
             let (a, b) = (super::sqrt(x), ::libm::sqrt(x));
-            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{x}");
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{x}"
+            );
             let x = x as f32;
             let (a, b) = (super::sqrtf(x), ::libm::sqrtf(x));
-            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{x}");
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{x}"
+            );
         }
     }
 }
