@@ -68,10 +68,10 @@ const PARAM_TOL: f64 = 1e-5;
 const STEPS: [(&str, &str); 6] = [
     ("tape_l2", "tape, λ = 1e-4"),
     ("tape_l0", "tape, λ = 0"),
-    ("tape_bare", "tape, no penalty (by hand)"),
+    ("tape_bare", "tape, graph without penalty"),
     ("compiled_l2", "compiled, λ = 1e-4"),
     ("compiled_l0", "compiled, λ = 0"),
-    ("compiled_bare", "compiled, no penalty (by hand)"),
+    ("compiled_bare", "compiled, own loss, no penalty"),
 ];
 
 /// A build of one side: its name, and what the table says about it.
@@ -519,8 +519,9 @@ fn table(runs: &[(&Build, Run)]) -> Result<String> {
     for (b, run) in runs.iter().skip(AIFES_BUILDS.len()) {
         let m = |s: &str| run.metric(&format!("step_{s}")).map(|v| v as i64);
         t.push_str(&format!(
-            "- {}: tape λ = 0 − no penalty: {}; compiled λ = 0 − no penalty: {}; \
-             the penalty (λ = 1e-4 − λ = 0): tape {}, compiled {}\n",
+            "- {}: tape, λ = 0 − the same graph without the penalty: {}; compiled, \
+             λ = 0 − the layers with a hand-written loss: {}; the penalty \
+             (λ = 1e-4 − λ = 0): tape {}, compiled {}\n",
             b.what,
             m("tape_l0")? - m("tape_bare")?,
             m("compiled_l0")? - m("compiled_bare")?,

@@ -13,6 +13,9 @@
 //! `Linear<f32, IN, OUT>` weight an `OUT×IN` column-major matrix: the same memory order
 //! (`index = i·OUT + o`), so both sides copy the same array.
 
+// Nine significant digits on purpose: the literals are C's too, and each names one f32.
+#![allow(clippy::excessive_precision)]
+
 pub const N_ROWS: usize = 120;
 pub static X_ROWS: [[f32; 4]; 120] = [
     [0.310997516, -0.592372894, 0.535408497, 0.000877641258],

@@ -15,8 +15,11 @@
 //! | `compiled_bare` | `Backprop::forward_cached`, the softmax cross-entropy's gradient written here, `Backprop::backward`, `step_with`: no penalty at all |
 //!
 //! AIfES has no weight decay, so the λ = 0 and bare steps must compute what AIfES
-//! computes; `_bare` shows what a step with no penalty at all costs, so that the
-//! difference to `_l0` is what λ = 0 costs.
+//! computes. `tape_bare` records exactly `tape_l0`'s graph (the library leaves the
+//! penalty out at λ = 0), so their difference is what λ = 0 costs on the tape.
+//! `compiled_bare` also differs in its loss code: it computes the softmax once, where
+//! the library's kernels take the log-sum-exp in the forward pass and again, with the
+//! softmax, in the backward pass; its difference to `compiled_l0` is mostly that.
 //!
 //! Output, read by the xtask: `loss NAME I BITS` for each of the 120 steps and
 //! `param NAME K BITS` for the 67 parameters after them (`f32` bits in hexadecimal);
