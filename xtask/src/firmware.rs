@@ -67,7 +67,7 @@ fn firmware_dir() -> PathBuf {
 
 /// Runs `cmd` with a time limit; returns its exit code (`None` if killed on timeout)
 /// and its standard output and error.
-fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, String)> {
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<(Option<i32>, String)> {
     let dir = std::env::temp_dir().join(format!("xtask-{}", std::process::id()));
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let log = dir.join("out.txt");
@@ -104,7 +104,7 @@ fn qemu_command(board: &Board, elf: &Path) -> Command {
     cmd
 }
 
-fn have(program: &str) -> bool {
+pub fn have(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())

@@ -14,6 +14,10 @@
 //!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
 //! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
 //!   (`scripts/icount.sh ARGS`).
+//! - `cargo xtask peers --aifes PATH`: stackgrad against AIfES 2.2 on QEMU's Cortex-M4F
+//!   (`benches/peers/aifes-m4f/`): builds both sides, checks that they compute the same
+//!   numbers, prints the README's table. Local only: AIfES comes from a clone of its
+//!   repository, which CI does not have.
 //! - `cargo xtask panic-site [--manifest-path PATH]`: builds a firmware (by default
 //!   `templates/firmware`) without its panic-never feature and names the functions from
 //!   which its panic handler is reachable, with the chain of calls to it.
@@ -26,6 +30,7 @@ mod elf;
 mod firmware;
 mod output;
 mod panic_site;
+mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         Some("boards") => firmware::boards(),
         Some("icount") => icount(&args[1..]),
         Some("panic-site") => panic_site::panic_site(&args[1..]),
+        Some("peers") => peers::peers(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -61,7 +67,9 @@ usage: cargo xtask TASK
   boards                                build the real-board projects, print their sizes
   icount [ARGS]                         instruction counts (scripts/icount.sh ARGS)
   panic-site [--manifest-path PATH] ... which functions of a firmware reach its panic
-                                        handler (--help: the options)";
+                                        handler (--help: the options)
+  peers --aifes PATH [--out DIR]        stackgrad against AIfES 2.2 on the emulated
+                                        Cortex-M4F (PATH: a clone of AIfES_for_Arduino)";
 
 /// `cargo xtask icount ARGS`: `scripts/icount.sh ARGS` (callgrind's instruction counts).
 /// The script reads the benchmark from `target/release/`, so it runs without
