@@ -11,11 +11,9 @@ use crate::{Real, Var};
 /// `out = Z + b𝟙ᵀ`.
 #[inline]
 pub(crate) fn add_bias_forward<T: Real, const R: usize>(z: &[T], b: &[T], out: &mut [T]) {
-    for (ocol, zcol) in out
-        .as_chunks_mut::<R>()
-        .0
+    for (ocol, zcol) in crate::ops::columns_mut::<_, R>(out)
         .iter_mut()
-        .zip(z.as_chunks::<R>().0.iter())
+        .zip(crate::ops::columns::<_, R>(z).iter())
     {
         for ((o, &x), &y) in ocol.iter_mut().zip(zcol).zip(b) {
             *o = x + y;
@@ -26,7 +24,7 @@ pub(crate) fn add_bias_forward<T: Real, const R: usize>(z: &[T], b: &[T], out: &
 /// `Z ← Z + b𝟙ᵀ` in place: the same additions as [`add_bias_forward`].
 #[inline]
 pub(crate) fn add_bias_in_place<T: Real, const R: usize>(z: &mut [T], b: &[T]) {
-    for zcol in z.as_chunks_mut::<R>().0.iter_mut() {
+    for zcol in crate::ops::columns_mut::<_, R>(z).iter_mut() {
         for (x, &y) in zcol.iter_mut().zip(b) {
             *x += y;
         }
@@ -51,7 +49,7 @@ pub(crate) fn add_bias_backward_z<T: Real>(up: &[T], gz: &mut [T], write: bool) 
 /// overwrites) or added.
 #[inline]
 pub(crate) fn add_bias_backward_b<T: Real, const R: usize>(up: &[T], gb: &mut [T], write: bool) {
-    let cols = up.as_chunks::<R>().0;
+    let cols = crate::ops::columns::<_, R>(up);
     if cols.is_empty() && write {
         gb.fill(T::zero());
     }

@@ -42,12 +42,10 @@ pub(crate) fn softmax_ce_backward_z<T: Real, const K: usize>(
     gz: &mut [T],
     write: bool,
 ) {
-    for ((gcol, zcol), ycol) in gz
-        .as_chunks_mut::<K>()
-        .0
+    for ((gcol, zcol), ycol) in crate::ops::columns_mut::<_, K>(gz)
         .iter_mut()
-        .zip(z.as_chunks::<K>().0.iter())
-        .zip(y.as_chunks::<K>().0.iter())
+        .zip(crate::ops::columns::<_, K>(z).iter())
+        .zip(crate::ops::columns::<_, K>(y).iter())
     {
         let lse = log_sum_exp(zcol);
         let mut total = T::zero();
@@ -65,7 +63,10 @@ pub(crate) fn softmax_ce_backward_z<T: Real, const K: usize>(
 #[inline]
 pub(crate) fn softmax_ce_forward<T: Real, const K: usize>(z: &[T], y: &[T], inv_b: T) -> T {
     let mut acc = T::zero();
-    for (zcol, ycol) in z.as_chunks::<K>().0.iter().zip(y.as_chunks::<K>().0.iter()) {
+    for (zcol, ycol) in crate::ops::columns::<_, K>(z)
+        .iter()
+        .zip(crate::ops::columns::<_, K>(y).iter())
+    {
         let lse = log_sum_exp(zcol);
         for (&x, &t) in zcol.iter().zip(ycol) {
             if !masked(x, t) {
@@ -86,11 +87,9 @@ fn softmax_ce_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
         softmax_ce_backward_z::<T, K>(z, y, u, gz, fresh);
     }
     if let Some(gy) = s.grad(1) {
-        for (gcol, zcol) in gy
-            .as_chunks_mut::<K>()
-            .0
+        for (gcol, zcol) in crate::ops::columns_mut::<_, K>(gy)
             .iter_mut()
-            .zip(z.as_chunks::<K>().0.iter())
+            .zip(crate::ops::columns::<_, K>(z).iter())
         {
             let lse = log_sum_exp(zcol);
             // Every entry, zeros included: ∂L/∂y_k = lse − z_k whatever y_k is. (A −∞

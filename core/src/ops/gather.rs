@@ -20,7 +20,7 @@ fn row_index<T: Real>(x: T, rows: usize) -> Option<usize> {
 fn gather_backward<T: Real, const V: usize, const D: usize>(s: &mut Backward<'_, T>) {
     let (idx, up) = (s.input(1), s.upstream());
     if let Some(gt) = s.grad(0) {
-        for (&i, ucol) in idx.iter().zip(up.as_chunks::<D>().0.iter()) {
+        for (&i, ucol) in idx.iter().zip(crate::ops::columns::<_, D>(up).iter()) {
             let Some(r) = row_index(i, V) else { continue };
             // Row r of a V×D column-major table: entries r, r + V, r + 2V, …
             for (g, &u) in gt.iter_mut().skip(r).step_by(V).zip(ucol) {
@@ -66,7 +66,10 @@ impl<'g, T: Real, const V: usize, const D: usize> Var<'g, T, V, D> {
             op!("gather", gather_backward::<T, V, D>),
             T::zero(),
             |table, idx, out| {
-                for (&i, ocol) in idx.iter().zip(out.as_chunks_mut::<D>().0.iter_mut()) {
+                for (&i, ocol) in idx
+                    .iter()
+                    .zip(crate::ops::columns_mut::<_, D>(out).iter_mut())
+                {
                     match row_index(i, V) {
                         Some(r) => {
                             for (o, &x) in ocol.iter_mut().zip(table.iter().skip(r).step_by(V)) {

@@ -12,8 +12,7 @@ fn log_sum_exp_backward<T: Real, const R: usize>(b: &mut Backward<'_, T>) {
     let (z, lse, up) = (b.input(0), b.output(), b.upstream());
     b.accumulate(
         0,
-        z.as_chunks::<R>()
-            .0
+        crate::ops::columns::<_, R>(z)
             .iter()
             .zip(lse.iter().zip(up))
             .flat_map(|(col, (&l, &u))| col.iter().map(move |&x| (x - l).exp() * u)),
@@ -45,8 +44,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             op!("column_log_sum_exp", log_sum_exp_backward::<T, R>),
             T::zero(),
             |z, out| {
-                for (o, col) in out.iter_mut().zip(z.as_chunks::<R>().0) {
-                    *o = log_sum_exp(col);
+                // Every output is written, also for a matrix without rows.
+                let mut cols = crate::ops::columns::<_, R>(z).iter();
+                for o in out.iter_mut() {
+                    *o = log_sum_exp(cols.next().map_or(&[][..], |c| &c[..]));
                 }
             },
         )

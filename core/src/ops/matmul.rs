@@ -21,13 +21,20 @@ use crate::{Real, Var};
 /// has a fixed trip count.
 #[inline]
 pub(crate) fn mat<T, const R: usize, const C: usize>(m: &[T]) -> Option<&[[T; R]; C]> {
-    m.as_chunks::<R>().0.first_chunk::<C>()
+    // `None` for a matrix without rows (there is nothing to read).
+    if R == 0 {
+        return None;
+    }
+    crate::ops::columns::<T, R>(m).first_chunk::<C>()
 }
 
 /// [`mat`], mutable.
 #[inline]
 pub(crate) fn mat_mut<T, const R: usize, const C: usize>(m: &mut [T]) -> Option<&mut [[T; R]; C]> {
-    m.as_chunks_mut::<R>().0.first_chunk_mut::<C>()
+    if R == 0 {
+        return None;
+    }
+    crate::ops::columns_mut::<T, R>(m).first_chunk_mut::<C>()
 }
 
 /// `y = a·x` (when `write`) or `y += a·x`.
@@ -43,6 +50,21 @@ pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], wr
         }
     }
 }
+
+/// From how many terms on a column a product keeps its running sum in a local rather
+/// than in the output. On a host with vector registers (x86-64, AArch64) always: the sum
+/// stays in registers, and a column swept in the output once let the compiler vectorise
+/// the tape's `∂A = Ḡ·Bᵀ` across columns, with shuffles, at four instructions per
+/// multiply-add. On a microcontroller only for long sums: its loops are not unrolled at
+/// `opt-level = "s"`, so the local stays in memory and the copy in and out is a cost
+/// (measured on the Cortex-M4F: +6 % on the 4-8-3 step with locals everywhere). Both
+/// ways add the same terms in the same order, so the choice never changes a result, and
+/// a test runs both.
+const LOCAL_SUM_TERMS: usize = if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+    1
+} else {
+    16
+};
 
 /// `Σ xᵢyᵢ` as eight interleaved partial sums, added pairwise at the end. On a host with
 /// SIMD the eight sums map to vector lanes (one running sum would serialise every
@@ -87,6 +109,22 @@ pub(crate) fn matmul_forward<T: Real, const R: usize, const K: usize, const C: u
     b: &[T],
     out: &mut [T],
 ) {
+    matmul_forward_sums::<T, R, K, C>(a, b, out, K >= LOCAL_SUM_TERMS);
+}
+
+/// [`matmul_forward`], each column's running sum in a local (`local`) or in the output.
+#[inline]
+fn matmul_forward_sums<T: Real, const R: usize, const K: usize, const C: usize>(
+    a: &[T],
+    b: &[T],
+    out: &mut [T],
+    local: bool,
+) {
+    // An empty inner dimension: every entry is an empty sum.
+    if K == 0 {
+        out.iter_mut().for_each(|o| *o = T::zero());
+        return;
+    }
     let (Some(a), Some(b), Some(out)) = (
         mat::<T, R, K>(a),
         mat::<T, K, C>(b),
@@ -95,6 +133,12 @@ pub(crate) fn matmul_forward<T: Real, const R: usize, const K: usize, const C: u
         return;
     };
     for (ocol, bcol) in out.iter_mut().zip(b) {
+        if !local {
+            for (k, (acol, &bk)) in a.iter().zip(bcol).enumerate() {
+                axpy(ocol, bk, acol, k == 0);
+            }
+            continue;
+        }
         // The running sum of the column in a local, so that it can stay in registers.
         let mut acc = [T::zero(); R];
         let mut terms = a.iter().zip(bcol);
@@ -111,17 +155,30 @@ pub(crate) fn matmul_forward<T: Real, const R: usize, const K: usize, const C: u
 /// `∂A = Ḡ·Bᵀ`, written (`write`) or added: `∂A[:, k] (+)= Σ_c Ḡ[:, c]·B[k, c]`, the
 /// columns of `Ḡ` in order; when writing, the first term overwrites.
 ///
-/// Column `k` of `∂A` is finished before the next one starts: its running sum stays
-/// in registers across the `C` terms instead of being loaded and stored once per term,
-/// and each term is an `axpy` along the column, which vectorises. Each entry sums the
-/// same terms in the same order as a column-after-column sweep would, so the result is
-/// the same bits.
+/// With many columns (a batch), column `k` of `∂A` is finished before the next one
+/// starts: its running sum stays in registers across the `C` terms instead of being
+/// loaded and stored once per term, and each term is an `axpy` along the column, which
+/// vectorises (swept column after column of `Ḡ`, the compiler once vectorised the
+/// tape's instance across columns instead, with shuffles, at four instructions per
+/// multiply-add). Each entry sums the same terms in the same order either way.
 #[inline]
 pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &[T],
     up: &[T],
     ga: &mut [T],
     write: bool,
+) {
+    matmul_backward_a_sums::<T, R, K, C>(b, up, ga, write, C >= LOCAL_SUM_TERMS);
+}
+
+/// [`matmul_backward_a`], each column's running sum in a local (`local`) or in `ga`.
+#[inline]
+fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usize>(
+    b: &[T],
+    up: &[T],
+    ga: &mut [T],
+    write: bool,
+    local: bool,
 ) {
     let (Some(b), Some(up), Some(ga)) = (
         mat::<T, K, C>(b),
@@ -130,6 +187,20 @@ pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C
     ) else {
         return;
     };
+    if !local {
+        // Column after column of `Ḡ` (for a batch of one, `ger`).
+        if C == 0 && write {
+            for gcol in ga.iter_mut() {
+                gcol.fill(T::zero());
+            }
+        }
+        for (c, (ucol, bcol)) in up.iter().zip(b).enumerate() {
+            for (gcol, &bkc) in ga.iter_mut().zip(bcol) {
+                axpy(gcol, bkc, ucol, write && c == 0);
+            }
+        }
+        return;
+    }
     for (k, gcol) in ga.iter_mut().enumerate() {
         let mut acc = *gcol;
         let mut terms = up.iter().zip(b.iter().map(|bcol| bcol.get(k).copied()));
@@ -201,6 +272,51 @@ impl<'g, T: Real, const R: usize, const K: usize, const C: usize> Mul<Var<'g, T,
 #[cfg(test)]
 mod tests {
     use crate::nalgebra::SMatrix;
+
+    /// Running sums in locals or in the output: the same bits, written or added, for a
+    /// batch of one and of many.
+    #[test]
+    fn both_ways_of_summing_give_the_same_bits() {
+        fn case<const R: usize, const K: usize, const C: usize>() {
+            let a = SMatrix::<f32, R, K>::from_fn(|i, j| ((i * 7 + j * 3) as f32 * 0.37).sin());
+            let b = SMatrix::<f32, K, C>::from_fn(|i, j| ((i * 5 + j * 11) as f32 * 0.23).cos());
+            let up = SMatrix::<f32, R, C>::from_fn(|i, j| ((i + j * 13) as f32 * 0.71).sin());
+            let same = |x: &[f32], y: &[f32]| {
+                x.iter()
+                    .map(|v| v.to_bits())
+                    .eq(y.iter().map(|v| v.to_bits()))
+            };
+            let mut outs = [SMatrix::<f32, R, C>::zeros(); 2];
+            for (out, local) in outs.iter_mut().zip([false, true]) {
+                super::matmul_forward_sums::<f32, R, K, C>(
+                    a.as_slice(),
+                    b.as_slice(),
+                    out.as_mut_slice(),
+                    local,
+                );
+            }
+            assert!(same(outs[0].as_slice(), outs[1].as_slice()));
+            for write in [true, false] {
+                let mut gas = [a; 2];
+                for (ga, local) in gas.iter_mut().zip([false, true]) {
+                    super::matmul_backward_a_sums::<f32, R, K, C>(
+                        b.as_slice(),
+                        up.as_slice(),
+                        ga.as_mut_slice(),
+                        write,
+                        local,
+                    );
+                }
+                assert!(same(gas[0].as_slice(), gas[1].as_slice()));
+            }
+        }
+        case::<8, 4, 1>();
+        case::<3, 8, 1>();
+        case::<32, 64, 32>();
+        case::<10, 32, 17>();
+        case::<5, 0, 3>();
+        case::<5, 3, 0>();
+    }
     use crate::testing::{check, mat};
 
     #[test]

@@ -16,6 +16,27 @@
 //! (nalgebra's names). The scalar gets no gradient: to learn one, make it a `1×1`
 //! parameter.
 
+/// The columns of a column-major matrix of `R` rows stored in `m`, as arrays (none if
+/// `R` is 0, where `as_chunks` would panic: a matrix without rows has nothing to visit).
+#[inline]
+pub(crate) fn columns<T, const R: usize>(m: &[T]) -> &[[T; R]] {
+    if R == 0 {
+        &[]
+    } else {
+        m.as_chunks::<R>().0
+    }
+}
+
+/// [`columns`], mutable.
+#[inline]
+pub(crate) fn columns_mut<T, const R: usize>(m: &mut [T]) -> &mut [[T; R]] {
+    if R == 0 {
+        &mut []
+    } else {
+        m.as_chunks_mut::<R>().0
+    }
+}
+
 mod arith;
 pub(crate) mod bias;
 mod clamp;
@@ -40,3 +61,36 @@ pub mod unary;
 
 pub use crate::tape::{Backward, BackwardFn, Op};
 pub use unary::Unary;
+
+#[cfg(test)]
+mod tests {
+    use crate::nalgebra::SMatrix;
+    use crate::Tape;
+
+    /// Matrices without rows are types like any other: every operation that walks
+    /// columns takes them without a panic (`as_chunks::<0>` would panic), the reductions
+    /// give empty sums, and the backward pass runs.
+    #[test]
+    fn matrices_without_rows_do_not_panic() {
+        let mut tape: Tape<f64, 256, 64> = Tape::new();
+        let (e, w) = (SMatrix::<f64, 0, 3>::zeros(), SMatrix::<f64, 2, 0>::zeros());
+        let b = SMatrix::<f64, 0, 1>::zeros();
+        let g = tape.graph();
+        let (x, w, b) = (g.param(&e), g.param(&w), g.param(&b));
+        let total = x.row_sum().sum()
+            + x.column_log_sum_exp().sum()
+            + x.softmax().sum()
+            + x.log_softmax().sum()
+            + x.add_bias(b).sum()
+            + (w * x).sum()
+            + x.softmax_cross_entropy(x).sum()
+            + x.column_sum().sum()
+            + x.vstack::<2, 2>(g.constant_value(SMatrix::<f64, 2, 3>::zeros()))
+                .sum();
+        let v = total.value()[(0, 0)];
+        // ln of an empty sum is −∞, and so is their total.
+        assert!(v == f64::NEG_INFINITY, "{v}");
+        let grads = total.backward().unwrap();
+        assert_eq!(grads.wrt(w).unwrap().len(), 0);
+    }
+}

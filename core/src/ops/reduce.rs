@@ -88,9 +88,11 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `k·Σ_r a_rc` for every column `c`.
     fn along_rows(self, op: &'static Op<T>, k: T) -> Var<'g, T, 1, C> {
         self.unary(op, k, move |a, out| {
-            for (o, col) in out.iter_mut().zip(a.as_chunks::<R>().0) {
+            // Every output is written, also for a matrix without rows (empty sums).
+            let mut cols = crate::ops::columns::<_, R>(a).iter();
+            for o in out.iter_mut() {
                 let mut acc = T::zero();
-                for &x in col {
+                for &x in cols.next().into_iter().flatten() {
                     acc += x;
                 }
                 *o = k * acc;
@@ -102,7 +104,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     fn along_columns(self, op: &'static Op<T>, k: T) -> Var<'g, T, R, 1> {
         self.unary(op, k, move |a, out| {
             out.fill(T::zero());
-            for col in a.as_chunks::<R>().0 {
+            for col in crate::ops::columns::<_, R>(a) {
                 for (o, &x) in out.iter_mut().zip(col) {
                     *o += x;
                 }

@@ -18,12 +18,10 @@ use crate::{Real, Var};
 fn softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
     let (p, up) = (s.out(), s.upstream());
     if let Some(gz) = s.grad(0) {
-        for ((gcol, pcol), ucol) in gz
-            .as_chunks_mut::<K>()
-            .0
+        for ((gcol, pcol), ucol) in crate::ops::columns_mut::<_, K>(gz)
             .iter_mut()
-            .zip(p.as_chunks::<K>().0)
-            .zip(up.as_chunks::<K>().0)
+            .zip(crate::ops::columns::<_, K>(p))
+            .zip(crate::ops::columns::<_, K>(up))
         {
             let mut inner = T::zero();
             for (&u, &q) in ucol.iter().zip(pcol) {
@@ -39,12 +37,10 @@ fn softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
 fn log_softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
     let (l, up) = (s.out(), s.upstream());
     if let Some(gz) = s.grad(0) {
-        for ((gcol, lcol), ucol) in gz
-            .as_chunks_mut::<K>()
-            .0
+        for ((gcol, lcol), ucol) in crate::ops::columns_mut::<_, K>(gz)
             .iter_mut()
-            .zip(l.as_chunks::<K>().0)
-            .zip(up.as_chunks::<K>().0)
+            .zip(crate::ops::columns::<_, K>(l))
+            .zip(crate::ops::columns::<_, K>(up))
         {
             let mut total = T::zero();
             for &u in ucol {
@@ -62,11 +58,9 @@ fn log_softmax_backward<T: Real, const K: usize>(s: &mut Backward<'_, T>) {
 /// exact where `z = m` (computing `z − lse` would round `lse = m + …` to `m`'s
 /// precision first). NaN if `m` is NaN or infinite: a NaN or `+∞` entry, or only `−∞`.
 fn forward<T: Real, const K: usize>(z: &[T], out: &mut [T], exp: bool) {
-    for (ocol, zcol) in out
-        .as_chunks_mut::<K>()
-        .0
+    for (ocol, zcol) in crate::ops::columns_mut::<_, K>(out)
         .iter_mut()
-        .zip(z.as_chunks::<K>().0)
+        .zip(crate::ops::columns::<_, K>(z))
     {
         let mut m = -T::infinity();
         for &x in zcol {

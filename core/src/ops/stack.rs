@@ -18,7 +18,7 @@ fn for_block<T: Copy, const R: usize>(
     big: &[T],
     mut f: impl FnMut(usize, T),
 ) {
-    for (c, col) in big.as_chunks::<R>().0.iter().enumerate() {
+    for (c, col) in crate::ops::columns::<_, R>(big).iter().enumerate() {
         if let Some(block) = col.get(r0..r0 + r1) {
             for (i, &x) in block.iter().enumerate() {
                 f(c * r1 + i, x);
@@ -61,7 +61,7 @@ fn rows_backward<T: Real, const R: usize, const START: usize, const LEN: usize, 
 ) {
     let up = s.upstream();
     if let Some(ga) = s.grad(0) {
-        for (c, col) in ga.as_chunks_mut::<R>().0.iter_mut().enumerate() {
+        for (c, col) in crate::ops::columns_mut::<_, R>(ga).iter_mut().enumerate() {
             if let (Some(dst), Some(src)) = (
                 col.get_mut(START..START + LEN),
                 up.get(c * LEN..(c + 1) * LEN),
@@ -96,7 +96,7 @@ impl<'g, T: Real, const R1: usize, const C: usize> Var<'g, T, R1, C> {
             op!("vstack", vstack_backward::<T, R1, R2, R, C>),
             T::zero(),
             |a, b, out| {
-                for (c, col) in out.as_chunks_mut::<R>().0.iter_mut().enumerate() {
+                for (c, col) in crate::ops::columns_mut::<_, R>(out).iter_mut().enumerate() {
                     // Element by element: `copy_from_slice` would keep a length-mismatch
                     // panic path wherever the optimiser cannot prove the lengths equal.
                     let (top, bottom) = col.split_at_mut(R1);

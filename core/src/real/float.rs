@@ -101,51 +101,73 @@ pub(super) trait Magnitude: Sized {
 }
 
 impl Magnitude for f32 {
-    /// The key is the top 16 bits of the pattern without its sign (the exponent and
-    /// seven mantissa bits), so the maximum runs on sixteen-bit lanes: eight values per
-    /// SSE2 instruction (`pmaxsw`), about 1.25 instructions per value against 2.4 for
-    /// full 32-bit keys, for which SSE2 has no `max`. The result is the largest float
-    /// with the winning key: an upper bound within 2⁻⁷ of the largest magnitude, which
-    /// is all a bound proof needs.
+    /// On a target with 128-bit vector registers (x86-64, AArch64) the key is the top 16
+    /// bits of the pattern without its sign (the exponent and seven mantissa bits), so
+    /// the maximum runs on sixteen-bit lanes: eight values per SSE2 instruction
+    /// (`pmaxsw`), about 1.25 instructions per value against 2.4 for full 32-bit keys,
+    /// for which SSE2 has no `max`. The result is the largest float with the winning
+    /// key: an upper bound within 2⁻⁷ of the largest magnitude, which is all a bound
+    /// proof needs. Elsewhere (a microcontroller, whose sixteen lanes would not fit its
+    /// registers) the key is the whole pattern, and the maximum exact.
+    #[inline]
     fn of(xs: &[f32]) -> f64 {
-        let key = |x: &f32| ((x.to_bits() >> 16) as u16 as i16) & 0x7FFF;
-        let mut lanes = [0i16; 16];
-        let mut chunks = xs.chunks_exact(16);
-        for c in &mut chunks {
-            for (l, x) in lanes.iter_mut().zip(c) {
-                *l = (*l).max(key(x));
-            }
-        }
-        for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
-            *l = (*l).max(key(x));
-        }
-        let top = lanes.into_iter().fold(0, i16::max).cast_unsigned();
-        // Keys from 0x7F80 up are ±∞ and NaN.
-        if xs.is_empty() {
-            0.0
-        } else if top >= 0x7F80 {
-            f64::NAN
+        if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+            top_16_bits(xs)
         } else {
-            f64::from(f32::from_bits(u32::from(top) << 16 | 0xFFFF))
+            whole_pattern(xs)
         }
     }
 }
 
-impl Magnitude for f64 {
-    /// The whole pattern without its sign, in eight lanes so that it vectorises: exact.
-    fn of(xs: &[f64]) -> f64 {
-        let key = |x: &f64| (x.to_bits() & !(-0.0f64).to_bits()).cast_signed();
-        let mut lanes = [0; 8];
-        let mut chunks = xs.chunks_exact(8);
-        for c in &mut chunks {
-            for (l, x) in lanes.iter_mut().zip(c) {
-                *l = (*l).max(key(x));
-            }
-        }
-        for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
+/// [`Magnitude::of`] for `f32` on the whole pattern: exact.
+#[inline]
+pub(super) fn whole_pattern(xs: &[f32]) -> f64 {
+    let key = |x: &f32| (x.to_bits() & 0x7FFF_FFFF).cast_signed();
+    let m = f32::from_bits(lanes_max::<_, _, 8>(xs, key, 0).cast_unsigned());
+    if m.is_finite() {
+        f64::from(m)
+    } else {
+        f64::NAN
+    }
+}
+
+/// The maximum of `key` over `xs` (`zero` for none), in `L` lanes so that it vectorises.
+#[inline]
+fn lanes_max<X, K: Ord + Copy, const L: usize>(xs: &[X], key: impl Fn(&X) -> K, zero: K) -> K {
+    let mut lanes = [zero; L];
+    let mut chunks = xs.chunks_exact(L);
+    for c in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(c) {
             *l = (*l).max(key(x));
         }
-        let m = f64::from_bits(lanes.into_iter().fold(0, i64::max).cast_unsigned());
+    }
+    for (l, x) in lanes.iter_mut().zip(chunks.remainder()) {
+        *l = (*l).max(key(x));
+    }
+    lanes.into_iter().fold(zero, K::max)
+}
+
+/// [`Magnitude::of`] for `f32` on sixteen-bit keys.
+#[inline]
+pub(super) fn top_16_bits(xs: &[f32]) -> f64 {
+    let key = |x: &f32| ((x.to_bits() >> 16) as u16 as i16) & 0x7FFF;
+    let top = lanes_max::<_, _, 16>(xs, key, 0).cast_unsigned();
+    // Keys from 0x7F80 up are ±∞ and NaN.
+    if xs.is_empty() {
+        0.0
+    } else if top >= 0x7F80 {
+        f64::NAN
+    } else {
+        f64::from(f32::from_bits(u32::from(top) << 16 | 0xFFFF))
+    }
+}
+
+impl Magnitude for f64 {
+    /// The whole pattern without its sign: exact.
+    #[inline]
+    fn of(xs: &[f64]) -> f64 {
+        let key = |x: &f64| (x.to_bits() & !(-0.0f64).to_bits()).cast_signed();
+        let m = f64::from_bits(lanes_max::<_, _, 8>(xs, key, 0).cast_unsigned());
         if m.is_finite() {
             m
         } else {
