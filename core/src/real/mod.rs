@@ -50,11 +50,16 @@ pub use num_traits::{One, Zero};
 
 use table::elementary_functions;
 
+#[cfg(feature = "fixed")]
+mod fixed;
 mod float;
 mod libm;
 #[cfg(feature = "micromath")]
 mod micromath;
 pub(crate) mod table;
+
+#[cfg(feature = "fixed")]
+pub use self::fixed::Q16;
 #[cfg(test)]
 mod tests;
 
