@@ -21,6 +21,8 @@
 //! range; a NaN argument gives NaN; out-of-domain arguments give what the table says
 //! for floats (`ln(0) = −∞`, `√−1` is NaN).
 
+use core::num::NonZeroU64;
+
 use super::{finite, narrow, INF, NAN, ONE, Q16};
 
 /// `ln 2` with 30 fraction bits.
@@ -56,6 +58,23 @@ fn bits(x: Q16) -> i32 {
 #[inline]
 fn mul30(a: i64, b: i64) -> i64 {
     (a * b + (1 << 29)) >> 30
+}
+
+/// `n / d` with 30 fraction bits (truncated), for `|n| < 2³³` and `d > 0`; 0 if `d`
+/// is not positive. The divisor is non-zero by type: no panic path.
+#[inline]
+fn div_q30(n: i64, d: i64) -> i64 {
+    match NonZeroU64::new(d.max(0) as u64) {
+        Some(d) => {
+            let q = ((n.unsigned_abs() << 30) / d) as i64;
+            if n < 0 {
+                -q
+            } else {
+                q
+            }
+        }
+        None => 0,
+    }
 }
 
 /// `v / 2ˢ`, rounded to nearest (halfway up); `v·2` for `s < 0`.
@@ -176,7 +195,7 @@ fn ln_q30(b: i32) -> i64 {
     }
     // ln m = 2 atanh(s), s = (m − 1)/(m + 1) ∈ [−0.172, 0.172]:
     // 2(s + s³/3 + s⁵/5 + s⁷/7), next term below 3e-8.
-    let s = ((m - ONE_Q30) << 30) / (m + ONE_Q30);
+    let s = div_q30(m - ONE_Q30, m + ONE_Q30);
     let s2 = mul30(s, s);
     let mut p = ONE_Q30 / 7;
     for c in [ONE_Q30 / 5, ONE_Q30 / 3, ONE_Q30] {
@@ -369,8 +388,9 @@ pub(super) fn tanh(x: Q16) -> Q16 {
         let (p, k) = exp_parts(-2 * a);
         // k ≤ 0: e = p·2ᵏ ∈ (0, 1], with 30 fraction bits.
         let e = shift_round(p, -k) as u64;
-        let (n, d) = ((ONE_Q30 as u64 - e) << 16, ONE_Q30 as u64 + e);
-        ((n + d / 2) / d) as i32
+        let n = (ONE_Q30 as u64 - e) << 16;
+        let d = NonZeroU64::MIN.saturating_add(ONE_Q30 as u64 - 1 + e);
+        ((n + d.get() / 2) / d) as i32
     };
     Q16::from_bits(if b < 0 { -t } else { t })
 }

@@ -26,11 +26,13 @@
 //! are no subnormals ([`Real::flushed`] is the identity).
 //!
 //! A multiplication is one `32 × 32 → 64`-bit product, a shift and a range check; a
-//! division one 64-bit division. See `real/fixed/math.rs` for the elementary functions
+//! division one 64-bit unsigned division (of magnitudes, by a divisor that is non-zero
+//! by type, so no panic path is compiled). See `real/fixed/math.rs` for the elementary functions
 //! and their measured accuracy.
 
 use core::cmp::Ordering;
 use core::fmt;
+use core::num::NonZeroU64;
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use fixed::types::I16F16;
@@ -255,16 +257,18 @@ impl Div for Q16 {
     #[inline]
     fn div(self, other: Q16) -> Q16 {
         let (a, b) = (self.to_bits(), other.to_bits());
-        if finite(a) & finite(b) & (b != 0) {
-            let (n, d) = (i64::from(a) << 16, i64::from(b));
-            let (q, r) = (n / d, n % d);
-            // Round to nearest, halfway away from zero.
-            let away = 2 * r.unsigned_abs() >= d.unsigned_abs();
-            let step = if (n < 0) != (d < 0) { -1 } else { 1 };
-            narrow(if away { q + step } else { q })
-        } else {
-            div_special(a, b)
+        if finite(a) & finite(b) {
+            if let Some(d) = NonZeroU64::new(u64::from(b.unsigned_abs())) {
+                // Magnitudes, so that the division has no overflow case (and, with a
+                // non-zero divisor by type, no panic path).
+                let n = u64::from(a.unsigned_abs()) << 16;
+                let (q, r) = (n / d, n % d);
+                // Round to nearest, halfway away from zero.
+                let q = (q + u64::from(2 * r >= d.get())) as i64;
+                return narrow(if (a < 0) != (b < 0) { -q } else { q });
+            }
         }
+        div_special(a, b)
     }
 }
 
