@@ -104,17 +104,40 @@ impl Q16 {
     /// values beyond the finite range `±(2¹⁵ − 2⁻¹⁶)` give `±∞`. A `const fn`, for
     /// `static`s (`Sgd::new(Q16::from_f64(0.05))`).
     pub const fn from_f64(x: f64) -> Q16 {
-        let s = x * 65536.0;
-        Q16::from_bits(if x.is_nan() {
-            NAN
-        } else if s >= INF as f64 - 0.5 {
+        // From the bit pattern, in integer arithmetic: no floating-point operation, so
+        // no soft-float routine on a chip without an FPU.
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7FF) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        let magnitude = if exponent == 0x7FF {
+            if fraction != 0 {
+                return Q16::NAN;
+            }
             INF
-        } else if s <= 0.5 - INF as f64 {
-            -INF
-        } else if s >= 0.0 {
-            (s + 0.5) as i32
+        } else if exponent == 0 {
+            // Zero or subnormal: below 2⁻¹⁰²², which rounds to 0.
+            0
         } else {
-            (s - 0.5) as i32
+            // |x|·2¹⁶ = (2⁵² + fraction)·2^(exponent − 1075 + 16).
+            let m = (1u64 << 52) | fraction;
+            let shift = 1059 - exponent;
+            if shift <= 0 {
+                INF
+            } else if shift > 54 {
+                0
+            } else {
+                let r = (m + (1 << (shift - 1))) >> shift;
+                if r >= INF as u64 {
+                    INF
+                } else {
+                    r as i32
+                }
+            }
+        };
+        Q16::from_bits(if bits >> 63 == 1 {
+            -magnitude
+        } else {
+            magnitude
         })
     }
     /// The value as an `f64` (exact; `±∞` and NaN as themselves).
@@ -244,12 +267,27 @@ impl Mul for Q16 {
     fn mul(self, other: Q16) -> Q16 {
         let (a, b) = (self.to_bits(), other.to_bits());
         if finite(a) & finite(b) {
-            // The exact product has 32 fraction bits; round to nearest (halfway up).
-            narrow((i64::from(a) * i64::from(b) + (1 << 15)) >> 16)
+            narrow(mul_round(a, b))
         } else {
             mul_special(a, b)
         }
     }
+}
+
+/// `a·b / 2¹⁶` rounded to nearest (halfway up), exact, from four `16 × 16`-bit
+/// products that fit 32 bits: Cortex-M0 has no `32 × 32 → 64` multiply, and the 64-bit
+/// multiply routine (`__aeabi_lmul`) costs about twice as much (measured on the
+/// emulated micro:bit).
+#[inline(always)]
+fn mul_round(a: i32, b: i32) -> i64 {
+    // a = ah·2¹⁶ + al with ah signed and al in [0, 2¹⁶); the same for b. Then
+    // a·b / 2¹⁶ = ah·bh·2¹⁶ + ah·bl + al·bh + al·bl / 2¹⁶, and rounding the sum rounds
+    // only its last term (the others are integers).
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    // |ah·bl|, |al·bh| < 2³¹; al·bl + 2¹⁵ < 2³² (as unsigned).
+    let low = ((al as u32 * bl as u32).wrapping_add(1 << 15) >> 16) as i64;
+    (i64::from(ah * bh) << 16) + i64::from(ah * bl) + i64::from(al * bh) + low
 }
 
 impl Div for Q16 {
@@ -405,7 +443,7 @@ impl Real for Q16 {
         if m >= INF as u32 {
             f64::NAN
         } else {
-            f64::from(m) / 65536.0
+            I16F16::from_bits(m as i32).to_num::<f64>()
         }
     }
     #[inline]

@@ -197,3 +197,49 @@ fn rounding_functions_and_powers() {
     assert_eq!(abs(Q16::NEG_INFINITY), Q16::INFINITY);
     assert!((sin(q(1.0)).to_f64() - libm::sin(1.0)).abs() <= 0.5 / 65536.0);
 }
+
+/// The split multiplication (four 16-bit products) and the integer conversion from
+/// `f64` against plain 64-bit and floating-point references, over magnitudes from one
+/// step to the whole range.
+#[test]
+fn products_and_conversions_match_wide_references() {
+    let mut rng = crate::nn::Rng::seed_from_u64(3);
+    let mut draw = |rng: &mut crate::nn::Rng| {
+        let b = (rng.next_u64() as i32) >> rng.below(31);
+        if finite(b) {
+            b
+        } else {
+            0
+        }
+    };
+    for _ in 0..200_000 {
+        let (a, b) = (draw(&mut rng), draw(&mut rng));
+        let want = narrow((i64::from(a) * i64::from(b) + (1 << 15)) >> 16);
+        assert_eq!(
+            (Q16::from_bits(a) * Q16::from_bits(b)).to_bits(),
+            want.to_bits(),
+            "{a} × {b}"
+        );
+    }
+    for _ in 0..100_000 {
+        let scale = libm::ldexp(1.0, rng.below(44) as i32 - 24);
+        let x = (2.0 * rng.next_f64() - 1.0) * scale;
+        let s = libm::round(x * 65536.0);
+        let want = if s >= f64::from(INF) {
+            INF
+        } else if s <= -f64::from(INF) {
+            -INF
+        } else {
+            s as i32
+        };
+        assert_eq!(q(x).to_bits(), want, "{x}");
+        if finite(want) {
+            assert_eq!(Q16::from_bits(want).to_f64(), f64::from(want) / 65536.0);
+        }
+    }
+    assert_eq!(q(-0.0).to_bits(), 0);
+    assert_eq!(q(f64::MIN_POSITIVE / 4.0).to_bits(), 0);
+    assert_eq!(q(0.5 / 65536.0).to_bits(), 1);
+    assert_eq!(q(-0.5 / 65536.0).to_bits(), -1);
+    assert_eq!(q(32767.99999), Q16::INFINITY);
+}
