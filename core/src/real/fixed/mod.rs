@@ -41,6 +41,8 @@ use super::float::float_method;
 use super::table::elementary_functions;
 use super::{One, Real, Zero};
 
+#[cfg(test)]
+mod gradient_tests;
 mod math;
 #[cfg(test)]
 mod tests;

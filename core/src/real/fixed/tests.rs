@@ -204,7 +204,7 @@ fn rounding_functions_and_powers() {
 #[test]
 fn products_and_conversions_match_wide_references() {
     let mut rng = crate::nn::Rng::seed_from_u64(3);
-    let mut draw = |rng: &mut crate::nn::Rng| {
+    let draw = |rng: &mut crate::nn::Rng| {
         let b = (rng.next_u64() as i32) >> rng.below(31);
         if finite(b) {
             b
