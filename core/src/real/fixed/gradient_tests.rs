@@ -83,7 +83,7 @@ where
         M::ids(&vars)
     };
     Sgd::new(T::one())
-        .step_model(&mut model, &mut tape, &ids)
+        .step_model(&mut model, &tape, &ids)
         .expect("finite gradients");
     let after = params(&mut model);
     before.iter().zip(&after).map(|(b, a)| b - a).collect()
@@ -174,7 +174,7 @@ fn an_overflowing_step_is_refused_and_changes_nothing() {
         let _ = l.backward();
         <Model as Module<Q16>>::ids(&vars)
     };
-    let r = Sgd::new(Q16::from_f64(0.05)).step_model(&mut model, &mut tape, &ids);
+    let r = Sgd::new(Q16::from_f64(0.05)).step_model(&mut model, &tape, &ids);
     assert_eq!(r, Err(crate::Error::NonFinite));
     assert_eq!(params(&mut model), before);
 }

@@ -2,33 +2,7 @@
 //! `fixed` crate's [`I16F16`]) that implements [`Real`], for chips without an FPU
 //! (the `fixed` feature).
 //!
-//! # Format and range
-//!
-//! A value is an `i32` `b` standing for `b / 2¹⁶`: steps of `2⁻¹⁶ ≈ 1.5e-5`, finite
-//! values in `±(2¹⁵ − 2⁻¹⁶)`. Three bit patterns are set apart so that an overflow is
-//! reported instead of wrapping or passing silently:
-//!
-//! | bits | value |
-//! |---|---|
-//! | `i32::MAX` | `+∞` ([`Q16::INFINITY`]) |
-//! | `−i32::MAX` | `−∞` ([`Q16::NEG_INFINITY`]) |
-//! | `i32::MIN` | NaN ([`Q16::NAN`]) |
-//!
-//! # Arithmetic
-//!
-//! `+ − × ÷` round to nearest and **saturate**: a result beyond the finite range becomes
-//! `±∞`, and `±∞`/NaN then propagate as in IEEE arithmetic (`∞ − ∞`, `0 × ∞`, `0 / 0`
-//! are NaN; `x / 0` is `±∞`). No operation panics or wraps. Since `±∞` and NaN are not
-//! [finite](Real::is_finite), an overflow anywhere in a step reaches the optimizer's one
-//! magnitude read ([`Real::magnitude`]), which refuses the step with
-//! [`Error::NonFinite`](crate::Error::NonFinite), as it does for an `f32` overflow: steps
-//! stay all-or-nothing. A product smaller than `2⁻¹⁷` in magnitude rounds to 0: there
-//! are no subnormals ([`Real::flushed`] is the identity).
-//!
-//! A multiplication is one `32 × 32 → 64`-bit product, a shift and a range check; a
-//! division one 64-bit unsigned division (of magnitudes, by a divisor that is non-zero
-//! by type, so no panic path is compiled). See `real/fixed/math.rs` for the elementary functions
-//! and their measured accuracy.
+//! The format, the arithmetic and the special values are documented on [`Q16`].
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -57,8 +31,35 @@ const INF: i32 = i32::MAX;
 const ONE: i32 = 1 << 16;
 
 /// A Q16.16 fixed-point real: the `fixed` crate's [`I16F16`] with saturating,
-/// non-panicking arithmetic whose overflow is reported as `±∞` (see the
-/// [module docs](self) for the format).
+/// non-panicking arithmetic whose overflow is reported as `±∞`.
+///
+/// # Format and range
+///
+/// A value is an `i32` `b` standing for `b / 2¹⁶`: steps of `2⁻¹⁶ ≈ 1.5e-5`, finite
+/// values in `±(2¹⁵ − 2⁻¹⁶)`. Three bit patterns are set apart so that an overflow is
+/// reported instead of wrapping or passing silently:
+///
+/// | bits | value |
+/// |---|---|
+/// | `i32::MAX` | `+∞` ([`Q16::INFINITY`]) |
+/// | `−i32::MAX` | `−∞` ([`Q16::NEG_INFINITY`]) |
+/// | `i32::MIN` | NaN ([`Q16::NAN`]) |
+///
+/// # Arithmetic
+///
+/// `+ − × ÷` round to nearest and **saturate**: a result beyond the finite range becomes
+/// `±∞`, and `±∞`/NaN then propagate as in IEEE arithmetic (`∞ − ∞`, `0 × ∞`, `0 / 0`
+/// are NaN; `x / 0` is `±∞`). No operation panics or wraps. Since `±∞` and NaN are not
+/// [finite](Real::is_finite), an overflow anywhere in a step reaches the optimizer's one
+/// magnitude read ([`Real::magnitude`]), which refuses the step with
+/// [`Error::NonFinite`](crate::Error::NonFinite), as it does for an `f32` overflow: steps
+/// stay all-or-nothing. A product smaller than `2⁻¹⁷` in magnitude rounds to 0: there
+/// are no subnormals ([`Real::flushed`] is the identity).
+///
+/// A multiplication is one `32 × 32 → 64`-bit product, a shift and a range check; a
+/// division one 64-bit unsigned division (of magnitudes, by a divisor that is non-zero
+/// by type, so no panic path is compiled). See `core/src/real/fixed/math.rs` for the elementary functions
+/// and their measured accuracy.
 ///
 /// ```
 /// use stackgrad::{Q16, Real};
@@ -91,8 +92,8 @@ impl Q16 {
     /// Not a number (`0/0`, `∞ − ∞`, `√−1`, ...).
     pub const NAN: Q16 = Q16::from_bits(NAN);
 
-    /// The value whose bit pattern is `bits` (`bits / 2¹⁶`, or a special value: see the
-    /// [module docs](self)).
+    /// The value whose bit pattern is `bits` (`bits / 2¹⁶`, or a special value: see
+    /// [`Q16`]).
     #[inline]
     pub const fn from_bits(bits: i32) -> Q16 {
         Q16(I16F16::from_bits(bits))
@@ -172,6 +173,12 @@ fn finite(b: i32) -> bool {
     b > -INF && b < INF
 }
 
+/// `true` unless `a` or `b` is `±∞` or NaN (without a branch between the two).
+#[inline(always)]
+fn both_finite(a: i32, b: i32) -> bool {
+    finite(a) & finite(b)
+}
+
 /// An exact result as a value: beyond the finite range it saturates to `±∞`.
 #[inline(always)]
 fn narrow(v: i64) -> Q16 {
@@ -235,7 +242,7 @@ impl Add for Q16 {
     #[inline]
     fn add(self, other: Q16) -> Q16 {
         let (a, b) = (self.to_bits(), other.to_bits());
-        if finite(a) & finite(b) {
+        if both_finite(a, b) {
             // Two finite values: the sum saturates at `i32::MAX` (+∞) or `i32::MIN`,
             // which is NaN's pattern, so it becomes −∞.
             let s = self.0.saturating_add(other.0).to_bits();
@@ -268,7 +275,7 @@ impl Mul for Q16 {
     #[inline]
     fn mul(self, other: Q16) -> Q16 {
         let (a, b) = (self.to_bits(), other.to_bits());
-        if finite(a) & finite(b) {
+        if both_finite(a, b) {
             narrow(mul_round(a, b))
         } else {
             mul_special(a, b)
@@ -297,7 +304,7 @@ impl Div for Q16 {
     #[inline]
     fn div(self, other: Q16) -> Q16 {
         let (a, b) = (self.to_bits(), other.to_bits());
-        if finite(a) & finite(b) {
+        if both_finite(a, b) {
             if let Some(d) = NonZeroU64::new(u64::from(b.unsigned_abs())) {
                 // Magnitudes, so that the division has no overflow case (and, with a
                 // non-zero divisor by type, no panic path).
