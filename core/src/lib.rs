@@ -25,6 +25,8 @@ mod testing;
 
 pub use error::Error;
 pub use forward::Dual;
+#[cfg(feature = "fixed")]
+pub use real::Q16;
 pub use real::{One, Real, Zero};
 pub use tape::dot;
 pub use tape::{Grads, Graph};

@@ -7,8 +7,9 @@ fn main() {
     iris();
 }
 
-/// Writes `OUT_DIR/iris.rs`: the iris rows as `f32` constants, the labels, and each
-/// feature's mean and standard deviation (over all 150 rows, in `f64`).
+/// Writes `OUT_DIR/iris.rs`: the iris rows as `f32` constants, the labels, each
+/// feature's mean and standard deviation (over all 150 rows, in `f64`), and the
+/// standardised rows in Q16.16.
 fn iris() {
     println!("cargo:rerun-if-changed=data/iris.csv");
     let text = fs::read_to_string("data/iris.csv").expect("data/iris.csv");
@@ -65,6 +66,18 @@ fn iris() {
         "/// Standard deviation of each feature.\npub const IRIS_STD: [f32; 4] = {:?};\n",
         std.map(|s| s as f32)
     ));
+    out.push_str(
+        "/// Each row standardised (in `f64`) as Q16.16 bit patterns (`stackgrad::Q16`), so \
+         that a chip without an FPU reads its inputs without soft-float arithmetic.\n",
+    );
+    out.push_str(&format!("pub static IRIS_Q16: [[i32; 4]; {n}] = [\n"));
+    for r in &rows {
+        let q: Vec<i32> = (0..4)
+            .map(|j| ((r[j] - mean[j]) / std[j] * 65536.0).round() as i32)
+            .collect();
+        out.push_str(&format!("    {q:?},\n"));
+    }
+    out.push_str("];\n");
     let dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::write(dir.join("iris.rs"), out).expect("write iris.rs");
 }

@@ -295,6 +295,17 @@ fn steps() -> Vec<Step> {
                     "stackgrad",
                     "--all-targets",
                     "--features",
+                    "fixed",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])),
+                Run(Cmd::cargo(&[
+                    "clippy",
+                    "-p",
+                    "stackgrad",
+                    "--all-targets",
+                    "--features",
                     "micromath",
                     "--",
                     "-D",
@@ -309,7 +320,7 @@ fn steps() -> Vec<Step> {
         ),
         step(
             "backends",
-            "core tests with the micromath backend, and each backend's measured error",
+            "core tests with the micromath backend and Q16, and each backend's measured error",
             vec![
                 Run(Cmd::cargo(&[
                     "test",
@@ -317,6 +328,19 @@ fn steps() -> Vec<Step> {
                     "stackgrad",
                     "--features",
                     "micromath",
+                ])),
+                // Q16 (fixed point): arithmetic, each function's error, every layer's
+                // gradients against f64 (the measured worst printed).
+                Run(Cmd::cargo(&[
+                    "test",
+                    "-p",
+                    "stackgrad",
+                    "--features",
+                    "fixed",
+                    "--lib",
+                    "real::fixed",
+                    "--",
+                    "--nocapture",
                 ])),
                 // Neither backend feature: f32 falls back to libm (checked by real::tests).
                 Run(Cmd::cargo(&[

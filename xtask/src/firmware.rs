@@ -53,8 +53,27 @@ const QEMU_COMMON: [&str; 9] = [
     "shift=0",
 ];
 
-/// Programs compared with the host; `fault` must fault instead.
-const PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
+/// Programs compared with the host; `fault` must fault instead. `train_fixed` is
+/// `train` in Q16.16 fixed point (`stackgrad::Q16`).
+const PROGRAMS: [&str; 4] = ["gradients", "selfcheck", "train", "train_fixed"];
+
+/// Programs the real boards in `examples/firmware/boards` build.
+const BOARD_PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
+
+/// `(correct, total)` from a `train` program's `held-out accuracy C/N` line.
+fn accuracy(out: &str) -> Option<(u64, u64)> {
+    let line = out.lines().find(|l| l.starts_with("held-out accuracy "))?;
+    let (c, n) = line.rsplit(' ').next()?.split_once('/')?;
+    Some((c.parse().ok()?, n.parse().ok()?))
+}
+
+/// An accuracy as a percentage with one decimal.
+fn percent(a: Option<(u64, u64)>) -> String {
+    match a {
+        Some((c, n)) if n > 0 => format!("{:.1} %", 100.0 * c as f64 / n as f64),
+        _ => "-".into(),
+    }
+}
 
 /// Time allowed for one program under QEMU.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -393,6 +412,63 @@ pub fn qemu(args: &[String]) -> Result {
             r(cs, hs).is_some_and(|x| x <= limit),
         ));
     }
+    println!();
+    println!("Training in `f32` and in Q16.16 fixed point (`train` and `train_fixed`: the same model, data, seed and steps; {be0}; instructions per compiled step, mean of 16; RAM = `.data` + `.bss` + peak stack):");
+    println!();
+    println!("| board | `f32` step | Q16 step | Q16 ÷ `f32` | `f32` tape step | Q16 tape step | `f32` RAM | Q16 RAM | `f32` accuracy | Q16 accuracy |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let ram = |board: &str, p: &str| {
+        let s = sections(be0, board, p);
+        metric(&read(be0, board, p), "stack")
+            .map(|st| st + elf::size(&s, ".data") + elf::size(&s, ".bss"))
+    };
+    for b in &BOARDS {
+        let (t, q) = (read(be0, b.name, "train"), read(be0, b.name, "train_fixed"));
+        let (ts, qs) = (
+            metric(&t, "train_step_compiled"),
+            metric(&q, "train_step_compiled"),
+        );
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            b.name,
+            show(ts),
+            show(qs),
+            ratio(qs, ts),
+            show(metric(&t, "train_step_tape")),
+            show(metric(&q, "train_step_tape")),
+            show(ram(b.name, "train")),
+            show(ram(b.name, "train_fixed")),
+            percent(accuracy(&t)),
+            percent(accuracy(&q)),
+        );
+        if b.name == "microbit" {
+            let r = ts.zip(qs).map(|(t, q)| q as f64 / t as f64);
+            goals.push((
+                format!("microbit: Q16 step ÷ f32 step = {} (≤ 0.33)", ratio(qs, ts)),
+                r.is_some_and(|r| r <= 1.0 / 3.0),
+            ));
+            // Within 1 percentage point of the f32 run's held-out accuracy.
+            let (fa, qa) = (accuracy(&t), accuracy(&q));
+            let pts = |a: (u64, u64)| 100.0 * a.0 as f64 / a.1.max(1) as f64;
+            goals.push((
+                format!(
+                    "microbit: Q16 accuracy {} vs f32 {} (within 1 point)",
+                    percent(qa),
+                    percent(fa)
+                ),
+                fa.zip(qa).is_some_and(|(f, q)| pts(q) >= pts(f) - 1.0),
+            ));
+            let qram = ram(b.name, "train_fixed");
+            goals.push((
+                format!(
+                    "train_fixed on microbit: RAM {} bytes (≤ 16384), ran to the end",
+                    show(qram)
+                ),
+                qram.is_some_and(|r| r <= 16384) && q.lines().any(|l| l == "ok"),
+            ));
+        }
+    }
+
     let t = read(be0, "microbit", "train");
     let s = sections(be0, "microbit", "train");
     let ram = metric(&t, "stack").map(|st| st + elf::size(&s, ".data") + elf::size(&s, ".bss"));
@@ -453,7 +529,7 @@ pub fn boards() -> Result {
         cargo(&dir, &["fmt", "--check"])?;
         cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
         cargo(&dir, &["build", "-q", "--release", "--bins"])?;
-        for p in PROGRAMS {
+        for p in BOARD_PROGRAMS {
             let elf = dir.join("target").join(target).join("release").join(p);
             let s = elf::sections(&elf)?;
             rows.push(format!(

@@ -53,10 +53,11 @@ macro_rules! float_common {
 }
 pub(super) use float_common;
 
-/// One row of the table as a method of `Real` for a float, if the row is in `Real`
-/// (`= libm`). Modes: `(f64, libm)` and `(f32, libm)` call libm's function named in the
-/// row (an `i32` exponent converted to the float); `(f32, here)` calls the function of
-/// the row's own name in the module where the impl is (`real/micromath.rs`).
+/// One row of the table as a method of `Real`, if the row is in `Real` (`= libm`).
+/// Modes: `(f64, libm)` and `(f32, libm)` call libm's function named in the row (an
+/// `i32` exponent converted to the float); `(T, here)` calls the function of the row's
+/// own name in the module where the impl is (`real/micromath.rs` for `f32`,
+/// `real/fixed/math.rs` for [`Q16`](super::Q16)).
 macro_rules! float_method {
     ((f64, libm) $(#[$d:meta])* fn $name:ident($a:ident: i32) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
@@ -82,7 +83,7 @@ macro_rules! float_method {
             super::libm_fns::$g(self $(, $a)*)
         }
     };
-    ((f32, here) $(#[$d:meta])* fn $name:ident($($a:ident: $t:ty),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
+    (($ty:ident, here) $(#[$d:meta])* fn $name:ident($($a:ident: $t:ty),*) = libm($f:ident, $g:ident); $($rest:tt)*) => {
         #[inline]
         fn $name(self $(, $a: $t)*) -> Self {
             $name(self $(, $a)*)

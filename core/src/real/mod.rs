@@ -50,12 +50,17 @@ pub use num_traits::{One, Zero};
 
 use table::elementary_functions;
 
+#[cfg(feature = "fixed")]
+mod fixed;
 mod float;
 mod libm;
 mod libm_fns;
 #[cfg(feature = "micromath")]
 mod micromath;
 pub(crate) mod table;
+
+#[cfg(feature = "fixed")]
+pub use self::fixed::Q16;
 #[cfg(test)]
 mod tests;
 

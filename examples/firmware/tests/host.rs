@@ -129,7 +129,41 @@ fn train_learns_iris_and_its_tape_is_big_enough() {
     let mut opt = stackgrad::optim::Sgd::new(0.0);
     stackgrad::nn::train_classifier(&mut net, &mut *tape, &mut opt, &x, &y, train::WEIGHT_DECAY)
         .unwrap();
-    assert_eq!(tape.high_water(), train::Step::USAGE);
+    assert_eq!(tape.high_water(), train::Step::<f32>::USAGE);
+}
+
+#[test]
+fn train_fixed_learns_iris_as_well_as_f32() {
+    let out = run(train::run_fixed);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(run(train::run_fixed).ends_with("FAIL: the tape is already in use\n"));
+    assert_eq!(run(train_fixed_on_heap), out);
+    let correct = |out: &str| -> usize {
+        let acc = out
+            .lines()
+            .find(|l| l.starts_with("held-out accuracy"))
+            .unwrap();
+        acc.rsplit(' ')
+            .next()
+            .unwrap()
+            .split_once('/')
+            .unwrap()
+            .0
+            .parse()
+            .unwrap()
+    };
+    // The same held-out accuracy as the f32 run on the same data, seed and steps.
+    assert!(correct(&out) >= correct(&run(train_on_heap)), "{out}");
+}
+
+/// `train_fixed` on state of its own.
+fn train_fixed_on_heap(io: &mut dyn Io) -> stackgrad_firmware::Outcome {
+    use stackgrad::Q16;
+    let mut tape = Box::new(train::TrainTape::<Q16>::new());
+    let mut buffers = Box::new(train::TrainBuffers::<Q16>::new());
+    let mut net = train::zero_net::<Q16>();
+    let mut opt = stackgrad::optim::Sgd::new(<Q16 as train::Scalar>::LEARNING_RATE);
+    train::train(io, &mut tape, &mut buffers, &mut net, &mut opt)
 }
 
 /// `train` on state of its own (its statics can be taken once per process).
@@ -149,6 +183,7 @@ fn host_output_is_what_run_sh_compares() {
         gradients::run,
         selfcheck::run,
         train_on_heap,
+        train_fixed_on_heap,
         handwritten::run,
     ] {
         let out = run(program);

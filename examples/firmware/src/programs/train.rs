@@ -3,6 +3,10 @@
 //! cross-entropy plus a small L2 penalty), and prints the loss as it falls and the
 //! held-out accuracy.
 //!
+//! The program is generic over its scalar ([`Scalar`]): `train` runs it in `f32`
+//! ([`run`]), `train_fixed` in Q16.16 fixed point ([`Q16`], [`run_fixed`]), with the
+//! same data, seed, initial weights (rounded to the type) and hyper-parameters.
+//!
 //! The training runs on the compiled path ([`train_classifier_compiled`]): the model's
 //! forward and backward passes, monomorphised and inlined, into [`ClassifierBuffers`].
 //! Before training, one step from the same state on the tape ([`train_classifier`]) and
@@ -26,10 +30,12 @@ use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
 use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng, Tanh};
 use stackgrad::optim::Sgd;
-use stackgrad::{Real, Tape};
+use stackgrad::{Real, Tape, Q16};
 use static_cell::ConstStaticCell;
 
-use crate::data::{iris_is_test, iris_standardised, IRIS_CLASSES, IRIS_LABELS, IRIS_ROWS};
+use crate::data::{
+    iris_is_test, iris_standardised, IRIS_CLASSES, IRIS_LABELS, IRIS_Q16, IRIS_ROWS,
+};
 use crate::{print_metric, print_values, Io, Outcome};
 
 /// Hidden units.
@@ -45,71 +51,123 @@ pub const WEIGHT_DECAY: f32 = 1e-4;
 /// Seed of the initial weights and of the shuffles.
 pub const SEED: u64 = 7;
 
+/// A scalar the program trains in: `f32`, or [`Q16`] on a chip without an FPU.
+pub trait Scalar: Real {
+    /// The learning rate, [`LEARNING_RATE`], in this type.
+    const LEARNING_RATE: Self;
+    /// Row `i`'s standardised features. For [`Q16`] read from a table of bit patterns
+    /// (`IRIS_Q16`), with no floating-point arithmetic.
+    fn features(i: usize) -> [Self; 4];
+    /// The value as an `f32`, to print it.
+    fn to_f32(self) -> f32;
+    /// The bit pattern, to compare two runs bit for bit.
+    fn bits(self) -> u64;
+}
+
+impl Scalar for f32 {
+    const LEARNING_RATE: f32 = LEARNING_RATE;
+    fn features(i: usize) -> [f32; 4] {
+        iris_standardised(i)
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+}
+
+impl Scalar for Q16 {
+    const LEARNING_RATE: Q16 = Q16::from_f64(LEARNING_RATE as f64);
+    fn features(i: usize) -> [Q16; 4] {
+        IRIS_Q16
+            .get(i)
+            .copied()
+            .unwrap_or([0; 4])
+            .map(Q16::from_bits)
+    }
+    fn to_f32(self) -> f32 {
+        self.to_bits() as f32 / 65536.0
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits().cast_unsigned())
+    }
+}
+
 /// The network: `W₂ tanh(W₁ x + b₁) + b₂`.
-pub type Net = (
-    Linear<f32, 4, HIDDEN>,
-    Tanh,
-    Linear<f32, HIDDEN, IRIS_CLASSES>,
-);
+pub type Net<S = f32> = (Linear<S, 4, HIDDEN>, Tanh, Linear<S, HIDDEN, IRIS_CLASSES>);
 /// What one training step records, computed by the compiler from [`Net`].
-pub type Step = ClassifierStep<f32, Net, 4, IRIS_CLASSES, BATCH>;
-/// The tape of one training step, sized exactly by [`Step::USAGE`].
-pub type TrainTape = Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }>;
+pub type Step<S = f32> = ClassifierStep<S, Net<S>, 4, IRIS_CLASSES, BATCH>;
+/// The tape of one training step, sized exactly by [`Step::USAGE`] (the same for every
+/// scalar type).
+pub type TrainTape<S = f32> = Tape<S, { Step::<f32>::USAGE.scalars }, { Step::<f32>::USAGE.nodes }>;
 /// The compiled path's buffers for one step.
-pub type TrainBuffers = ClassifierBuffers<f32, Net, 4, IRIS_CLASSES, BATCH>;
+pub type TrainBuffers<S = f32> = ClassifierBuffers<S, Net<S>, 4, IRIS_CLASSES, BATCH>;
 /// Trainable scalars.
 pub const PARAMS: usize = <Net as Module<f32>>::PARAMS;
 
-const fn zero_linear<const I: usize, const O: usize>() -> Linear<f32, I, O> {
+const fn zero_linear<S: Real, const I: usize, const O: usize>() -> Linear<S, I, O> {
     Linear {
-        weight: SMatrix::from_array_storage(ArrayStorage([[0.0; O]; I])),
-        bias: SMatrix::from_array_storage(ArrayStorage([[0.0; O]; 1])),
+        weight: SMatrix::from_array_storage(ArrayStorage([[S::ZERO; O]; I])),
+        bias: SMatrix::from_array_storage(ArrayStorage([[S::ZERO; O]; 1])),
     }
 }
 
 /// A network of zeros, as a constant (all-zero bytes, so a `static` of it is `.bss`).
-pub const ZERO_NET: Net = (zero_linear(), Tanh, zero_linear());
+pub const fn zero_net<S: Real>() -> Net<S> {
+    (zero_linear(), Tanh, zero_linear())
+}
+
+/// A network of zeros in `f32`.
+pub const ZERO_NET: Net = zero_net();
 
 static TAPE: ConstStaticCell<TrainTape> = ConstStaticCell::new(TrainTape::new());
 static BUFFERS: ConstStaticCell<TrainBuffers> = ConstStaticCell::new(TrainBuffers::new());
 static NET: ConstStaticCell<Net> = ConstStaticCell::new(ZERO_NET);
 static OPT: ConstStaticCell<Sgd<f32>> = ConstStaticCell::new(Sgd::new(LEARNING_RATE));
 
-/// Xavier-uniform weights (for `tanh`), zero biases, drawn from `rng`.
-pub fn init(net: &mut Net, rng: &mut Rng) {
+static TAPE_Q16: ConstStaticCell<TrainTape<Q16>> = ConstStaticCell::new(TrainTape::new());
+static BUFFERS_Q16: ConstStaticCell<TrainBuffers<Q16>> = ConstStaticCell::new(TrainBuffers::new());
+static NET_Q16: ConstStaticCell<Net<Q16>> = ConstStaticCell::new(zero_net());
+static OPT_Q16: ConstStaticCell<Sgd<Q16>> =
+    ConstStaticCell::new(Sgd::new(<Q16 as Scalar>::LEARNING_RATE));
+
+/// Xavier-uniform weights (for `tanh`), zero biases, drawn from `rng` (in `f64`, then
+/// rounded to the type: the same draws for every type).
+pub fn init<S: Real>(net: &mut Net<S>, rng: &mut Rng) {
     net.0 = Linear::new(Init::XavierUniform, rng);
     net.2 = Linear::new(Init::XavierUniform, rng);
 }
 
-fn input(i: usize) -> SVector<f32, 4> {
-    SVector::from(iris_standardised(i))
+fn input<S: Scalar>(i: usize) -> SVector<S, 4> {
+    SVector::from(S::features(i))
 }
 
-fn onehot(i: usize) -> SVector<f32, IRIS_CLASSES> {
+fn onehot<S: Real>(i: usize) -> SVector<S, IRIS_CLASSES> {
     let label = IRIS_LABELS.get(i).copied().unwrap_or(0) as usize;
-    SVector::from_fn(|k, _| if k == label { 1.0 } else { 0.0 })
+    SVector::from_fn(|k, _| if k == label { S::one() } else { S::zero() })
 }
 
 /// Mean loss over the training rows and accuracy (correct, total) on the held-out rows.
-fn evaluate(net: &Net) -> (f32, usize, usize) {
-    let (mut loss, mut n_train, mut correct, mut n_test) = (0.0f32, 0usize, 0usize, 0usize);
+fn evaluate<S: Scalar>(net: &Net<S>) -> (S, usize, usize) {
+    let (mut loss, mut n_train, mut correct, mut n_test) = (S::zero(), 0usize, 0usize, 0usize);
     for i in 0..IRIS_ROWS {
-        let x = input(i);
+        let x = input::<S>(i);
         let y = IRIS_LABELS.get(i).copied().unwrap_or(0) as usize;
         if iris_is_test(i) {
             n_test += 1;
             correct += usize::from(predict(net, &x) == y);
         } else {
             let l = stackgrad::nn::Layer::eval(net, &x);
-            let lse = l.iter().map(|&v| Real::exp(v)).sum::<f32>();
-            loss += Real::ln(lse) - l.get(y).copied().unwrap_or(0.0);
+            let lse = l.iter().fold(S::zero(), |s, &v| s + Real::exp(v));
+            loss += Real::ln(lse) - l.get(y).copied().unwrap_or(S::zero());
             n_train += 1;
         }
     }
-    (loss / n_train.max(1) as f32, correct, n_test)
+    (loss / S::constant(n_train.max(1) as f64), correct, n_test)
 }
 
-/// The program: takes the statics (once) and trains.
+/// The program in `f32`: takes the statics (once) and trains.
 pub fn run(io: &mut dyn Io) -> Outcome {
     let tape = TAPE.try_take().ok_or("the tape is already in use")?;
     let buffers = BUFFERS.try_take().ok_or("the buffers are already in use")?;
@@ -118,15 +176,33 @@ pub fn run(io: &mut dyn Io) -> Outcome {
     train(io, tape, buffers, net, opt)
 }
 
+/// The program in Q16.16 fixed point ([`Q16`]): takes its own statics (once) and trains.
+pub fn run_fixed(io: &mut dyn Io) -> Outcome {
+    let tape = TAPE_Q16.try_take().ok_or("the tape is already in use")?;
+    let buffers = BUFFERS_Q16
+        .try_take()
+        .ok_or("the buffers are already in use")?;
+    let net = NET_Q16.try_take().ok_or("the model is already in use")?;
+    let opt = OPT_Q16
+        .try_take()
+        .ok_or("the optimizer is already in use")?;
+    train(io, tape, buffers, net, opt)
+}
+
 /// One step from the same state on the tape and on the compiled path: the parameters
 /// after it must be equal bit for bit (the same kernels in the same order).
-fn paths_agree(tape: &mut TrainTape, buffers: &mut TrainBuffers, net: &Net) -> bool {
-    let (x, y) = (input(0), onehot(0));
+fn paths_agree<S: Scalar>(
+    tape: &mut TrainTape<S>,
+    buffers: &mut TrainBuffers<S>,
+    net: &Net<S>,
+    decay: S,
+) -> bool {
+    let (x, y) = (input::<S>(0), onehot::<S>(0));
     let (mut a, mut b) = (*net, *net);
-    let (mut oa, mut ob) = (Sgd::new(LEARNING_RATE), Sgd::new(LEARNING_RATE));
-    let la = train_classifier(&mut a, tape, &mut oa, &x, &y, WEIGHT_DECAY);
-    let lb = train_classifier_compiled(&mut b, buffers, &mut ob, &x, &y, WEIGHT_DECAY);
-    let bits = |n: &Net| {
+    let (mut oa, mut ob) = (Sgd::new(S::LEARNING_RATE), Sgd::new(S::LEARNING_RATE));
+    let la = train_classifier(&mut a, tape, &mut oa, &x, &y, decay);
+    let lb = train_classifier_compiled(&mut b, buffers, &mut ob, &x, &y, decay);
+    let bits = |n: &Net<S>| {
         let mut h = 0u64;
         for (i, v) in
             n.0.weight
@@ -138,25 +214,26 @@ fn paths_agree(tape: &mut TrainTape, buffers: &mut TrainBuffers, net: &Net) -> b
         {
             h = h
                 .wrapping_mul(0x100_0000_01B3)
-                .wrapping_add(u64::from(v.to_bits()) ^ i as u64);
+                .wrapping_add(v.bits() ^ i as u64);
         }
         h
     };
-    matches!((la, lb), (Ok(p), Ok(q)) if p.to_bits() == q.to_bits()) && bits(&a) == bits(&b)
+    matches!((la, lb), (Ok(p), Ok(q)) if p.bits() == q.bits()) && bits(&a) == bits(&b)
 }
 
 /// Trains `net` (initialised here from [`SEED`]) with `tape` and `opt`, wherever they
 /// live (statics on a board, the heap in host tests).
-pub fn train(
+pub fn train<S: Scalar>(
     io: &mut dyn Io,
-    tape: &mut TrainTape,
-    buffers: &mut TrainBuffers,
-    net: &mut Net,
-    opt: &mut Sgd<f32>,
+    tape: &mut TrainTape<S>,
+    buffers: &mut TrainBuffers<S>,
+    net: &mut Net<S>,
+    opt: &mut Sgd<S>,
 ) -> Outcome {
+    let decay = S::constant(f64::from(WEIGHT_DECAY));
     let mut rng = Rng::seed_from_u64(SEED);
     init(net, &mut rng);
-    if !paths_agree(tape, buffers, net) {
+    if !paths_agree(tape, buffers, net, decay) {
         return Err("the tape and the compiled path disagree");
     }
     let _ = io.write_str("tape and compiled step: identical\n");
@@ -165,14 +242,14 @@ pub fn train(
         *o = i as u8;
     }
     let (loss0, _, _) = evaluate(net);
-    print_values(io, "epoch 0 loss", [loss0]);
+    print_values(io, "epoch 0 loss", [loss0.to_f32()]);
     let t0 = io.counter();
     for epoch in 1..=EPOCHS {
         rng.shuffle(&mut order);
         for &k in order.iter() {
             let k = k as usize;
             if !iris_is_test(k) {
-                train_classifier_compiled(net, buffers, opt, &input(k), &onehot(k), WEIGHT_DECAY)
+                train_classifier_compiled(net, buffers, opt, &input(k), &onehot(k), decay)
                     .map_err(|_| "training step failed (non-finite gradient)")?;
             }
         }
@@ -180,7 +257,7 @@ pub fn train(
             let (loss, _, _) = evaluate(net);
             let _ = io.write_str("epoch ");
             let _ = crate::fmt::write_u64(io, epoch as u64);
-            print_values(io, " loss", [loss]);
+            print_values(io, " loss", [loss.to_f32()]);
         }
     }
     if let (Some(a), Some(b)) = (t0, io.counter()) {
@@ -190,41 +267,33 @@ pub fn train(
     }
     // The same step on each path, on a copy of the trained model (16 steps each).
     let (mut a, mut b) = (*net, *net);
-    let mut sgd = Sgd::new(0.0);
-    let (x, y) = (input(1), onehot(1));
+    let mut sgd = Sgd::new(S::zero());
+    let (x, y) = (input::<S>(1), onehot::<S>(1));
     crate::measure(io, "train_step_tape", 16, &mut || {
-        let _ = core::hint::black_box(train_classifier(
-            &mut a,
-            tape,
-            &mut sgd,
-            &x,
-            &y,
-            WEIGHT_DECAY,
-        ));
+        let _ = core::hint::black_box(train_classifier(&mut a, tape, &mut sgd, &x, &y, decay));
     });
     crate::measure(io, "train_step_compiled", 16, &mut || {
         let _ = core::hint::black_box(train_classifier_compiled(
-            &mut b,
-            buffers,
-            &mut sgd,
-            &x,
-            &y,
-            WEIGHT_DECAY,
+            &mut b, buffers, &mut sgd, &x, &y, decay,
         ));
     });
     let (loss, correct, total) = evaluate(net);
-    print_values(io, "final loss", [loss]);
+    print_values(io, "final loss", [loss.to_f32()]);
     let _ = io.write_str("held-out accuracy ");
     let _ = crate::fmt::write_u64(io, correct as u64);
     let _ = io.write_str("/");
     let _ = crate::fmt::write_u64(io, total as u64);
     let _ = io.write_str("\n");
     print_metric(io, "tape_scalars_used", tape.high_water().scalars as u64);
-    print_metric(io, "tape_bytes", core::mem::size_of::<TrainTape>() as u64);
+    print_metric(
+        io,
+        "tape_bytes",
+        core::mem::size_of::<TrainTape<S>>() as u64,
+    );
     print_metric(
         io,
         "buffer_bytes",
-        core::mem::size_of::<TrainBuffers>() as u64,
+        core::mem::size_of::<TrainBuffers<S>>() as u64,
     );
     let learned = loss < loss0; // false for NaN
     if !learned || correct * 10 < total * 9 {
