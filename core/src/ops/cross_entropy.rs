@@ -34,6 +34,11 @@ fn masked<T: Real>(x: T, t: T) -> bool {
 
 /// `∂z = u·(Σ_j y_j·softmax(z)_k − y_k)` per column, written (`write`) or added; `u` is
 /// the upstream gradient times `1/B`.
+///
+/// The softmax is `e_k / Σ_j e_j` with `e_k = e^{z_k − max z}`: one exponential per
+/// entry and no logarithm (the forward pass's `lse` is not kept, and recomputing it cost
+/// a second exponential per entry and a logarithm per column). A column whose logits are
+/// all `−∞`, or with a NaN or `+∞`, has no softmax: its gradients are NaN.
 #[inline]
 pub(crate) fn softmax_ce_backward_z<T: Real, const K: usize>(
     z: &[T],
@@ -47,13 +52,28 @@ pub(crate) fn softmax_ce_backward_z<T: Real, const K: usize>(
         .zip(crate::ops::columns::<_, K>(z).iter())
         .zip(crate::ops::columns::<_, K>(y).iter())
     {
-        let lse = log_sum_exp(zcol);
+        let mut m = -T::infinity();
+        for &x in zcol {
+            m = Real::max(m, x);
+        }
+        // `e` holds e^{z − m}, then the softmax; NaN where there is none.
+        let mut e = [T::zero(); K];
+        let mut sum = T::zero();
+        for (e, &x) in e.iter_mut().zip(zcol) {
+            *e = (x - m).exp();
+            sum += *e;
+        }
+        let inv = if m == -T::infinity() {
+            T::nan()
+        } else {
+            T::one() / sum
+        };
         let mut total = T::zero();
         for &t in ycol {
             total += t;
         }
-        for ((g, &x), &t) in gcol.iter_mut().zip(zcol).zip(ycol) {
-            let d = u * (total * (x - lse).exp() - t);
+        for ((g, &p), &t) in gcol.iter_mut().zip(&e).zip(ycol) {
+            let d = u * (total * (p * inv) - t);
             *g = if write { d } else { *g + d };
         }
     }
