@@ -36,11 +36,14 @@
 //! - [`table`]: the one list of elementary functions, from which the declarations below,
 //!   every backend's implementation and every layer of [`Dual`](crate::Dual) are
 //!   generated; its docs say where a new function goes.
-//! - `float.rs`: what `f32` and `f64` share (classification, conversion) and the
-//!   generator of their elementary functions.
-//! - `libm.rs`: `f64`, and `f32` without `micromath`: each function is libm's of the
-//!   table's name.
+//! - `float.rs`: what `f32` and `f64` share (classification, conversion, the flush mask,
+//!   the magnitude read) and the generator of their elementary functions.
+//! - `libm.rs`: `f64`, and `f32` without `micromath`: each function is the one of the
+//!   table's name in `libm_fns.rs`, which is libm's except the square roots on x86-64
+//!   (SSE's through `core::arch`, the same bits, so that loops with them vectorise).
 //! - `micromath.rs`: `f32` on micromath, with its domain fixes and measured accuracy.
+//! - `fixed/`: [`Q16`], the Q16.16 fixed-point scalar (feature `fixed`), its integer
+//!   elementary functions (`fixed/math.rs`) and their tests.
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
