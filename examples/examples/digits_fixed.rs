@@ -109,10 +109,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n_train = data.len() * 4 / 5;
     let train_set: Vec<&Example> = order[..n_train].iter().map(|&i| &data[i]).collect();
     let test: Vec<&Example> = order[n_train..].iter().map(|&i| &data[i]).collect();
-    let mut net32: Net<f32> = mlp(&mut rng.clone());
+    // `Rng` is `Copy`: each run draws from a copy of the same state.
+    let mut init32 = rng;
+    let mut net32: Net<f32> = mlp(&mut init32);
     let mut netq: Net<Q16> = mlp(&mut rng);
     let mut adam32: Adam<f32, P> = Adam::new(LR as f32);
-    let loss32 = train(&mut net32, &mut adam32, LR, &train_set, rng.clone())?;
+    let loss32 = train(&mut net32, &mut adam32, LR, &train_set, rng)?;
     let acc32 = accuracy(&net32, &test);
 
     let (lossq, what) = if q16_adam {
