@@ -17,8 +17,9 @@ const NO_STD_TARGETS: [&str; 3] = [
 ];
 
 /// Host examples run in CI; the first one's output is shown (it states the accuracy).
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "digits",
+    "digits_fixed",
     "gates",
     "ner_window",
     "jacobian",

@@ -53,12 +53,20 @@ const QEMU_COMMON: [&str; 9] = [
     "shift=0",
 ];
 
-/// Programs compared with the host; `fault` must fault instead. `train_fixed` is
-/// `train` in Q16.16 fixed point (`stackgrad::Q16`).
-const PROGRAMS: [&str; 4] = ["gradients", "selfcheck", "train", "train_fixed"];
+/// Programs compared with the host; `fault` must fault instead. `selfcheck_fixed` and
+/// `train_fixed` are `selfcheck` and `train` in Q16.16 fixed point (`stackgrad::Q16`).
+const PROGRAMS: [&str; 5] = [
+    "gradients",
+    "selfcheck",
+    "selfcheck_fixed",
+    "train",
+    "train_fixed",
+];
 
-/// Programs the real boards in `examples/firmware/boards` build.
+/// Programs every real board in `examples/firmware/boards` builds.
 const BOARD_PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
+/// Programs only the boards without an FPU build.
+const BOARD_PROGRAMS_FIXED: [&str; 2] = ["selfcheck_fixed", "train_fixed"];
 
 /// `(correct, total)` from a `train` program's `held-out accuracy C/N` line.
 fn accuracy(out: &str) -> Option<(u64, u64)> {
@@ -469,6 +477,34 @@ pub fn qemu(args: &[String]) -> Result {
         }
     }
 
+    println!();
+    println!("The boot-time self-check in `f32` and in Q16 (`selfcheck` and `selfcheck_fixed`: the gradient and four central differences, instructions; {be0}):");
+    println!();
+    println!("| board | `f32` | Q16 | Q16 ÷ `f32` | `f32` worst error ÷ allowed | Q16 worst error ÷ allowed |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let worst = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("worst error/allowed: "))
+            .unwrap_or("-")
+            .to_string()
+    };
+    for b in &BOARDS {
+        let (f, q) = (
+            read(be0, b.name, "selfcheck"),
+            read(be0, b.name, "selfcheck_fixed"),
+        );
+        let (fi, qi) = (metric(&f, "selfcheck"), metric(&q, "selfcheck"));
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            b.name,
+            show(fi),
+            show(qi),
+            ratio(qi, fi),
+            worst(&f),
+            worst(&q),
+        );
+    }
+
     let t = read(be0, "microbit", "train");
     let s = sections(be0, "microbit", "train");
     let ram = metric(&t, "stack").map(|st| st + elf::size(&s, ".data") + elf::size(&s, ".bss"));
@@ -513,23 +549,27 @@ pub fn qemu(args: &[String]) -> Result {
     }
 }
 
-/// A real board: its directory under `examples/firmware/boards` and its target.
-const REAL_BOARDS: [(&str, &str); 2] = [
-    ("microbit-v2", "thumbv7em-none-eabihf"),
-    ("pico2", "thumbv8m.main-none-eabihf"),
+/// A real board: its directory under `examples/firmware/boards`, its target, and
+/// whether it builds the fixed-point programs too ([`BOARD_PROGRAMS_FIXED`]: on a chip
+/// without an FPU).
+const REAL_BOARDS: [(&str, &str, bool); 3] = [
+    ("microbit-v2", "thumbv7em-none-eabihf", false),
+    ("pico", "thumbv6m-none-eabi", true),
+    ("pico2", "thumbv8m.main-none-eabihf", false),
 ];
 
 /// `cargo xtask boards`.
 pub fn boards() -> Result {
     let start = Instant::now();
     let mut rows = Vec::new();
-    for (name, target) in REAL_BOARDS {
+    for (name, target, fixed) in REAL_BOARDS {
         let dir = firmware_dir().join("boards").join(name);
         step(&format!("{name}: fmt, clippy, build ({target})"));
         cargo(&dir, &["fmt", "--check"])?;
         cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
         cargo(&dir, &["build", "-q", "--release", "--bins"])?;
-        for p in BOARD_PROGRAMS {
+        let extra: &[&str] = if fixed { &BOARD_PROGRAMS_FIXED } else { &[] };
+        for p in BOARD_PROGRAMS.iter().chain(extra) {
             let elf = dir.join("target").join(target).join("release").join(p);
             let s = elf::sections(&elf)?;
             rows.push(format!(

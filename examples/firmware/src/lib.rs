@@ -3,7 +3,8 @@
 //! Each program is one function `run(&mut dyn Io) -> Outcome` in [`programs`]. A board
 //! crate gives it an [`Io`] (where text goes, and a counter) and calls it from the
 //! runtime's entry point: `qemu/` for the three QEMU boards (semihosting) and the host
-//! (`std`), `boards/microbit-v2` and `boards/pico2` for real boards (defmt over RTT).
+//! (`std`), `boards/microbit-v2`, `boards/pico` and `boards/pico2` for real boards (defmt
+//! over RTT).
 //! The programs do not know which.
 //!
 //! Lines starting with `#` are measurements (instruction counts, stack), printed only

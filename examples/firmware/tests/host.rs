@@ -167,6 +167,45 @@ fn train_fixed_on_heap(io: &mut dyn Io) -> stackgrad_firmware::Outcome {
 }
 
 /// `train` on state of its own (its statics can be taken once per process).
+#[test]
+fn selfcheck_fixed_passes_and_catches_corruption() {
+    let out = run(selfcheck::run_fixed);
+    assert!(out.contains("corrupted and NaN gradients caught"), "{out}");
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+/// In Q16 the analytic directional derivative is close to the exact one; it is the
+/// central difference that needs `selfcheck`'s looser Q16 tolerance.
+#[test]
+fn q16_gradient_agrees_with_f64() {
+    use stackgrad::Q16;
+    let exact = Window::<f64>::example(handwritten::SEED);
+    let mut tape = Box::new(WindowTape::<f64>::new());
+    let mut g64 = WindowGrads::zeros();
+    exact
+        .stackgrad_gradient(&mut tape, &window_input(), Some(&mut g64))
+        .unwrap();
+    let model = Window::<Q16>::example(handwritten::SEED);
+    let mut tape = Box::new(WindowTape::<Q16>::new());
+    let mut g = WindowGrads::zeros();
+    model
+        .stackgrad_gradient(&mut tape, &window_input(), Some(&mut g))
+        .unwrap();
+    for seed in 1..=4 {
+        let dir = Direction::new(seed);
+        let (a, e) = (dir.dot(g.iter()).to_f64(), dir.dot(g64.iter()));
+        assert!((a - e).abs() <= 5e-4, "seed {seed}: {a} vs {e}");
+    }
+    assert!(
+        g.max_abs_diff(&WindowGrads {
+            w: g64.w.map(Q16::from_f64),
+            b: g64.b.map(Q16::from_f64),
+            u: g64.u.map(Q16::from_f64),
+            x: g64.x.map(Q16::from_f64),
+        }) <= Q16::from_f64(1e-4)
+    );
+}
+
 fn train_on_heap(io: &mut dyn Io) -> stackgrad_firmware::Outcome {
     let mut tape = Box::new(train::TrainTape::new());
     let mut buffers = Box::new(train::TrainBuffers::new());
@@ -182,6 +221,7 @@ fn host_output_is_what_run_sh_compares() {
     for program in [
         gradients::run,
         selfcheck::run,
+        selfcheck::run_fixed,
         train_on_heap,
         train_fixed_on_heap,
         handwritten::run,

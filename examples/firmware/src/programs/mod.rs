@@ -3,7 +3,8 @@
 //! the runtime's entry point: `qemu/src/bin/NAME.rs` is `#[cortex_m_rt::entry]` (or
 //! `#[riscv_rt::entry]`) `fn main() -> ! { firmware_qemu::board::start(run) }`, and a
 //! plain `main` calling `firmware_qemu::host::start(run)` on the host;
-//! `boards/microbit-v2` and `boards/pico2` do the same with their own `start`.
+//! `boards/microbit-v2`, `boards/pico` and `boards/pico2` do the same with their own
+//! `start`.
 //! `handwritten` has no binary of its own: its printing and seed serve `gradients`, and
 //! the host tests run it.
 

@@ -1,0 +1,8 @@
+//! `gradients` (see `stackgrad_firmware::programs::gradients::run`) on the Pico.
+#![no_std]
+#![no_main]
+
+#[rp2040_hal::entry]
+fn main() -> ! {
+    firmware_pico::start(stackgrad_firmware::programs::gradients::run)
+}
