@@ -87,18 +87,30 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         pairs.check(None)?;
         let (lr, wd) = (self.lr, self.weight_decay);
         let (lr64, wd64) = (lr.to_f64(), wd.to_f64());
-        run(
-            &mut pairs,
-            [],
-            |m| {
-                let d = m.grad + wd64 * m.param;
-                top([d, m.param + lr64 * d])
-            },
-            move |p, g, _| {
-                let d = g + wd * *p;
-                *p -= lr * d;
-            },
-        )?;
+        if wd == T::zero() {
+            // Without weight decay, no multiply-add of zero per parameter (on a chip
+            // without an FPU, two library calls each). The same bits: `g + 0·p` differs
+            // from `g` only in the sign of a zero, which `p − lr·d` does not show.
+            run(
+                &mut pairs,
+                [],
+                |m| top([m.grad, m.param + lr64 * m.grad]),
+                move |p, g, _| *p -= lr * g,
+            )?;
+        } else {
+            run(
+                &mut pairs,
+                [],
+                |m| {
+                    let d = m.grad + wd64 * m.param;
+                    top([d, m.param + lr64 * d])
+                },
+                move |p, g, _| {
+                    let d = g + wd * *p;
+                    *p -= lr * d;
+                },
+            )?;
+        }
         self.t = self.t.saturating_add(1);
         Ok(())
     }
@@ -213,6 +225,24 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
 mod tests {
     use super::*;
     use crate::optim::tests::{assert_steps, refuses_bad_input, three_steps};
+
+    /// Without weight decay the step skips `g + 0·p`, and writes the same bits as the
+    /// rule with it, on signed zeros, subnormals and large values alike.
+    #[test]
+    fn no_weight_decay_is_the_same_bits_as_a_zero_one() {
+        let edges: [f64; 8] = [0.0, -0.0, 1e-310, -1e-310, 1.5, -2.25, 1e300, -1e300];
+        for lr in [0.0f64, 0.1, 3.0] {
+            for &p0 in &edges {
+                for &g in &edges {
+                    let mut p = [p0];
+                    Sgd::new(lr).step(&mut p[..], &[g]).unwrap();
+                    let d = g + 0.0 * p0;
+                    let expected = crate::flush::flush(p0 - lr * d);
+                    assert_eq!(p[0].to_bits(), expected.to_bits(), "lr {lr} p {p0} g {g}");
+                }
+            }
+        }
+    }
 
     // The problem: f(p) = ½‖p‖², g = p, p₀ = [1, −2]. The second coordinate is −2 times
     // the first at every step (every rule here is linear in p), so only the first is
