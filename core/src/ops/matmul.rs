@@ -312,7 +312,10 @@ mod tests {
         }
         case::<8, 4, 1>();
         case::<3, 8, 1>();
-        case::<32, 64, 32>();
+        // The benchmark's first layer at batch 32 (too slow to interpret under Miri).
+        if !cfg!(miri) {
+            case::<32, 64, 32>();
+        }
         case::<10, 32, 17>();
         case::<5, 0, 3>();
         case::<5, 3, 0>();
