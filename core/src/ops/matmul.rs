@@ -278,10 +278,11 @@ mod tests {
     #[test]
     fn both_ways_of_summing_give_the_same_bits() {
         fn case<const R: usize, const K: usize, const C: usize>() {
-            let a = SMatrix::<f32, R, K>::from_fn(|i, j| libm::sinf((i * 7 + j * 3) as f32 * 0.37));
+            let a =
+                SMatrix::<f32, R, K>::from_fn(|i, j| ::libm::sinf((i * 7 + j * 3) as f32 * 0.37));
             let b =
-                SMatrix::<f32, K, C>::from_fn(|i, j| libm::cosf((i * 5 + j * 11) as f32 * 0.23));
-            let up = SMatrix::<f32, R, C>::from_fn(|i, j| libm::sinf((i + j * 13) as f32 * 0.71));
+                SMatrix::<f32, K, C>::from_fn(|i, j| ::libm::cosf((i * 5 + j * 11) as f32 * 0.23));
+            let up = SMatrix::<f32, R, C>::from_fn(|i, j| ::libm::sinf((i + j * 13) as f32 * 0.71));
             let same = |x: &[f32], y: &[f32]| {
                 x.iter()
                     .map(|v| v.to_bits())

@@ -83,7 +83,7 @@ fn magnitude_is_a_tight_upper_bound_and_sees_every_non_finite_value() {
     assert_eq!(<f64 as Real>::magnitude(&[]), 0.0);
     let mut xs = [0.0f32; 37];
     for (i, x) in xs.iter_mut().enumerate() {
-        *x = libm::sinf(i as f32 * 0.731) * 3.0;
+        *x = ::libm::sinf(i as f32 * 0.731) * 3.0;
     }
     let exact = xs.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     let d: [f64; 37] = core::array::from_fn(|i| f64::from(xs[i]));
