@@ -85,6 +85,22 @@ pub enum Error {
     /// without 64-bit atomics; never with them). Reuse a tape with a new graph instead
     /// of creating one per request.
     Exhausted,
+    /// An operation without a forward function (its [`Op`](crate::ops::Op) made with
+    /// `Op::new`) was asked to compute its value: given to
+    /// [`Var::apply_unary`](crate::Var::apply_unary) or `apply_binary`, or recorded with
+    /// [`Var::custom_unary`](crate::Var::custom_unary) in a graph then
+    /// [replayed](crate::Tape::replay). The graph is poisoned.
+    NoForward,
+    /// [`Tape::replay`](crate::Tape::replay) on a tape whose last graph cannot be
+    /// replayed: nothing was recorded, the recording failed, or no backward pass ran on
+    /// it (the pass names the output to replay).
+    NotRecorded,
+    /// A replaying graph was given what its recording did not have: a leaf of another
+    /// shape or kind (a parameter for a constant, a borrowed matrix for a copied value,
+    /// or the reverse), more leaves, an operation to record, an output of another shape;
+    /// or a borrowed leaf was not bound again before [`Graph::replayed`](crate::Graph::replayed).
+    /// The graph is poisoned.
+    Unbound,
 }
 
 impl fmt::Display for Error {
@@ -158,6 +174,21 @@ impl fmt::Display for Error {
                  without 64-bit atomics): reuse tapes (`Tape::graph` starts a new graph) \
                  instead of creating one per request",
             ),
+            Error::NoForward => f.write_str(
+                "an operation without a forward function was asked for its value (given to \
+                 `apply_unary`/`apply_binary`, or replayed): make its `Op` with \
+                 `Op::with_forward`, or record the graph anew instead of replaying it",
+            ),
+            Error::NotRecorded => f.write_str(
+                "nothing to replay: record the graph on this tape and run its backward pass \
+                 once (`Tape::graph`, then `backward()` on the output), then `Tape::replay`",
+            ),
+            Error::Unbound => f.write_str(
+                "a replay was given what its recording did not have: bind the same leaves \
+                 (`Module::bind`, `Graph::param`, `Graph::constant`, `Graph::constant_value`) \
+                 in the order they were recorded, record no operation, and ask \
+                 `Graph::replayed` for the output's shape",
+            ),
         }
     }
 }
@@ -192,6 +223,9 @@ impl fmt::Debug for Error {
             Error::ParamMismatch => f.write_str("ParamMismatch")?,
             Error::Overflow => f.write_str("Overflow")?,
             Error::Exhausted => f.write_str("Exhausted")?,
+            Error::NoForward => f.write_str("NoForward")?,
+            Error::NotRecorded => f.write_str("NotRecorded")?,
+            Error::Unbound => f.write_str("Unbound")?,
         }
         write!(f, ": {self}")
     }

@@ -59,7 +59,7 @@ mod stack;
 mod transpose;
 pub mod unary;
 
-pub use crate::tape::{Backward, BackwardFn, Op};
+pub use crate::tape::{Backward, BackwardFn, ForwardFn, Op};
 pub use unary::Unary;
 
 #[cfg(test)]

@@ -77,6 +77,9 @@ const POISON_GRADS_BORROWED: u8 = 2;
 const POISON_FOREIGN: u8 = 3;
 const POISON_INTERNAL: u8 = 4;
 const POISON_EXHAUSTED: u8 = 5;
+const POISON_NO_FORWARD: u8 = 6;
+const POISON_NOT_RECORDED: u8 = 7;
+const POISON_UNBOUND: u8 = 8;
 
 /// A fixed-capacity reverse-mode tape with `SCALARS` scalars and `NODES` nodes, all
 /// stored inline (no heap).
@@ -140,6 +143,12 @@ pub struct Tape<T: 'static, const SCALARS: usize, const NODES: usize> {
     /// What poisoned the current graph (a `POISON_*` code). A `Cell`, so a failure is
     /// recorded even while the gradients are borrowed.
     poison: Cell<u8>,
+    /// The node the last successful backward pass of the recording started from (`NONE`
+    /// before one): what [`Tape::replay`] computes again.
+    root: u16,
+    /// Whether a node's value was computed by a caller's closure rather than its op's
+    /// forward function: such a graph cannot be replayed.
+    opaque: bool,
 }
 
 impl<T: Real, const SCALARS: usize, const NODES: usize> Default for Tape<T, SCALARS, NODES> {
@@ -224,6 +233,8 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             grads_done: 0,
             backward_done: false,
             poison: Cell::new(POISON_NONE),
+            root: NONE,
+            opaque: false,
         }
     }
 
@@ -241,6 +252,13 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.grad_end = 0;
         self.value_len = 0;
         self.need = Usage::ZERO;
+        self.root = NONE;
+        self.opaque = false;
+        self.new_generation(next);
+    }
+
+    /// A new graph's stamp: a new generation (or identity), no backward pass, no poison.
+    fn new_generation(&mut self, next: fn() -> u64) {
         if self.serial == 0 || self.generation == u32::MAX {
             // A new identity rather than a wrapped generation: an id of the graph 2³²
             // graphs ago must read as stale, not as the new graph's.
@@ -302,6 +320,9 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             POISON_GRADS_BORROWED => Some(Error::GradsBorrowed),
             POISON_FOREIGN => Some(Error::Foreign),
             POISON_EXHAUSTED => Some(Error::Exhausted),
+            POISON_NO_FORWARD => Some(Error::NoForward),
+            POISON_NOT_RECORDED => Some(Error::NotRecorded),
+            POISON_UNBOUND => Some(Error::Unbound),
             _ => Some(Error::Internal),
         }
     }
@@ -314,6 +335,9 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
                 Error::GradsBorrowed => POISON_GRADS_BORROWED,
                 Error::Foreign => POISON_FOREIGN,
                 Error::Exhausted => POISON_EXHAUSTED,
+                Error::NoForward => POISON_NO_FORWARD,
+                Error::NotRecorded => POISON_NOT_RECORDED,
+                Error::Unbound => POISON_UNBOUND,
                 _ => POISON_INTERNAL,
             });
         }
@@ -501,9 +525,39 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     }
 
     /// Marks the gradients computed by a finished backward pass as readable.
-    pub(crate) fn finish_backward(&mut self) {
+    pub(crate) fn finish_backward(&mut self, root: u16) {
         self.grads_done = self.grad_end;
         self.backward_done = true;
+        self.root = root;
+    }
+
+    /// Marks the graph as holding a value a caller's closure computed (not replayable).
+    pub(crate) fn mark_opaque(&mut self) {
+        self.opaque = true;
+    }
+
+    /// Starts a replay of the recorded graph: a new generation over the same nodes and
+    /// offsets, with no backward pass yet. Returns the node to replay up to, or why the
+    /// graph cannot be replayed (the tape is then poisoned with it).
+    pub(crate) fn start_replay(&mut self) -> Result<u16, Error> {
+        self.high = self.high_water();
+        self.new_generation(next_serial);
+        let e = if self.poison.get() != POISON_NONE {
+            return Err(self.error().unwrap_or(Error::Internal));
+        } else if self.root == NONE {
+            Error::NotRecorded
+        } else if self.opaque {
+            Error::NoForward
+        } else {
+            return Ok(self.root);
+        };
+        self.fail(e);
+        Err(e)
+    }
+
+    /// The pool and the recorded nodes, for a replay's forward pass.
+    pub(crate) fn pool_mut_and_nodes(&mut self) -> (&mut [T], &[Node<T>]) {
+        (&mut self.pool, self.nodes.get(..self.len).unwrap_or(&[]))
     }
 
     /// The whole pool and the nodes, for reading values.

@@ -48,6 +48,20 @@ struct Inner<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     tape: &'a mut Tape<T, SCALARS, NODES>,
     /// Values of borrowed leaves (parameters and constants), by node index.
     refs: [Option<&'a [T]>; NODES],
+    /// While replaying ([`Tape::replay`]): where to look for the next leaf to bind, and
+    /// the recorded output. `None` while recording.
+    replay: Option<Replay>,
+}
+
+/// A replay's progress.
+#[derive(Clone, Copy)]
+struct Replay {
+    /// The node after the last leaf bound again.
+    next: usize,
+    /// The recorded output.
+    root: u16,
+    /// Whether [`Graph::replayed`] has run the forward pass.
+    done: bool,
 }
 
 impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> {
@@ -57,6 +71,65 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     pub fn graph(&mut self) -> Graph<'_, T, SCALARS, NODES> {
         self.reset();
         Graph::new(self)
+    }
+
+    /// Starts a replay of the graph recorded last: the same operations, computed again
+    /// on new values of its leaves, without recording them. On the returned graph, bind
+    /// the leaves again in the order they were recorded (the model's
+    /// [`bind`](crate::nn::Module::bind), [`Graph::param`], [`Graph::constant`],
+    /// [`Graph::constant_value`]), then [`Graph::replayed`] computes every value and
+    /// returns the output, to call `backward()` on as when it was recorded.
+    ///
+    /// A replay is a new graph for ids: the ids of the recording (and of earlier
+    /// replays) become [`Error::Stale`]; take new ones from the variables bound here. It
+    /// runs each operation's own forward function and backward rule in the recorded
+    /// order, so its values and gradients are bit for bit those of recording the graph
+    /// anew on the same values, for the recording's cost in neither nodes nor checks.
+    ///
+    /// The graph must have been recorded with a successful backward pass
+    /// ([`Error::NotRecorded`]) and hold no value computed by a caller's closure
+    /// ([`Var::custom_unary`](crate::Var::custom_unary): [`Error::NoForward`]); a leaf
+    /// of another shape or kind, or a borrowed leaf left unbound, is [`Error::Unbound`].
+    /// Each poisons the replaying graph; the recording stays, to replay again.
+    ///
+    /// ```
+    /// use stackgrad::nalgebra::{Matrix2, Vector2};
+    /// use stackgrad::Tape;
+    ///
+    /// let w0 = Matrix2::new(1.0, 2.0, 3.0, 4.0);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// {
+    ///     // Record once: s = Σ tanh(W·x).
+    ///     let x0 = Vector2::new(1.0, -1.0);
+    ///     let g = tape.graph();
+    ///     let (w, x) = (g.param(&w0), g.constant(&x0));
+    ///     (w * x).tanh().sum().backward()?;
+    /// }
+    /// // Replay on a new x: the same value and gradient as recording it again.
+    /// let x1 = Vector2::new(0.5, 2.0);
+    /// let g = tape.replay();
+    /// let (w, x) = (g.param(&w0), g.constant(&x1));
+    /// let s = g.replayed::<1, 1>();
+    /// let dw = s.backward()?.wrt(w)?;
+    /// let mut fresh: Tape<f64, 64, 8> = Tape::new();
+    /// let g2 = fresh.graph();
+    /// let (w2, x2) = (g2.param(&w0), g2.constant(&x1));
+    /// let s2 = (w2 * x2).tanh().sum();
+    /// assert_eq!(s.scalar(), s2.scalar());
+    /// assert_eq!(dw, s2.backward()?.wrt(w2)?);
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    pub fn replay(&mut self) -> Graph<'_, T, SCALARS, NODES> {
+        let started = self.start_replay();
+        let g = Graph::new(self);
+        if let Ok(mut inner) = g.inner.try_borrow_mut() {
+            inner.replay = Some(Replay {
+                next: 0,
+                root: started.unwrap_or(super::node::NONE),
+                done: false,
+            });
+        }
+        g
     }
 }
 
@@ -68,6 +141,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             inner: RefCell::new(Inner {
                 tape,
                 refs: [None; NODES],
+                replay: None,
             }),
             poison: Cell::new(None),
         }
@@ -109,6 +183,26 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         m: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
         self.leaf(None, Some(m.as_slice()), false)
+    }
+
+    /// On a replaying graph ([`Tape::replay`]), once its leaves are bound again: computes
+    /// every recorded operation's value from them, in the recorded order, and returns
+    /// the recorded output (the variable the recording's backward pass started from),
+    /// which must be `R×C`. Then `backward()` on it computes the gradients.
+    ///
+    /// Poisons the graph (the returned variable is invalid, and `backward` says why)
+    /// with [`Error::Unbound`] on a graph that records, after a replay already ran, with
+    /// a borrowed leaf left unbound, or for an output of another shape.
+    pub fn replayed<const R: usize, const C: usize>(&self) -> Var<'_, T, R, C> {
+        let h = match self.inner.try_borrow_mut() {
+            Ok(mut inner) => inner.replayed(R, R * C),
+            Err(_) => Err(Error::GradsBorrowed),
+        };
+        let h = h.unwrap_or_else(|e| {
+            self.fail(e);
+            Handle::invalid(true)
+        });
+        Var::from_handle(self, h)
     }
 
     fn leaf<const R: usize, const C: usize>(
@@ -186,6 +280,9 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         len: usize,
         tracked: bool,
     ) -> Result<Handle, Error> {
+        if self.replay.is_some() {
+            return self.rebind(borrowed, copied, rows, len, tracked);
+        }
         let mut node = Node::EMPTY;
         node.len = len as u32;
         node.rows = rows as u32;
@@ -204,7 +301,110 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         Ok(Handle { node, grad })
     }
 
+    /// Binds the next recorded leaf again, if it has the same shape and kind.
+    fn rebind(
+        &mut self,
+        borrowed: Option<&'a [T]>,
+        copied: Option<&[T]>,
+        rows: usize,
+        len: usize,
+        tracked: bool,
+    ) -> Result<Handle, Error> {
+        if let Some(e) = self.tape.error() {
+            return Err(e);
+        }
+        let Some(replay) = self.replay.as_mut() else {
+            return Err(Error::Internal);
+        };
+        let (pool, nodes) = self.tape.pool_mut_and_nodes();
+        let found = nodes
+            .iter()
+            .enumerate()
+            .skip(replay.next)
+            .find(|(_, n)| n.op.is_none());
+        let Some((i, n)) = found else {
+            return Err(Error::Unbound);
+        };
+        let same = !replay.done
+            && n.len as usize == len
+            && n.rows as usize == rows
+            && (n.grad != NONE_OFFSET) == tracked
+            && (n.value == NONE_OFFSET) == borrowed.is_some();
+        if !same {
+            return Err(Error::Unbound);
+        }
+        replay.next = i + 1;
+        if let Some(src) = copied {
+            let start = n.value as usize;
+            let out = pool.get_mut(start..start + len).ok_or(Error::Internal)?;
+            for (o, &x) in out.iter_mut().zip(src) {
+                *o = x;
+            }
+        }
+        let grad = n.grad;
+        if let Some(slot) = self.refs.get_mut(i) {
+            *slot = borrowed;
+        }
+        Ok(Handle {
+            node: i as u16,
+            grad,
+        })
+    }
+
+    /// A replay's forward pass: every operation up to the recorded output, in order.
+    fn replayed(&mut self, rows: usize, len: usize) -> Result<Handle, Error> {
+        if let Some(e) = self.tape.error() {
+            return Err(e);
+        }
+        let Some(replay) = self.replay.as_mut().filter(|r| !r.done) else {
+            return Err(Error::Unbound);
+        };
+        replay.done = true;
+        let root = replay.root as usize;
+        let refs = &self.refs;
+        let (pool, nodes) = self.tape.pool_mut_and_nodes();
+        let nodes = nodes.get(..=root).ok_or(Error::NotRecorded)?;
+        let Some(out) = nodes.last() else {
+            return Err(Error::NotRecorded);
+        };
+        if out.len as usize != len || out.rows as usize != rows {
+            return Err(Error::Unbound);
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            let Some(op) = n.op else {
+                // A borrowed leaf must have been bound again.
+                if n.value == NONE_OFFSET && refs.get(i).is_none_or(|r| r.is_none()) {
+                    return Err(Error::Unbound);
+                }
+                continue;
+            };
+            let forward = op.forward().ok_or(Error::NoForward)?;
+            let start = n.value as usize;
+            let split = start + n.len as usize;
+            let (lo, hi) = pool.split_at_mut_checked(split).ok_or(Error::Internal)?;
+            let out = lo.get_mut(start..).ok_or(Error::Internal)?;
+            let values = Values {
+                refs,
+                pool: hi,
+                base: split,
+            };
+            let a = values.get(nodes, n.inputs[0]);
+            let b = values.get(nodes, n.inputs[1]);
+            forward(a, b, n.attr, out);
+        }
+        Ok(Handle {
+            node: root as u16,
+            grad: out.grad,
+        })
+    }
+
     fn push(&mut self, spec: Spec<T>, forward: Forward<'_, T>) -> Result<Handle, Error> {
+        if self.replay.is_some() {
+            return Err(Error::Unbound);
+        }
+        if !spec.replayable {
+            self.tape.mark_opaque();
+        }
         let node = Node {
             op: Some(spec.op),
             inputs: spec.inputs,
@@ -287,7 +487,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 }
             }
         }
-        self.tape.finish_backward();
+        self.tape.finish_backward(root as u16);
         Ok(())
     }
 }

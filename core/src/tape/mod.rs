@@ -21,5 +21,5 @@ pub use arena::{Tape, Usage};
 pub use grads::Grads;
 pub use graph::Graph;
 pub(crate) use node::op;
-pub use node::{Backward, BackwardFn, Op};
+pub use node::{Backward, BackwardFn, ForwardFn, Op};
 pub use var::{Var, VarId};

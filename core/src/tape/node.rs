@@ -15,9 +15,11 @@ pub(crate) const NONE: u16 = u16::MAX;
 /// "No offset": the value slot of a borrowed leaf, the gradient slot of an untracked node.
 pub(crate) const NONE_OFFSET: u32 = u32::MAX;
 
-/// An operation as the tape records it: a name (for pictures of the graph, [`crate::tape::dot`])
-/// and its backward rule. One `static` per operation and shape, made by the compiler:
-/// a node stores only a pointer to it.
+/// An operation as the tape records it: a name (for pictures of the graph, [`crate::tape::dot`]),
+/// its forward function (how its value is computed from its inputs, if the tape may
+/// compute it again: [`Tape::replay`](crate::Tape::replay)) and its backward rule. One
+/// `static` per operation and shape, made by the compiler: a node stores only a pointer
+/// to it.
 ///
 /// ```
 /// use stackgrad::ops::{Backward, Op};
@@ -30,14 +32,43 @@ pub(crate) const NONE_OFFSET: u32 = u32::MAX;
 /// ```
 pub struct Op<T: 'static> {
     name: &'static str,
+    forward: Option<ForwardFn<T>>,
     backward: BackwardFn<T>,
 }
 
 impl<T: 'static> Op<T> {
-    /// An operation called `name` whose backward rule is `backward`. A `const fn`: use
-    /// it in a `static`, or as `&const { Op::new(..) }` inside a generic function.
+    /// An operation called `name` whose backward rule is `backward`, and whose value
+    /// the caller computes when recording it ([`Var::custom_unary`](crate::Var::custom_unary)):
+    /// a graph holding it can be differentiated but not replayed. A `const fn`: use it
+    /// in a `static`, or as `&const { Op::new(..) }` inside a generic function.
     pub const fn new(name: &'static str, backward: BackwardFn<T>) -> Self {
-        Op { name, backward }
+        Op {
+            name,
+            forward: None,
+            backward,
+        }
+    }
+
+    /// An operation whose value `forward` computes from its inputs and attributes, as
+    /// the crate's own operations are made: recorded with
+    /// [`Var::apply_unary`](crate::Var::apply_unary) or
+    /// [`Var::apply_binary`](crate::Var::apply_binary), it can also be replayed
+    /// ([`Tape::replay`](crate::Tape::replay)), by the same function.
+    pub const fn with_forward(
+        name: &'static str,
+        forward: ForwardFn<T>,
+        backward: BackwardFn<T>,
+    ) -> Self {
+        Op {
+            name,
+            forward: Some(forward),
+            backward,
+        }
+    }
+
+    /// The forward function, if the operation has one.
+    pub(crate) fn forward(&self) -> Option<ForwardFn<T>> {
+        self.forward
     }
 
     /// The operation's name.
@@ -51,13 +82,25 @@ impl<T: 'static> Op<T> {
     }
 }
 
-/// `op!("name", rule)`: a `&'static Op` for an operation, inside a generic function.
+/// `op!("name", forward, backward)`: a `&'static Op` for an operation, inside a generic
+/// function.
 macro_rules! op {
+    ($name:expr, $forward:expr, $backward:expr) => {
+        &const { $crate::ops::Op::with_forward($name, $forward, $backward) }
+    };
     ($name:expr, $backward:expr) => {
         &const { $crate::ops::Op::new($name, $backward) }
     };
 }
 pub(crate) use op;
+
+/// A forward function: writes an operation's value into `out` from its inputs (`input0`,
+/// `input1`; empty for an input the operation does not have) and its two scalar
+/// attributes (`attr[0]` is the one [`Backward::attr`] reads back; unused ones are 0).
+/// All column-major slices of the shapes the operation was recorded with.
+///
+/// Public as [`ops::ForwardFn`](crate::ops::ForwardFn), for custom operations.
+pub type ForwardFn<T> = fn(input0: &[T], input1: &[T], attr: [T; 2], out: &mut [T]);
 
 /// A backward rule: reads the node's upstream gradient and adds each input's downstream
 /// gradient (upstream × local) into that input's gradient.
@@ -79,8 +122,8 @@ pub(crate) struct Node<T: 'static> {
     pub(crate) len: u32,
     /// Rows (`R`), for pictures of the graph.
     pub(crate) rows: u32,
-    /// The operation's scalar attribute (a slope, a scale), if it has one.
-    pub(crate) attr: T,
+    /// The operation's scalar attributes (a slope, a scale, bounds), 0 where unused.
+    pub(crate) attr: [T; 2],
 }
 
 impl<T: Real> Node<T> {
@@ -93,7 +136,7 @@ impl<T: Real> Node<T> {
         grad: 0,
         len: 0,
         rows: 0,
-        attr: T::ZERO,
+        attr: [T::ZERO; 2],
     };
 }
 
@@ -230,6 +273,13 @@ impl<'s, T: Real> Backward<'s, T> {
     /// The operation's scalar attribute (a slope, a scale), as given when it was recorded.
     #[inline]
     pub fn attr(&self) -> T {
+        self.node.attr[0]
+    }
+
+    /// Both scalar attributes the operation was recorded with (the second is 0 unless
+    /// it was recorded with two, as [`Var::apply_unary`](crate::Var::apply_unary) can).
+    #[inline]
+    pub fn attrs(&self) -> [T; 2] {
         self.node.attr
     }
 }

@@ -16,7 +16,10 @@ pub(crate) struct Spec<T: 'static> {
     /// Rows of the output.
     pub(crate) rows: usize,
     pub(crate) op: &'static Op<T>,
-    pub(crate) attr: T,
+    pub(crate) attr: [T; 2],
+    /// Whether `forward` is the op's own forward function, so that a replay may run it
+    /// again (`false` for a value a caller's closure computed).
+    pub(crate) replayable: bool,
 }
 
 /// An operation's forward computation: `(input0, input1, out)`.

@@ -243,7 +243,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 len: R2 * C2,
                 rows: R2,
                 op,
-                attr,
+                attr: [attr, T::zero()],
+                replayable: false,
             };
             self.graph.push(spec, &mut |a, _, out| forward(a, out))
         };
@@ -276,9 +277,120 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 len: R2 * C2,
                 rows: R2,
                 op,
-                attr,
+                attr: [attr, T::zero()],
+                replayable: false,
             };
             self.graph.push(spec, &mut forward)
+        };
+        Var::from_handle(self.graph, h)
+    }
+
+    /// An operation of one input with an `R2×C2` output whose value its [`Op`]'s own
+    /// forward function computes ([`Op::with_forward`]), with attributes `attr` (0 where
+    /// unused; the backward rule reads them back with
+    /// [`Backward::attrs`](crate::ops::Backward::attrs)). Every operation of the crate is
+    /// recorded this way, and a graph made of such operations can be replayed on new
+    /// values of its leaves ([`Tape::replay`](crate::Tape::replay)).
+    ///
+    /// An `op` without a forward function ([`Op::new`]) records nothing and poisons the
+    /// graph with [`Error::NoForward`].
+    ///
+    /// ```
+    /// use stackgrad::nalgebra::Vector3;
+    /// use stackgrad::ops::{Backward, Op};
+    /// use stackgrad::{Real, Tape};
+    ///
+    /// /// `y = k·x³` element-wise, `k` the attribute: `∂/∂x = 3k·x²·Ḡ`.
+    /// fn cube_forward<T: Real>(x: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    ///     for (o, &v) in out.iter_mut().zip(x) {
+    ///         *o = attr[0] * v * v * v;
+    ///     }
+    /// }
+    /// fn cube_backward<T: Real>(b: &mut Backward<'_, T>) {
+    ///     let (x, up, k) = (b.input(0), b.upstream(), b.attr());
+    ///     let three = T::constant(3.0);
+    ///     b.accumulate(0, x.iter().zip(up).map(|(&x, &u)| three * k * x * x * u));
+    /// }
+    ///
+    /// let x0 = Vector3::new(1.0, -2.0, 0.5);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let g = tape.graph();
+    /// let x = g.param(&x0);
+    /// let cube = &const { Op::with_forward("cube", cube_forward::<f64>, cube_backward::<f64>) };
+    /// let y = x.apply_unary::<3, 1>(cube, [2.0, 0.0]);
+    /// let grads = y.sum().backward()?;
+    /// assert_eq!(grads.wrt(x)?, Vector3::new(6.0, 24.0, 1.5));
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    #[inline]
+    pub fn apply_unary<const R2: usize, const C2: usize>(
+        self,
+        op: &'static Op<T>,
+        attr: [T; 2],
+    ) -> Var<'g, T, R2, C2> {
+        let tracked = self.is_tracked();
+        let h = match op.forward() {
+            None => {
+                self.graph.fail(Error::NoForward);
+                Handle::invalid(tracked)
+            }
+            Some(_) if self.node == NONE => {
+                self.graph.count(R2 * C2, tracked);
+                Handle::invalid(tracked)
+            }
+            Some(f) => {
+                let spec = Spec {
+                    inputs: [self.node, NONE],
+                    tracked,
+                    len: R2 * C2,
+                    rows: R2,
+                    op,
+                    attr,
+                    replayable: true,
+                };
+                self.graph.push(spec, &mut |a, b, out| f(a, b, attr, out))
+            }
+        };
+        Var::from_handle(self.graph, h)
+    }
+
+    /// An operation of two inputs (`self` is input 0, `other` input 1) whose value its
+    /// [`Op`]'s forward function computes: as [`Var::apply_unary`]. Both inputs must
+    /// belong to the same graph (else [`Error::Foreign`]).
+    #[inline]
+    pub fn apply_binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
+        self,
+        other: Var<'g, T, R1, C1>,
+        op: &'static Op<T>,
+        attr: [T; 2],
+    ) -> Var<'g, T, R2, C2> {
+        let tracked = self.is_tracked() || other.is_tracked();
+        if !core::ptr::addr_eq(self.graph, other.graph) {
+            self.graph.fail(Error::Foreign);
+            other.graph.fail(Error::Foreign);
+            return Var::from_handle(self.graph, Handle::invalid(tracked));
+        }
+        let h = match op.forward() {
+            None => {
+                self.graph.fail(Error::NoForward);
+                Handle::invalid(tracked)
+            }
+            Some(_) if self.node == NONE || other.node == NONE => {
+                self.graph.count(R2 * C2, tracked);
+                Handle::invalid(tracked)
+            }
+            Some(f) => {
+                let spec = Spec {
+                    inputs: [self.node, other.node],
+                    tracked,
+                    len: R2 * C2,
+                    rows: R2,
+                    op,
+                    attr,
+                    replayable: true,
+                };
+                self.graph.push(spec, &mut |a, b, out| f(a, b, attr, out))
+            }
         };
         Var::from_handle(self.graph, h)
     }
