@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Instruction counts (callgrind), repeatable run to run, unlike wall time. Prints counts
 # per iteration and ratios to the hand-written code, all measured in this one run.
-#   scripts/icount.sh          the window classifier's gradient: forward, tape, compiled,
-#                              hand-written (core/benches/icount.rs)
+#   scripts/icount.sh          the window classifier's gradient: forward, tape, replay,
+#                              compiled, hand-written (core/benches/icount.rs)
 #   scripts/icount.sh step     a whole training step of the 64-32-10 MLP with Adam, at
 #                              batch 1 and 32, λ = 1e-4 and 0, and Adam alone
 #                              (core/benches/step.rs)
@@ -23,19 +23,21 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 if [ "$mode" = step ]; then
     "$bin" agree
     iters=50
-    printf '%-6s %-7s %9s %9s %9s %9s %10s %10s %15s\n' batch lambda hand hand_libm tape compiled \
-        tape/hand comp/hand comp/hand_libm
+    printf '%-6s %-7s %9s %9s %9s %9s %9s %10s %10s %10s %15s\n' batch lambda hand hand_libm tape \
+        replay compiled tape/hand repl/hand comp/hand comp/hand_libm
     for b in 1 32; do
         base=$(count none "$b" "$iters")
         for l in "" _l0; do
             h=$(( ($(count "hand$l" "$b" "$iters") - base) / iters ))
             hl=$(( ($(count "hand_libm$l" "$b" "$iters") - base) / iters ))
             t=$(( ($(count "tape$l" "$b" "$iters") - base) / iters ))
+            # The replay's first step records: subtract a run of that one step.
+            r=$(( ($(count "replay$l" "$b" $((iters + 1))) - $(count "replay$l" "$b" 1)) / iters ))
             c=$(( ($(count "compiled$l" "$b" "$iters") - base) / iters ))
             lambda=1e-4
             [ -n "$l" ] && lambda=0
-            printf '%-6s %-7s %9d %9d %9d %9d %10s %10s %15s\n' "$b" "$lambda" "$h" "$hl" "$t" "$c" \
-                "$(ratio "$t" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$hl")"
+            printf '%-6s %-7s %9d %9d %9d %9d %9d %10s %10s %10s %15s\n' "$b" "$lambda" "$h" "$hl" "$t" \
+                "$r" "$c" "$(ratio "$t" "$h")" "$(ratio "$r" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$hl")"
         done
     done
     base=$(count none 1 "$iters")
@@ -47,14 +49,17 @@ if [ "$mode" = step ]; then
 fi
 
 iters=200
-printf '%-8s %9s %9s %9s %9s %9s %9s %10s %14s\n' size forward tape compiled hand hand_dot tape/hand comp/hand comp/hand_dot
+printf '%-8s %9s %9s %9s %9s %9s %9s %9s %10s %10s %14s\n' size forward tape replay compiled hand hand_dot \
+    tape/hand repl/hand comp/hand comp/hand_dot
 for size in small large; do
     base=$(count "$size" none "$iters")
     f=$(( ($(count "$size" forward "$iters") - base) / iters ))
     t=$(( ($(count "$size" tape "$iters") - base) / iters ))
+    # Replay records once first: subtract a run of no replays.
+    r=$(( ($(count "$size" replay "$iters") - $(count "$size" replay 0)) / iters ))
     c=$(( ($(count "$size" compiled "$iters") - base) / iters ))
     h=$(( ($(count "$size" hand "$iters") - base) / iters ))
     d=$(( ($(count "$size" hand_dot "$iters") - base) / iters ))
-    printf '%-8s %9d %9d %9d %9d %9d %9s %10s %14s\n' "$size" "$f" "$t" "$c" "$h" "$d" \
-        "$(ratio "$t" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$d")"
+    printf '%-8s %9d %9d %9d %9d %9d %9d %9s %10s %10s %14s\n' "$size" "$f" "$t" "$r" "$c" "$h" "$d" \
+        "$(ratio "$t" "$h")" "$(ratio "$r" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$d")"
 done

@@ -6,6 +6,7 @@
 //! ```
 //!
 //! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`,
+//! `replay` (recorded once, then [`Tape::replay`](stackgrad::Tape::replay)ed),
 //! `compiled` (the model's compiled backward pass), `hand`, `hand_dot` (the hand-written
 //! code with the tape's dot-product kernel) or `none`
 //! (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
@@ -17,7 +18,7 @@ use stackgrad::Tape;
 #[path = "window_impl/mod.rs"]
 mod window_impl;
 use window_impl::{
-    compiled, data, forward, hand, hand_dot, hidden_model, tape, CompiledGrads, HandGrads,
+    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, CompiledGrads, HandGrads,
 };
 
 fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usize) -> f32 {
@@ -27,8 +28,23 @@ fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usi
     let net = Box::new(hidden_model(&w, &b));
     let mut cout = Box::new(CompiledGrads::<H, D>::new());
     let mut acc = 0.0;
+    if variant == "replay" {
+        // Recorded once (the script subtracts a run of one iteration).
+        let (s, p) = tape(&mut t, &w, &b, &u, &x);
+        acc += s + p;
+    }
     for _ in 0..iters {
         acc += match variant {
+            "replay" => {
+                let (s, p) = replay(
+                    &mut t,
+                    black_box(&w),
+                    black_box(&b),
+                    black_box(&u),
+                    black_box(&x),
+                );
+                s + p
+            }
             "forward" => forward(black_box(&w), black_box(&b), black_box(&u), black_box(&x)),
             "tape" => {
                 let (s, p) = tape(

@@ -11,7 +11,8 @@
 //! `VARIANT` is `hand` (a careful hand-written step: nalgebra's gemm into buffers, one
 //! fused Adam loop, `std`'s square root, which the compiler vectorises), `hand_libm`
 //! (the same with libm's square root, one scalar at a time on x86-64), `tape` (`train_classifier`), `compiled`
-//! (`train_classifier_compiled`), `adam_slice` / `adam_model` (the optimizer alone, over
+//! (`train_classifier_compiled`), `replay` (`train_classifier_replayed`: the first
+//! step records, every later one replays), `adam_slice` / `adam_model` (the optimizer alone, over
 //! the 2,410 scalars as a slice / as the model with compiled gradients), or `none`
 //! (setup only, to subtract). `BATCH` is 1 or 32.
 
@@ -19,9 +20,11 @@ use std::hint::black_box;
 
 use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers, ParamGrads, Zeroed};
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{mlp, train_classifier, ClassifierStep, Mlp, Module, Rng};
+use stackgrad::nn::{
+    mlp, train_classifier, train_classifier_replayed, ClassifierStep, Mlp, Module, Rng,
+};
 use stackgrad::optim::{Adam, Optimizer};
-use stackgrad::Tape;
+use stackgrad::{ReplayKey, Tape};
 
 const IN: usize = 64;
 const H: usize = 32;
@@ -197,9 +200,20 @@ fn run<const B: usize, const S: usize, const N: usize>(
     let mut model_grads = Box::new(<Net as ParamGrads<f32>>::Grads::ZERO);
     model_grads.0.weight.fill(1e-3);
     model_grads.2.bias.fill(-1e-3);
+    let mut key = ReplayKey::new();
     let mut acc = 0.0;
     for _ in 0..iters {
         acc += match variant {
+            "replay" => train_classifier_replayed(
+                &mut net,
+                &mut tape,
+                &mut *adam,
+                black_box(&x),
+                &y,
+                lambda,
+                &mut key,
+            )
+            .unwrap(),
             "hand" => hand.step::<false>(black_box(&x), black_box(&y), lambda),
             "hand_libm" => hand.step::<true>(black_box(&x), black_box(&y), lambda),
             "tape" => train_classifier(&mut net, &mut tape, &mut *adam, black_box(&x), &y, lambda)
@@ -238,12 +252,19 @@ fn agree<const B: usize, const S: usize, const N: usize>(lambda: f32) -> f32 {
     let mut tape: Box<Tape<f32, S, N>> = Box::new(Tape::new());
     let mut buffers: Box<ClassifierBuffers<f32, Net, IN, K, B>> =
         Box::new(ClassifierBuffers::new());
+    let mut c = net0;
+    let mut adam_c: Box<Adam<f32, P>> = Box::new(Adam::new(1e-3));
+    let mut tape_c: Box<Tape<f32, S, N>> = Box::new(Tape::new());
+    let mut key = ReplayKey::new();
     for _ in 0..5 {
         hand.step::<false>(&x, &y, lambda);
         train_classifier(&mut a, &mut tape, &mut *adam_a, &x, &y, lambda).unwrap();
         train_classifier_compiled(&mut b, &mut buffers, &mut *adam_b, &x, &y, lambda).unwrap();
+        train_classifier_replayed(&mut c, &mut tape_c, &mut *adam_c, &x, &y, lambda, &mut key)
+            .unwrap();
     }
     assert_eq!(a, b, "tape and compiled differ");
+    assert_eq!(a, c, "tape and replay differ");
     let pairs = [
         (a.0.weight.as_slice(), hand.w1.as_slice()),
         (a.0.bias.as_slice(), hand.b1.as_slice()),
@@ -270,7 +291,7 @@ fn main() {
     if variant == "agree" {
         let d1 = agree::<1, { S1::USAGE.scalars }, { S1::USAGE.nodes }>(lambda);
         let d32 = agree::<32, { S32::USAGE.scalars }, { S32::USAGE.nodes }>(lambda);
-        println!("tape = compiled bit for bit; largest |tape − hand| after 5 steps: {d1:e} (batch 1), {d32:e} (batch 32)");
+        println!("tape = compiled = replay bit for bit; largest |tape − hand| after 5 steps: {d1:e} (batch 1), {d32:e} (batch 32)");
         assert!(d1 < 1e-6 && d32 < 1e-6);
         return;
     }

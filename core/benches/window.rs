@@ -2,6 +2,7 @@
 //!
 //! - `forward`: the score alone, plain nalgebra (the cost of one forward pass);
 //! - `tape`: the score and `∂s/∂W, ∂s/∂b, ∂s/∂u, ∂s/∂x` by the tape, read in place;
+//! - `replay`: the same by replaying the graph `tape` recorded (`Tape::replay`);
 //! - `compiled`: the same by the model's compiled backward pass (`stackgrad::compiled`);
 //! - `hand`: the same four gradients by a careful hand-written backprop (outputs written
 //!   in place with `ger`/`gemv_tr`, no transposed copies): the physical limit;
@@ -15,7 +16,7 @@ use stackgrad::Tape;
 #[path = "window_impl/mod.rs"]
 mod window_impl;
 use window_impl::{
-    compiled, data, forward, hand, hand_dot, hidden_model, tape, CompiledGrads, HandGrads,
+    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, CompiledGrads, HandGrads,
 };
 
 fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion) {
@@ -36,6 +37,19 @@ fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion)
     group.bench_function(BenchmarkId::new("tape", ""), |bench| {
         bench.iter(|| {
             tape(
+                &mut t,
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+            )
+        })
+    });
+
+    // `t` holds the graph `tape` recorded last: replay it.
+    group.bench_function(BenchmarkId::new("replay", ""), |bench| {
+        bench.iter(|| {
+            replay(
                 &mut t,
                 black_box(&w0),
                 black_box(&b0),

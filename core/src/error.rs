@@ -98,7 +98,8 @@ pub enum Error {
     /// A replaying graph was given what its recording did not have: a leaf of another
     /// shape or kind (a parameter for a constant, a borrowed matrix for a copied value,
     /// or the reverse), more leaves, an operation to record, an output of another shape;
-    /// or a borrowed leaf was not bound again before [`Graph::replayed`](crate::Graph::replayed).
+    /// or a leaf was not bound again before [`Graph::replayed`](crate::Graph::replayed)
+    /// (every leaf is, in the recorded order); or `replayed` on a graph that records.
     /// The graph is poisoned.
     Unbound,
 }

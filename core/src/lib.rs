@@ -29,6 +29,6 @@ pub use forward::Dual;
 pub use real::Q16;
 pub use real::{One, Real, Zero};
 pub use tape::dot;
-pub use tape::{Grads, Graph};
+pub use tape::{Grads, Graph, ReplayKey};
 pub use tape::{Tape, Usage};
 pub use tape::{Var, VarId};

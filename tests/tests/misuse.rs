@@ -366,3 +366,163 @@ fn a_newcomers_mistakes_print_the_way_out() {
     let e = Sgd::new(f64::NAN).step(&mut p, &[0.0, 0.0]).unwrap_err();
     assert!(shown(e).contains("`lr`"), "{}", shown(e));
 }
+
+// ---- replay: every misuse is an error, never another graph's numbers ------------------
+
+/// Records `Σ tanh(W·x)` on `tape` and runs its backward pass.
+fn record_tanh(tape: &mut T, w: &Matrix2<f64>, x: &Vector2<f64>) {
+    let g = tape.graph();
+    let (w, x) = (g.param(w), g.constant(x));
+    (w * x).tanh().sum().backward().unwrap();
+}
+
+#[test]
+fn replay_needs_a_recording_with_a_backward_pass() {
+    let (w0, x0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Vector2::new(1.0, 2.0));
+    let mut tape: T = Tape::new();
+    let replay = |tape: &mut T| {
+        let g = tape.replay();
+        let _ = (g.param(&w0), g.constant(&x0));
+        g.replayed::<1, 1>().backward().err()
+    };
+    assert_eq!(replay(&mut tape), Some(Error::NotRecorded)); // nothing recorded
+    {
+        let g = tape.graph();
+        let _ = (g.param(&w0) * g.constant(&x0)).tanh().sum(); // no backward
+    }
+    assert_eq!(replay(&mut tape), Some(Error::NotRecorded));
+    {
+        let mut small: Tape<f64, 4, 16> = Tape::new(); // too small: the recording fails
+        let g = small.graph();
+        let s = (g.param(&w0) * g.constant(&x0)).tanh().sum();
+        assert!(matches!(s.backward(), Err(Error::Capacity { .. })));
+        drop(g);
+        let g = small.replay();
+        let _ = (g.param(&w0), g.constant(&x0));
+        assert_eq!(
+            g.replayed::<1, 1>().backward().err(),
+            Some(Error::NotRecorded)
+        );
+    }
+    record_tanh(&mut tape, &w0, &x0);
+    assert_eq!(replay(&mut tape), None);
+}
+
+#[test]
+fn a_value_from_a_closure_is_never_replayed() {
+    let x0 = Vector2::new(1.0, 2.0);
+    let mut tape: T = Tape::new();
+    {
+        let g = tape.graph();
+        let x = g.param(&x0);
+        let y = x.custom_unary::<2, 1>(&DOUBLE, 0.0, |x, out| {
+            out[0] = 2.0 * x[0];
+            out[1] = 2.0 * x[1];
+        });
+        y.sum().backward().unwrap();
+    }
+    let g = tape.replay();
+    let _ = g.param(&x0);
+    assert_eq!(
+        g.replayed::<1, 1>().backward().err(),
+        Some(Error::NoForward)
+    );
+    drop(g);
+    // An op without a forward function cannot be applied either.
+    let g = tape.graph();
+    let y = g.param(&x0).apply_unary::<2, 1>(&DOUBLE, [0.0; 2]);
+    assert!(!y.is_valid());
+    assert_eq!(g.error(), Some(Error::NoForward));
+}
+
+#[test]
+fn a_replay_binds_the_recorded_leaves_or_says_it_cannot() {
+    let (w0, x0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Vector2::new(1.0, 2.0));
+    let x3 = stackgrad::nalgebra::Vector3::new(1.0, 2.0, 3.0);
+    let mut tape: T = Tape::new();
+    record_tanh(&mut tape, &w0, &x0);
+    macro_rules! attempt {
+        (|$g:ident| $bind:expr) => {{
+            let $g = tape.replay();
+            let _ = $bind;
+            let e = $g.error();
+            e.or_else(|| $g.replayed::<1, 1>().backward().err())
+        }};
+    }
+    // Another shape, a constant for a parameter, a copied leaf for a borrowed one.
+    assert_eq!(attempt!(|g| g.param(&x3)), Some(Error::Unbound));
+    assert_eq!(
+        attempt!(|g| (g.constant(&w0), g.constant(&x0))),
+        Some(Error::Unbound)
+    );
+    assert_eq!(
+        attempt!(|g| (g.param(&w0), g.constant_value(x0))),
+        Some(Error::Unbound)
+    );
+    // A leaf left unbound, one too many, an operation recorded.
+    assert_eq!(attempt!(|g| g.param(&w0)), Some(Error::Unbound));
+    assert_eq!(
+        attempt!(|g| (g.param(&w0), g.constant(&x0), g.constant(&x0))),
+        Some(Error::Unbound)
+    );
+    assert_eq!(
+        attempt!(|g| (g.param(&w0) * g.constant(&x0)).sum()),
+        Some(Error::Unbound)
+    );
+    // The right leaves: fine, and the recording survives every failure above.
+    assert_eq!(attempt!(|g| (g.param(&w0), g.constant(&x0))), None);
+    // An output of another shape; twice; on a graph that records.
+    let g = tape.replay();
+    let _ = (g.param(&w0), g.constant(&x0));
+    let y = g.replayed::<2, 1>();
+    assert!(!y.is_valid());
+    assert_eq!(g.error(), Some(Error::Unbound));
+    drop(g);
+    let g = tape.replay();
+    let _ = (g.param(&w0), g.constant(&x0));
+    let s = g.replayed::<1, 1>();
+    assert_eq!(g.replayed::<1, 1>().backward().err(), Some(Error::Unbound));
+    assert_eq!(s.backward().err(), Some(Error::Unbound)); // the graph is poisoned
+    drop(g);
+    let g = tape.graph();
+    assert_eq!(g.replayed::<1, 1>().backward().err(), Some(Error::Unbound));
+}
+
+#[test]
+fn a_replay_is_a_new_graph_for_ids() {
+    let (w0, w1, x0) = (
+        Matrix2::new(1.0, 2.0, 3.0, 4.0),
+        Matrix2::new(-1.0, 0.5, 0.25, 2.0),
+        Vector2::new(1.0, 2.0),
+    );
+    let mut tape: T = Tape::new();
+    let old = {
+        let g = tape.graph();
+        let w = g.param(&w0);
+        (w * g.constant(&x0)).tanh().sum().backward().unwrap();
+        w.id()
+    };
+    // Replayed on another matrix: the recording's id is stale (it named `w0`'s
+    // gradient), the replay's id names `w1`'s.
+    let new = {
+        let g = tape.replay();
+        let w = g.param(&w1);
+        let _ = g.constant(&x0);
+        g.replayed::<1, 1>().backward().unwrap();
+        w.id()
+    };
+    assert_eq!(tape.grad(old).err(), Some(Error::Stale));
+    assert!(new.borrowed_from(&w1) && !new.borrowed_from(&w0));
+    let mut fresh: T = Tape::new();
+    let g = fresh.graph();
+    let w = g.param(&w1);
+    let want = (w * g.constant(&x0))
+        .tanh()
+        .sum()
+        .backward()
+        .unwrap()
+        .wrt(w)
+        .unwrap()
+        .into_owned();
+    assert_eq!(tape.grad(new).unwrap(), want);
+}

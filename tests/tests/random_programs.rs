@@ -18,7 +18,10 @@
 //!   against central differences of tape gradients;
 //! - capacity: the program padded so that it needs exactly one scalar, or one node, more
 //!   than the tape has (must be `Error::Capacity` stating exactly the need), or exactly
-//!   what it has (must succeed with the same gradients, bit for bit).
+//!   what it has (must succeed with the same gradients, bit for bit);
+//! - replay: the program recorded on other parameters and constants, then replayed
+//!   ([`Tape::replay`]) on these: the loss and both gradients must be the fresh
+//!   recording's, bit for bit.
 //!
 //! The default run is bounded (6000 programs per shape); set
 //! `STACKGRAD_PROGRAMS=N` for `N` programs per shape and `STACKGRAD_SEED=S` for another
@@ -241,6 +244,7 @@ pub struct Tally {
     pub fd_skipped_entries: usize,
     pub hvp_checked: usize,
     pub capacity_runs: usize,
+    pub replays: usize,
 }
 
 // The bounded default: 6000 programs per shape, about 20 s in a debug build on two cores.

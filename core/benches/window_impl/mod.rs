@@ -159,6 +159,30 @@ pub fn tape<const H: usize, const D: usize, const S: usize>(
     (s.scalar(), probe)
 }
 
+/// [`tape`] replayed: the graph [`tape`] recorded last on `tape`, computed again on these
+/// values (the same four leaves, in the same order).
+pub fn replay<const H: usize, const D: usize, const S: usize>(
+    tape: &mut Tape<f32, S, 16>,
+    w0: &SMatrix<f32, H, D>,
+    b0: &SVector<f32, H>,
+    u0: &SVector<f32, H>,
+    x0: &SVector<f32, D>,
+) -> (f32, f32) {
+    let g = tape.replay();
+    let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
+    let s = g.replayed::<1, 1>();
+    let Ok(grads) = s.backward() else {
+        return (f32::NAN, f32::NAN);
+    };
+    let (Ok(dw), Ok(db), Ok(du), Ok(dx)) = (grads.wrt(w), grads.wrt(b), grads.wrt(u), grads.wrt(x))
+    else {
+        return (f32::NAN, f32::NAN);
+    };
+    let probe = dw[(H - 1, D - 1)] + db[H - 1] + du[0] + dx[D - 1];
+    drop(grads);
+    (s.scalar(), probe)
+}
+
 /// The window classifier's hidden layer `tanh(Wx + b)` as a compiled model: `W` and `b`
 /// live in its `Linear`.
 pub type Hidden<const H: usize, const D: usize> = (Linear<f32, D, H>, Tanh);

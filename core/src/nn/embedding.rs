@@ -95,10 +95,25 @@ impl<T: Real, const VOCAB: usize, const DIM: usize> Embedding<T, VOCAB, DIM> {
         table: Var<'g, T, VOCAB, DIM>,
         words: [usize; N],
     ) -> Var<'g, T, ND, 1> {
+        table.gather::<N, ND>(Self::indices(g, words))
+    }
+
+    /// The indices of `words` as a leaf of `g` (`N` scalars, copied), for
+    /// [`Var::gather`]: [`Embedding::window`] without the gather. A step that replays its
+    /// graph ([`Tape::graph_or_replay`](crate::Tape::graph_or_replay)) binds the indices
+    /// with the other leaves, before its output, and gathers inside
+    /// [`Graph::output`](crate::Graph::output). A word index `≥ VOCAB` is NaN.
+    pub fn indices<'g, 'a, const N: usize, const S: usize, const NODES: usize>(
+        g: &'g Graph<'a, T, S, NODES>,
+        words: [usize; N],
+    ) -> Var<'g, T, N, 1> {
         let idx = SVector::<T, N>::from_fn(|i, _| {
-            words.get(i).map_or(T::nan(), |&w| T::constant(w as f64))
+            words
+                .get(i)
+                .filter(|&&w| w < VOCAB)
+                .map_or(T::nan(), |&w| T::constant(w as f64))
         });
-        table.gather::<N, ND>(g.constant_value(idx))
+        g.constant_value(idx)
     }
 
     /// Word `i`'s vector as a column, or `None` past the vocabulary.

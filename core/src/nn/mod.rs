@@ -23,6 +23,8 @@ mod linear;
 pub mod loss;
 mod module;
 mod prelu;
+#[cfg(test)]
+mod replay_tests;
 mod rng;
 mod train;
 
@@ -39,4 +41,6 @@ pub use module::{
 };
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
-pub use train::{classifier_loss, mlp, predict, train_classifier, ClassifierStep, Mlp};
+pub use train::{
+    classifier_loss, mlp, predict, train_classifier, train_classifier_replayed, ClassifierStep, Mlp,
+};

@@ -35,7 +35,7 @@ use nalgebra::{SMatrix, SVector};
 use super::{add_penalties, Init, Layer, Linear, Mat, Rng};
 use crate::ops::unary::Relu;
 use crate::optim::Optimizer;
-use crate::{Error, Real, Tape, Usage, Var};
+use crate::{Error, Real, ReplayKey, Tape, Usage, Var};
 
 /// A multi-layer perceptron `IN → HIDDEN (ReLU) → OUT`: a tuple of layers, so it is a
 /// [`Layer`] and a [`Module`](super::Module) like any other composition. Deeper networks are longer
@@ -155,6 +155,78 @@ where
         let g = tape.graph();
         let vars = model.bind(&g);
         let l = classifier_loss::<T, M, IN, K, B>(&vars, g.constant(x), g.constant(y), lambda);
+        l.backward()?;
+        (l.scalar(), M::ids(&vars))
+    };
+    opt.step_model(model, tape, &ids)?;
+    Ok(loss)
+}
+
+/// [`train_classifier`] that records the step's graph once and replays it after
+/// ([`Tape::graph_or_replay`]): the same operations in the same order, so the same
+/// bits, without recording them again. `key` remembers the recording (keep one per
+/// training loop, [`ReplayKey::new`]); a change of `lambda` records anew, as does any
+/// other graph recorded on `tape` in between.
+///
+/// ```
+/// use stackgrad::nalgebra::SMatrix;
+/// use stackgrad::nn::{mlp, train_classifier_replayed, ClassifierStep, Mlp, Module, Rng};
+/// use stackgrad::optim::Adam;
+/// use stackgrad::{ReplayKey, Tape};
+///
+/// type Net = Mlp<f32, 4, 8, 3>;
+/// type Step = ClassifierStep<f32, Net, 4, 3, 2>;
+/// let mut net: Net = mlp(&mut Rng::seed_from_u64(1));
+/// let mut tape: Tape<f32, { Step::USAGE.scalars }, { Step::USAGE.nodes }> = Tape::new();
+/// let mut adam: Adam<f32, { <Net as Module<f32>>::PARAMS }> = Adam::new(1e-2);
+/// let mut key = ReplayKey::new();
+/// let x = SMatrix::<f32, 4, 2>::from_fn(|r, c| (r + c) as f32);
+/// let y = SMatrix::<f32, 3, 2>::from_fn(|r, c| if r == c { 1.0 } else { 0.0 });
+/// let first = train_classifier_replayed(&mut net, &mut tape, &mut adam, &x, &y, 1e-4, &mut key)?;
+/// for _ in 0..50 {
+///     train_classifier_replayed(&mut net, &mut tape, &mut adam, &x, &y, 1e-4, &mut key)?;
+/// }
+/// assert!(train_classifier_replayed(&mut net, &mut tape, &mut adam, &x, &y, 1e-4, &mut key)? < first);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`train_classifier`]. On error the parameters and the optimizer are unchanged.
+#[allow(clippy::too_many_arguments)]
+pub fn train_classifier_replayed<
+    T,
+    M,
+    O,
+    const IN: usize,
+    const K: usize,
+    const B: usize,
+    const S: usize,
+    const N: usize,
+>(
+    model: &mut M,
+    tape: &mut Tape<T, S, N>,
+    opt: &mut O,
+    x: &SMatrix<T, IN, B>,
+    y: &SMatrix<T, K, B>,
+    lambda: T,
+    key: &mut ReplayKey,
+) -> Result<T, Error>
+where
+    T: Real,
+    M: Layer<T, Mat<IN, B>, Output = Mat<K, B>>,
+    O: Optimizer<T>,
+{
+    let tag = lambda.to_f64().to_bits();
+    if key.tag != tag {
+        key.forget();
+        key.tag = tag;
+    }
+    let (loss, ids) = {
+        let g = tape.graph_or_replay(key);
+        let vars = model.bind(&g);
+        let (xv, yv) = (g.constant(x), g.constant(y));
+        let l = g.output(|| classifier_loss::<T, M, IN, K, B>(&vars, xv, yv, lambda));
         l.backward()?;
         (l.scalar(), M::ids(&vars))
     };

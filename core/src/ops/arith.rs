@@ -24,19 +24,32 @@ fn neg_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(0, up.iter().map(|&u| -u));
 }
 
+fn add_forward<T: Real>(a: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = x + y;
+    }
+}
+
+fn sub_forward<T: Real>(a: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = x - y;
+    }
+}
+
+fn neg_forward<T: Real>(a: &[T], _: &[T], _: [T; 2], out: &mut [T]) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = -x;
+    }
+}
+
 /// `a + b`, element-wise. `∂/∂a = ∂/∂b = I`.
 impl<'g, T: Real, const R: usize, const C: usize> Add for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn add(self, rhs: Self) -> Self::Output {
-        self.binary(
+        self.apply_binary(
             rhs,
-            op!("add", add_backward::<T>),
-            T::zero(),
-            |a, b, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x + y;
-                }
-            },
+            op!("add", add_forward::<T>, add_backward::<T>),
+            [T::zero(); 2],
         )
     }
 }
@@ -45,15 +58,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Add for Var<'g, T, R, C> {
 impl<'g, T: Real, const R: usize, const C: usize> Sub for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn sub(self, rhs: Self) -> Self::Output {
-        self.binary(
+        self.apply_binary(
             rhs,
-            op!("sub", sub_backward::<T>),
-            T::zero(),
-            |a, b, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x - y;
-                }
-            },
+            op!("sub", sub_forward::<T>, sub_backward::<T>),
+            [T::zero(); 2],
         )
     }
 }
@@ -62,11 +70,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Sub for Var<'g, T, R, C> {
 impl<'g, T: Real, const R: usize, const C: usize> Neg for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
     fn neg(self) -> Self::Output {
-        self.unary(op!("neg", neg_backward::<T>), T::zero(), |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = -x;
-            }
-        })
+        self.apply_unary(
+            op!("neg", neg_forward::<T>, neg_backward::<T>),
+            [T::zero(); 2],
+        )
     }
 }
 

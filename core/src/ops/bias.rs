@@ -10,6 +10,10 @@ use crate::{Real, Var};
 
 /// `out = Z + b𝟙ᵀ`.
 #[inline]
+fn add_bias_op_forward<T: Real, const R: usize>(z: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    add_bias_forward::<T, R>(z, b, out);
+}
+
 pub(crate) fn add_bias_forward<T: Real, const R: usize>(z: &[T], b: &[T], out: &mut [T]) {
     for (ocol, zcol) in crate::ops::columns_mut::<_, R>(out)
         .iter_mut()
@@ -94,11 +98,14 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn add_bias(self, bias: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
-        self.binary(
+        self.apply_binary(
             bias,
-            op!("add_bias", add_bias_backward::<T, R>),
-            T::zero(),
-            |z, b, out| add_bias_forward::<T, R>(z, b, out),
+            op!(
+                "add_bias",
+                add_bias_op_forward::<T, R>,
+                add_bias_backward::<T, R>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -149,6 +149,24 @@ fn bce_backward<T: Real>(s: &mut Backward<'_, T>) {
     }
 }
 
+/// One node's value: the mean softmax cross-entropy, `attr[0] = 1/B`.
+fn softmax_ce_op_forward<T: Real, const K: usize>(z: &[T], y: &[T], attr: [T; 2], out: &mut [T]) {
+    if let Some(o) = out.first_mut() {
+        *o = softmax_ce_forward::<T, K>(z, y, attr[0]);
+    }
+}
+
+/// One node's value: the mean binary cross-entropy from logits, `attr[0] = 1/n`.
+fn bce_forward<T: Real>(z: &[T], y: &[T], attr: [T; 2], out: &mut [T]) {
+    let mut acc = T::zero();
+    for (&x, &t) in z.iter().zip(y) {
+        acc += Real::max(x, T::zero()) - x * t + (-x.abs()).exp().ln_1p();
+    }
+    if let Some(o) = out.first_mut() {
+        *o = acc * attr[0];
+    }
+}
+
 impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// Softmax cross-entropy from logits, averaged over the `B` columns of a batch
     /// (PyTorch's `cross_entropy` with probability targets, `reduction = "mean"`):
@@ -170,15 +188,14 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// Where its target is positive the loss is `+∞`.
     pub fn softmax_cross_entropy(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
         let inv_b = T::one() / T::constant(B as f64);
-        self.binary(
+        self.apply_binary(
             targets,
-            op!("softmax_cross_entropy", softmax_ce_backward::<T, K>),
-            inv_b,
-            move |z, y, out| {
-                if let Some(o) = out.first_mut() {
-                    *o = softmax_ce_forward::<T, K>(z, y, inv_b);
-                }
-            },
+            op!(
+                "softmax_cross_entropy",
+                softmax_ce_op_forward::<T, K>,
+                softmax_ce_backward::<T, K>
+            ),
+            [inv_b, T::zero()],
         )
     }
 
@@ -195,19 +212,10 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// gives NaN, and a `±∞` logit gives NaN or `+∞` (`∞ − ∞` in the formula).
     pub fn binary_cross_entropy_with_logits(self, targets: Var<'g, T, K, B>) -> Var<'g, T, 1, 1> {
         let inv_n = T::one() / T::constant((K * B) as f64);
-        self.binary(
+        self.apply_binary(
             targets,
-            op!("bce_with_logits", bce_backward::<T>),
-            inv_n,
-            move |z, y, out| {
-                let mut acc = T::zero();
-                for (&x, &t) in z.iter().zip(y) {
-                    acc += Real::max(x, T::zero()) - x * t + (-x.abs()).exp().ln_1p();
-                }
-                if let Some(o) = out.first_mut() {
-                    *o = acc * inv_n;
-                }
-            },
+            op!("bce_with_logits", bce_forward::<T>, bce_backward::<T>),
+            [inv_n, T::zero()],
         )
     }
 }

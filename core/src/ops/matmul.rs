@@ -241,6 +241,15 @@ pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C
     }
 }
 
+fn matmul_op_forward<T: Real, const R: usize, const K: usize, const C: usize>(
+    a: &[T],
+    b: &[T],
+    _: [T; 2],
+    out: &mut [T],
+) {
+    matmul_forward::<T, R, K, C>(a, b, out);
+}
+
 fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(
     s: &mut Backward<'_, T>,
 ) {
@@ -260,11 +269,14 @@ impl<'g, T: Real, const R: usize, const K: usize, const C: usize> Mul<Var<'g, T,
 {
     type Output = Var<'g, T, R, C>;
     fn mul(self, rhs: Var<'g, T, K, C>) -> Self::Output {
-        self.binary(
+        self.apply_binary(
             rhs,
-            op!("matmul", matmul_backward::<T, R, K, C>),
-            T::zero(),
-            matmul_forward::<T, R, K, C>,
+            op!(
+                "matmul",
+                matmul_op_forward::<T, R, K, C>,
+                matmul_backward::<T, R, K, C>
+            ),
+            [T::zero(); 2],
         )
     }
 }

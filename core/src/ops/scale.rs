@@ -9,15 +9,21 @@ fn scale_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(0, up.iter().map(|&u| k * u));
 }
 
+fn scale_forward<T: Real>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = k * x;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `k·a` for a constant `k` (nalgebra's `scale`). `∂/∂a = k·Ḡ`. A NaN or infinite
     /// `k` propagates.
     pub fn scale(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(op!("scale", scale_backward::<T>), k, |a, out| {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = k * x;
-            }
-        })
+        self.apply_unary(
+            op!("scale", scale_forward::<T>, scale_backward::<T>),
+            [k, T::zero()],
+        )
     }
 }
 

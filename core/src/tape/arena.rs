@@ -531,6 +531,11 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.root = root;
     }
 
+    /// Whether the recorded graph can be replayed ([`Tape::replay`] would not refuse).
+    pub(crate) fn can_replay(&self) -> bool {
+        self.root != NONE && !self.opaque && self.poison.get() == POISON_NONE
+    }
+
     /// Marks the graph as holding a value a caller's closure computed (not replayable).
     pub(crate) fn mark_opaque(&mut self) {
         self.opaque = true;

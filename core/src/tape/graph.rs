@@ -53,6 +53,33 @@ struct Inner<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     replay: Option<Replay>,
 }
 
+/// Which graph of a tape a step recorded, so that the step can replay it
+/// ([`Tape::graph_or_replay`]). A new key names no graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayKey {
+    /// The `(serial, generation)` of the graph last started with this key.
+    stamp: (u64, u32),
+    /// What the step's recording depended on beyond its leaves (the crate's training
+    /// steps keep λ's bits here).
+    pub(crate) tag: u64,
+}
+
+impl ReplayKey {
+    /// A key that names no graph: the next step records.
+    pub const fn new() -> Self {
+        ReplayKey {
+            stamp: (0, 0),
+            tag: 0,
+        }
+    }
+
+    /// Forgets the recording: the next step records anew (after a change of anything
+    /// but the leaves' values).
+    pub fn forget(&mut self) {
+        *self = ReplayKey::new();
+    }
+}
+
 /// A replay's progress.
 #[derive(Clone, Copy)]
 struct Replay {
@@ -75,7 +102,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
 
     /// Starts a replay of the graph recorded last: the same operations, computed again
     /// on new values of its leaves, without recording them. On the returned graph, bind
-    /// the leaves again in the order they were recorded (the model's
+    /// every leaf again in the order they were recorded (the model's
     /// [`bind`](crate::nn::Module::bind), [`Graph::param`], [`Graph::constant`],
     /// [`Graph::constant_value`]), then [`Graph::replayed`] computes every value and
     /// returns the output, to call `backward()` on as when it was recorded.
@@ -129,6 +156,46 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
                 done: false,
             });
         }
+        g
+    }
+
+    /// A graph for a step that runs many times: replays the graph `key` recorded on this
+    /// tape if it is still the tape's last graph and can be replayed, and starts
+    /// recording a new one otherwise; `key` then names the returned graph. With
+    /// [`Graph::output`], one description of the step serves both: bind the leaves,
+    /// then compute the output in `output`'s closure, which runs only when recording.
+    ///
+    /// The replay keeps everything but the leaves' values: the operations, their
+    /// attributes (a scale, a penalty's λ, clamp bounds) and the leaves' shapes. Call
+    /// [`ReplayKey::forget`] when any of them changes.
+    ///
+    /// ```
+    /// use stackgrad::nalgebra::{Matrix2, Vector2};
+    /// use stackgrad::{ReplayKey, Tape};
+    ///
+    /// let mut w = Matrix2::new(1.0, 2.0, 3.0, 4.0);
+    /// let mut tape: Tape<f64, 64, 8> = Tape::new();
+    /// let mut key = ReplayKey::new();
+    /// for step in 0..3 {
+    ///     let x0 = Vector2::new(1.0, step as f64);
+    ///     let id = {
+    ///         let g = tape.graph_or_replay(&mut key); // records once, then replays
+    ///         let (w, x) = (g.param(&w), g.constant(&x0));
+    ///         let s = g.output(|| (w * x).tanh().sum());
+    ///         s.backward()?;
+    ///         w.id()
+    ///     };
+    ///     w -= 0.1 * tape.grad(id)?;
+    /// }
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    pub fn graph_or_replay(&mut self, key: &mut ReplayKey) -> Graph<'_, T, SCALARS, NODES> {
+        let g = if key.stamp != (0, 0) && key.stamp == self.stamp() && self.can_replay() {
+            self.replay()
+        } else {
+            self.graph()
+        };
+        key.stamp = g.stamp;
         g
     }
 }
@@ -192,7 +259,9 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     ///
     /// Poisons the graph (the returned variable is invalid, and `backward` says why)
     /// with [`Error::Unbound`] on a graph that records, after a replay already ran, with
-    /// a borrowed leaf left unbound, or for an output of another shape.
+    /// a leaf left unbound (every leaf is bound again, the copied constants too: a
+    /// value kept from the recording could be stale data), or for an output of another
+    /// shape.
     pub fn replayed<const R: usize, const C: usize>(&self) -> Var<'_, T, R, C> {
         let h = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.replayed(R, R * C),
@@ -203,6 +272,25 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             Handle::invalid(true)
         });
         Var::from_handle(self, h)
+    }
+
+    /// Whether this graph replays a recording ([`Tape::replay`]) rather than records.
+    pub fn is_replaying(&self) -> bool {
+        self.inner.try_borrow().is_ok_and(|i| i.replay.is_some())
+    }
+
+    /// The graph's output, once its leaves are bound: `record()` computes it while
+    /// recording; while replaying, the recorded operations do ([`Graph::replayed`])
+    /// and `record` is not called. One description of a step for both.
+    pub fn output<'s, const R: usize, const C: usize>(
+        &'s self,
+        record: impl FnOnce() -> Var<'s, T, R, C>,
+    ) -> Var<'s, T, R, C> {
+        if self.is_replaying() {
+            self.replayed()
+        } else {
+            record()
+        }
     }
 
     fn leaf<const R: usize, const C: usize>(
@@ -360,7 +448,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             return Err(Error::Unbound);
         };
         replay.done = true;
-        let root = replay.root as usize;
+        let (root, next) = (replay.root as usize, replay.next);
         let refs = &self.refs;
         let (pool, nodes) = self.tape.pool_mut_and_nodes();
         let nodes = nodes.get(..=root).ok_or(Error::NotRecorded)?;
@@ -370,11 +458,15 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if out.len as usize != len || out.rows as usize != rows {
             return Err(Error::Unbound);
         }
+        // Every leaf up to the output must have been bound again (in order, so all
+        // before `next` were): a copied constant left as recorded could be stale data.
+        if nodes.iter().skip(next).any(|n| n.op.is_none()) {
+            return Err(Error::Unbound);
+        }
         for (i, n) in nodes.iter().enumerate() {
             let Some(op) = n.op else {
-                // A borrowed leaf must have been bound again.
                 if n.value == NONE_OFFSET && refs.get(i).is_none_or(|r| r.is_none()) {
-                    return Err(Error::Unbound);
+                    return Err(Error::Internal);
                 }
                 continue;
             };

@@ -19,7 +19,7 @@ mod var;
 
 pub use arena::{Tape, Usage};
 pub use grads::Grads;
-pub use graph::Graph;
+pub use graph::{Graph, ReplayKey};
 pub(crate) use node::op;
 pub use node::{Backward, BackwardFn, ForwardFn, Op};
 pub use var::{Var, VarId};

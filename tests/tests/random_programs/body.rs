@@ -726,6 +726,26 @@ fn run_tape<T: Real, const S: usize, const N: usize>(
     }
 }
 
+/// Binds the program's leaves again on a replaying graph, in the order `record` made
+/// them, and returns the replayed loss with the two parameters.
+fn replay<'a, 'g, T: Real, const S: usize, const N: usize>(
+    g: &'g Graph<'a, T, S, N>,
+    p: &Program,
+    d: &'a Data<T>,
+) -> (Var<'g, T, R, C>, Var<'g, T, R, C>, Var<'g, T, 1, 1>) {
+    let (a, b) = (g.param(&d.params[0]), g.param(&d.params[1]));
+    for c in &d.consts {
+        let _ = g.constant(c);
+    }
+    for op in &p.ops {
+        if let Op::Gather(_, idx, _) = *op {
+            let _ = g.constant_value(SMatrix::<T, 1, 1>::from_element(T::constant(idx)));
+        }
+    }
+    let _ = g.constant(&d.w);
+    (a, b, g.replayed::<1, 1>())
+}
+
 fn big_tape<T: Real>() -> Box<BigTape<T>> {
     Box::new(Tape::new())
 }
@@ -1028,6 +1048,34 @@ fn run_one(seed: u64, tally: &mut Tally) {
             }
             (_, other) => fail(&p, format!("one short of {want:?}: {:?}", other.err())),
         }
+    }
+
+    // (7) replay: recorded on other parameters and constants, replayed on these, bit for
+    // bit the fresh recording (every value is computed again, nothing kept but the
+    // operations and their attributes).
+    {
+        let mut other = data(&p, |k, i, x| if (k + i) % 3 == 0 { -x } else { 0.5 * x + 0.25 });
+        for c in other.consts.iter_mut() {
+            *c = c.map(|x| 1.5 - x);
+        }
+        let mut t = big_tape::<f64>();
+        {
+            let g = t.graph();
+            let (_, loss) = record(&g, &p, &other, None);
+            if let Err(e) = loss.backward() {
+                fail(&p, format!("recording for the replay failed: {e:?}"));
+            }
+        }
+        let g = t.replay();
+        let (a, b, loss) = replay(&g, &p, &d64);
+        let got = loss.backward().and_then(|gr| Ok([gr.wrt(a)?.into_owned(), gr.wrt(b)?.into_owned()]));
+        let same = |x: &M<f64>, y: &M<f64>| x.iter().zip(y.iter()).all(|(u, v)| u.to_bits() == v.to_bits());
+        match got {
+            Ok(gr) if loss.scalar().to_bits() == run.loss.to_bits() && same(&gr[0], &grads[0]) && same(&gr[1], &grads[1]) => {}
+            Ok(gr) => fail(&p, format!("replay: loss {} and gradients {gr:?}, recorded {} and {grads:?}", loss.scalar(), run.loss)),
+            Err(e) => fail(&p, format!("replay failed: {e:?}")),
+        }
+        tally.replays += 1;
     }
 
     // (5) the same program on a tape over Dual<f64, 1>: forward over reverse

@@ -85,6 +85,10 @@ pub(crate) fn map_backward<T: Real, U: Unary<T>>(
     }
 }
 
+fn unary_forward<T: Real, U: Unary<T>>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    map_forward::<T, U>(a, attr[0], out)
+}
+
 fn unary_backward<T: Real, U: Unary<T>>(s: &mut Backward<'_, T>) {
     let (x, y, up, p) = (s.input(0), s.out(), s.upstream(), s.attr());
     if let Some((g, fresh)) = s.grad_fresh(0) {
@@ -96,8 +100,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Applies `U` element-wise with parameter `p`: one node, whose backward rule is
     /// `Ḡ ∘ U::df`.
     pub fn map<U: Unary<T>>(self, p: T) -> Var<'g, T, R, C> {
-        self.unary(op!(U::NAME, unary_backward::<T, U>), p, move |a, out| {
-            map_forward::<T, U>(a, p, out)
-        })
+        self.apply_unary(
+            op!(U::NAME, unary_forward::<T, U>, unary_backward::<T, U>),
+            [p, T::zero()],
+        )
     }
 }
