@@ -1,8 +1,9 @@
 //! Clamping into an interval.
 //!
-//! The bounds are constants (only the input gets a gradient). The backward rule needs no
-//! bounds: the gradient is 1 wherever the output equals the input and 0 wherever clamping
-//! replaced it, so one scalar parameter slot is enough and the node stores none.
+//! The bounds are constants (only the input gets a gradient). The node stores them as its
+//! two attributes, `[lo, hi]`, for its forward function (so a replay clamps into the
+//! same interval); the backward rule needs no bounds: the gradient is 1 wherever the
+//! output equals the input and 0 wherever clamping replaced it.
 
 use crate::ops::Backward;
 use crate::tape::op;
@@ -45,6 +46,14 @@ fn clamp_backward<T: Real>(s: &mut Backward<'_, T>) {
     );
 }
 
+/// `out = clamp(x, lo, hi)` entry by entry, with `[lo, hi] = attr`.
+fn clamp_forward<T: Real>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let [lo, hi] = attr;
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = clamp_value(x, lo, hi);
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Element-wise `clamp(x, lo, hi)` for constant bounds: `lo` below the interval, `hi`
     /// above it, `x` inside.
@@ -64,14 +73,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(g.param(&x0).clamp(0.0, 1.0).value(), Vector3::new(0.0, 0.5, 1.0));
     /// ```
     pub fn clamp(self, lo: T, hi: T) -> Var<'g, T, R, C> {
-        self.unary(
-            op!("clamp", clamp_backward::<T>),
-            T::zero(),
-            move |a, out| {
-                for (o, &x) in out.iter_mut().zip(a) {
-                    *o = clamp_value(x, lo, hi);
-                }
-            },
+        self.apply_unary(
+            op!("clamp", clamp_forward::<T>, clamp_backward::<T>),
+            [lo, hi],
         )
     }
 }

@@ -17,6 +17,13 @@ fn component_div_backward<T: Real>(s: &mut Backward<'_, T>) {
     );
 }
 
+/// `out = a ⊘ b` (IEEE division).
+fn component_div_forward<T: Real>(a: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = x / y;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `a ⊘ b`, element-wise quotient (nalgebra's name). `∂/∂a = Ḡ ⊘ b`,
     /// `∂/∂b = −Ḡ ∘ a ⊘ b²` (computed as `−Ḡ ∘ (a ⊘ b) ⊘ b`).
@@ -35,15 +42,14 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(q.value(), Vector2::new(0.25, -2.0));
     /// ```
     pub fn component_div(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.binary(
+        self.apply_binary(
             other,
-            op!("component_div", component_div_backward::<T>),
-            T::zero(),
-            |a, b, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x / y;
-                }
-            },
+            op!(
+                "component_div",
+                component_div_forward::<T>,
+                component_div_backward::<T>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -11,18 +11,24 @@ fn component_mul_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(1, up.iter().zip(a).map(|(&u, &x)| u * x));
 }
 
+/// `out = a ∘ b`.
+fn component_mul_forward<T: Real>(a: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = x * y;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `a ∘ b`, element-wise product (nalgebra's name). `∂/∂a = Ḡ ∘ b`, `∂/∂b = Ḡ ∘ a`.
     pub fn component_mul(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.binary(
+        self.apply_binary(
             other,
-            op!("component_mul", component_mul_backward::<T>),
-            T::zero(),
-            |a, b, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x * y;
-                }
-            },
+            op!(
+                "component_mul",
+                component_mul_forward::<T>,
+                component_mul_backward::<T>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -14,22 +14,24 @@ fn dot_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(1, a.iter().map(|&x| u * x));
 }
 
+/// `out = Σ aᵢⱼ bᵢⱼ`, one running sum in storage order.
+fn dot_forward<T: Real>(a: &[T], b: &[T], _: [T; 2], out: &mut [T]) {
+    let mut acc = T::zero();
+    for (&x, &y) in a.iter().zip(b) {
+        acc += x * y;
+    }
+    if let Some(o) = out.first_mut() {
+        *o = acc;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ bᵢⱼ` (nalgebra's `dot`). `∂/∂a = Ḡ·b`, `∂/∂b = Ḡ·a`.
     pub fn dot(self, other: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
-        self.binary(
+        self.apply_binary(
             other,
-            op!("dot", dot_backward::<T>),
-            T::zero(),
-            |a, b, out| {
-                let mut acc = T::zero();
-                for (&x, &y) in a.iter().zip(b) {
-                    acc += x * y;
-                }
-                if let Some(o) = out.first_mut() {
-                    *o = acc;
-                }
-            },
+            op!("dot", dot_forward::<T>, dot_backward::<T>),
+            [T::zero(); 2],
         )
     }
 }

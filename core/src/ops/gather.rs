@@ -30,6 +30,29 @@ fn gather_backward<T: Real, const V: usize, const D: usize>(s: &mut Backward<'_,
     }
 }
 
+/// `out = [table[i₁, :]; …; table[i_N, :]]` for a `V×D` table, NaN for a slot whose
+/// index names no row.
+fn gather_forward<T: Real, const V: usize, const D: usize>(
+    table: &[T],
+    idx: &[T],
+    _: [T; 2],
+    out: &mut [T],
+) {
+    for (&i, ocol) in idx
+        .iter()
+        .zip(crate::ops::columns_mut::<_, D>(out).iter_mut())
+    {
+        match row_index(i, V) {
+            Some(r) => {
+                for (o, &x) in ocol.iter_mut().zip(table.iter().skip(r).step_by(V)) {
+                    *o = x;
+                }
+            }
+            None => ocol.fill(T::nan()),
+        }
+    }
+}
+
 impl<'g, T: Real, const V: usize, const D: usize> Var<'g, T, V, D> {
     /// Rows `indices[0], …, indices[N−1]` of this `V×D` table, each as a column of `D`
     /// entries, stacked into one column of `ND = N·D` entries (checked at compile time):
@@ -61,25 +84,14 @@ impl<'g, T: Real, const V: usize, const D: usize> Var<'g, T, V, D> {
         indices: Var<'g, T, N, 1>,
     ) -> Var<'g, T, ND, 1> {
         const { assert!(ND == N * D, "gather: the output must have N·D rows") };
-        self.binary(
+        self.apply_binary(
             indices,
-            op!("gather", gather_backward::<T, V, D>),
-            T::zero(),
-            |table, idx, out| {
-                for (&i, ocol) in idx
-                    .iter()
-                    .zip(crate::ops::columns_mut::<_, D>(out).iter_mut())
-                {
-                    match row_index(i, V) {
-                        Some(r) => {
-                            for (o, &x) in ocol.iter_mut().zip(table.iter().skip(r).step_by(V)) {
-                                *o = x;
-                            }
-                        }
-                        None => ocol.fill(T::nan()),
-                    }
-                }
-            },
+            op!(
+                "gather",
+                gather_forward::<T, V, D>,
+                gather_backward::<T, V, D>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -1,10 +1,19 @@
 //! `log Σ exp` per column, written on the public custom-operation interface
-//! ([`Var::custom_unary`] and [`Backward`]) exactly as a user would write their own.
+//! ([`Var::apply_unary`] with an [`Op::with_forward`], and [`Backward`]) exactly as a
+//! user would write their own.
 
 use super::cross_entropy::log_sum_exp;
-use super::Backward;
-use crate::tape::op;
+use super::{Backward, Op};
 use crate::{Real, Var};
+
+/// `out_c = ln Σ_r e^{z_rc}` for each column `c` of a matrix of `R` rows.
+fn log_sum_exp_forward<T: Real, const R: usize>(z: &[T], _: &[T], _: [T; 2], out: &mut [T]) {
+    // Every output is written, also for a matrix without rows.
+    let mut cols = crate::ops::columns::<_, R>(z).iter();
+    for o in out.iter_mut() {
+        *o = log_sum_exp(cols.next().map_or(&[][..], |c| &c[..]));
+    }
+}
 
 /// `∂/∂z_k = e^{z_k − lse}·Ḡ` for each column: the column's softmax times its upstream
 /// gradient.
@@ -40,17 +49,14 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn column_log_sum_exp(self) -> Var<'g, T, 1, C> {
-        self.custom_unary(
-            op!("column_log_sum_exp", log_sum_exp_backward::<T, R>),
-            T::zero(),
-            |z, out| {
-                // Every output is written, also for a matrix without rows.
-                let mut cols = crate::ops::columns::<_, R>(z).iter();
-                for o in out.iter_mut() {
-                    *o = log_sum_exp(cols.next().map_or(&[][..], |c| &c[..]));
-                }
-            },
-        )
+        let op = &const {
+            Op::with_forward(
+                "column_log_sum_exp",
+                log_sum_exp_forward::<T, R>,
+                log_sum_exp_backward::<T, R>,
+            )
+        };
+        self.apply_unary(op, [T::zero(); 2])
     }
 }
 

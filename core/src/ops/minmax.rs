@@ -41,27 +41,39 @@ fn minmax_backward<T: Real>(s: &mut Backward<'_, T>) {
     );
 }
 
+/// `out = max(a, b)` (`attr[0] = 1`) or `min(a, b)` (`attr[0] = −1`) element-wise.
+fn minmax_forward<T: Real>(a: &[T], b: &[T], attr: [T; 2], out: &mut [T]) {
+    let sign = attr[0];
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = if sign > T::zero() {
+            Real::max(x, y)
+        } else {
+            Real::min(x, y)
+        };
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Element-wise maximum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
     pub fn max(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.minmax(other, op!("max", minmax_backward::<T>), T::one())
+        self.minmax(
+            other,
+            op!("max", minmax_forward::<T>, minmax_backward::<T>),
+            T::one(),
+        )
     }
 
     /// Element-wise minimum. The winner gets `Ḡ`; ties split it evenly; NaN gives NaN.
     pub fn min(self, other: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
-        self.minmax(other, op!("min", minmax_backward::<T>), -T::one())
+        self.minmax(
+            other,
+            op!("min", minmax_forward::<T>, minmax_backward::<T>),
+            -T::one(),
+        )
     }
 
     fn minmax(self, other: Var<'g, T, R, C>, op: &'static Op<T>, sign: T) -> Var<'g, T, R, C> {
-        self.binary(other, op, sign, move |a, b, out| {
-            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                *o = if sign > T::zero() {
-                    Real::max(x, y)
-                } else {
-                    Real::min(x, y)
-                };
-            }
-        })
+        self.apply_binary(other, op, [sign, T::zero()])
     }
 }
 

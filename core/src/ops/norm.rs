@@ -39,18 +39,24 @@ fn norm_squared_backward<T: Real>(s: &mut Backward<'_, T>) {
     }
 }
 
+/// The node's forward function: `out = [Σ aᵢⱼ²]`, by [`norm_squared_forward`].
+fn norm_squared_forward_fn<T: Real>(a: &[T], _: &[T], _: [T; 2], out: &mut [T]) {
+    if let Some(o) = out.first_mut() {
+        *o = norm_squared_forward(a);
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ²` (nalgebra's `norm_squared`). `∂/∂a = 2Ḡ·a`. Overflows to +∞ for entries
     /// above ≈ 1.8e19 (`f32`); NaN gives NaN.
     pub fn norm_squared(self) -> Var<'g, T, 1, 1> {
-        self.unary(
-            op!("norm_squared", norm_squared_backward::<T>),
-            T::zero(),
-            |a, out| {
-                if let Some(o) = out.first_mut() {
-                    *o = norm_squared_forward(a);
-                }
-            },
+        self.apply_unary(
+            op!(
+                "norm_squared",
+                norm_squared_forward_fn::<T>,
+                norm_squared_backward::<T>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -54,6 +54,13 @@ fn prelu_backward<T: Real>(s: &mut Backward<'_, T>) {
     }
 }
 
+/// The node's forward function: `out = prelu(x)` with the slope `a`, input 1 (NaN if
+/// it is missing).
+fn prelu_forward_fn<T: Real>(x: &[T], a: &[T], _: [T; 2], out: &mut [T]) {
+    let a = a.first().copied().unwrap_or(T::nan());
+    prelu_forward(x, a, out)
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// PReLU with one learned slope `a` shared by all entries (PyTorch's `PReLU()`):
     /// `x` for `x > 0`, `a·x` otherwise.
@@ -62,14 +69,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// PyTorch); `∂/∂a = Σ Ḡ·x` over the entries with `x ≤ 0`. NaN in `x` gives NaN in the
     /// value and in both gradients; a NaN slope gives NaN for every `x ≤ 0`.
     pub fn prelu(self, slope: Var<'g, T, 1, 1>) -> Var<'g, T, R, C> {
-        self.binary(
+        self.apply_binary(
             slope,
-            op!("prelu", prelu_backward::<T>),
-            T::zero(),
-            |x, a, out| {
-                let a = a.first().copied().unwrap_or(T::nan());
-                prelu_forward(x, a, out)
-            },
+            op!("prelu", prelu_forward_fn::<T>, prelu_backward::<T>),
+            [T::zero(); 2],
         )
     }
 }

@@ -30,16 +30,60 @@ fn column_sum_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(0, up.iter().map(|&u| k * u).cycle());
 }
 
+/// Forward of `sum` and `mean`: `k·Σ aᵢⱼ`, `k = attr[0]`.
+fn reduce_forward<T: Real>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    let mut acc = T::zero();
+    for &x in a {
+        acc += x;
+    }
+    if let Some(o) = out.first_mut() {
+        *o = k * acc;
+    }
+}
+
+/// Forward of `row_sum` and `row_mean`: `k·Σ_r a_rc` for every column `c`, `k = attr[0]`.
+fn row_sum_forward<T: Real, const R: usize>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    // Every output is written, also for a matrix without rows (empty sums).
+    let mut cols = crate::ops::columns::<_, R>(a).iter();
+    for o in out.iter_mut() {
+        let mut acc = T::zero();
+        for &x in cols.next().into_iter().flatten() {
+            acc += x;
+        }
+        *o = k * acc;
+    }
+}
+
+/// Forward of `column_sum` and `column_mean`: `k·Σ_c a_rc` for every row `r`,
+/// `k = attr[0]`.
+fn column_sum_forward<T: Real, const R: usize>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    out.fill(T::zero());
+    for col in crate::ops::columns::<_, R>(a) {
+        for (o, &x) in out.iter_mut().zip(col) {
+            *o += x;
+        }
+    }
+    for o in out.iter_mut() {
+        *o *= k;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `Σ aᵢⱼ`. `∂/∂a = Ḡ·𝟙`.
     pub fn sum(self) -> Var<'g, T, 1, 1> {
-        self.reduce(op!("sum", reduce_backward::<T>), T::one())
+        self.reduce(
+            op!("sum", reduce_forward::<T>, reduce_backward::<T>),
+            T::one(),
+        )
     }
 
     /// `Σ aᵢⱼ / (R·C)`. `∂/∂a = Ḡ/(R·C)·𝟙`.
     pub fn mean(self) -> Var<'g, T, 1, 1> {
         self.reduce(
-            op!("mean", reduce_backward::<T>),
+            op!("mean", reduce_forward::<T>, reduce_backward::<T>),
             T::one() / T::constant((R * C) as f64),
         )
     }
@@ -59,13 +103,20 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(a.column_mean().value(), Vector2::new(2.0, 5.0));
     /// ```
     pub fn row_sum(self) -> Var<'g, T, 1, C> {
-        self.along_rows(op!("row_sum", row_sum_backward::<T, R>), T::one())
+        self.along_rows(
+            op!("row_sum", row_sum_forward::<T, R>, row_sum_backward::<T, R>),
+            T::one(),
+        )
     }
 
     /// The mean of the rows, a `1×C` row (nalgebra's `row_mean`). `∂/∂a_rc = Ḡ_c/R`.
     pub fn row_mean(self) -> Var<'g, T, 1, C> {
         self.along_rows(
-            op!("row_mean", row_sum_backward::<T, R>),
+            op!(
+                "row_mean",
+                row_sum_forward::<T, R>,
+                row_sum_backward::<T, R>
+            ),
             T::one() / T::constant(R as f64),
         )
     }
@@ -73,58 +124,41 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// The sum of the columns, an `R×1` column with `Σ_c a_rc` in row `r` (nalgebra's
     /// `column_sum`). `∂/∂a_rc = Ḡ_r`.
     pub fn column_sum(self) -> Var<'g, T, R, 1> {
-        self.along_columns(op!("column_sum", column_sum_backward::<T>), T::one())
+        self.along_columns(
+            op!(
+                "column_sum",
+                column_sum_forward::<T, R>,
+                column_sum_backward::<T>
+            ),
+            T::one(),
+        )
     }
 
     /// The mean of the columns, an `R×1` column (nalgebra's `column_mean`).
     /// `∂/∂a_rc = Ḡ_r/C`.
     pub fn column_mean(self) -> Var<'g, T, R, 1> {
         self.along_columns(
-            op!("column_mean", column_sum_backward::<T>),
+            op!(
+                "column_mean",
+                column_sum_forward::<T, R>,
+                column_sum_backward::<T>
+            ),
             T::one() / T::constant(C as f64),
         )
     }
 
     /// `k·Σ_r a_rc` for every column `c`.
     fn along_rows(self, op: &'static Op<T>, k: T) -> Var<'g, T, 1, C> {
-        self.unary(op, k, move |a, out| {
-            // Every output is written, also for a matrix without rows (empty sums).
-            let mut cols = crate::ops::columns::<_, R>(a).iter();
-            for o in out.iter_mut() {
-                let mut acc = T::zero();
-                for &x in cols.next().into_iter().flatten() {
-                    acc += x;
-                }
-                *o = k * acc;
-            }
-        })
+        self.apply_unary(op, [k, T::zero()])
     }
 
     /// `k·Σ_c a_rc` for every row `r`.
     fn along_columns(self, op: &'static Op<T>, k: T) -> Var<'g, T, R, 1> {
-        self.unary(op, k, move |a, out| {
-            out.fill(T::zero());
-            for col in crate::ops::columns::<_, R>(a) {
-                for (o, &x) in out.iter_mut().zip(col) {
-                    *o += x;
-                }
-            }
-            for o in out.iter_mut() {
-                *o *= k;
-            }
-        })
+        self.apply_unary(op, [k, T::zero()])
     }
 
     fn reduce(self, op: &'static Op<T>, k: T) -> Var<'g, T, 1, 1> {
-        self.unary(op, k, |a, out| {
-            let mut acc = T::zero();
-            for &x in a {
-                acc += x;
-            }
-            if let Some(o) = out.first_mut() {
-                *o = k * acc;
-            }
-        })
+        self.apply_unary(op, [k, T::zero()])
     }
 }
 

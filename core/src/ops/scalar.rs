@@ -32,6 +32,22 @@ fn div_scalar_backward<T: Real>(s: &mut Backward<'_, T>) {
     s.accumulate(0, up.iter().map(|&u| u / k));
 }
 
+/// `out = x + k` entry by entry, `k = attr[0]`.
+fn add_scalar_forward<T: Real>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = x + k;
+    }
+}
+
+/// `out = x / k` entry by entry (IEEE division), `k = attr[0]`.
+fn div_scalar_forward<T: Real>(a: &[T], _: &[T], attr: [T; 2], out: &mut [T]) {
+    let k = attr[0];
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = x / k;
+    }
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `v + k·𝟙`, adding a constant to every entry (nalgebra's `add_scalar`). `∂/∂v = Ḡ`.
     /// A NaN or infinite `k` propagates to the value (`∞ − ∞` gives NaN); the gradient
@@ -48,14 +64,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!((x - 1.0).value(), Vector2::new(0.0, -3.0));
     /// ```
     pub fn add_scalar(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(
-            op!("add_scalar", add_scalar_backward::<T>),
-            k,
-            move |a, out| {
-                for (o, &x) in out.iter_mut().zip(a) {
-                    *o = x + k;
-                }
-            },
+        self.apply_unary(
+            op!(
+                "add_scalar",
+                add_scalar_forward::<T>,
+                add_scalar_backward::<T>
+            ),
+            [k, T::zero()],
         )
     }
 
@@ -63,14 +78,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// by `1/k`, so it rounds as `x / k` does). `∂/∂v = Ḡ / k`. `k = 0` gives `±∞` (NaN
     /// for a zero entry) and an infinite gradient; a NaN `k` propagates.
     fn div_scalar(self, k: T) -> Var<'g, T, R, C> {
-        self.unary(
-            op!("div_scalar", div_scalar_backward::<T>),
-            k,
-            move |a, out| {
-                for (o, &x) in out.iter_mut().zip(a) {
-                    *o = x / k;
-                }
-            },
+        self.apply_unary(
+            op!(
+                "div_scalar",
+                div_scalar_forward::<T>,
+                div_scalar_backward::<T>
+            ),
+            [k, T::zero()],
         )
     }
 }

@@ -3,7 +3,7 @@
 //! nothing can panic at run time). Backward adds `Ḡ` into that column or entry of the
 //! input's gradient; every other entry receives 0.
 
-use crate::ops::{Backward, Op};
+use crate::ops::Backward;
 use crate::tape::op;
 use crate::{Real, Var};
 
@@ -18,6 +18,37 @@ fn add_block<T: Real>(s: &mut Backward<'_, T>, start: usize) {
             }
         }
     }
+}
+
+/// Copies the `len` consecutive stored entries from `start` into `out`; the backward
+/// rule adds `Ḡ` back from the same `start`.
+#[inline]
+fn copy_block<T: Real>(a: &[T], start: usize, len: usize, out: &mut [T]) {
+    if let Some(src) = a.get(start..start + len) {
+        for (o, &x) in out.iter_mut().zip(src) {
+            *o = x;
+        }
+    }
+}
+
+/// Forward of `column::<J>` of a matrix of `R` rows: its `R` entries from `J·R`.
+fn column_forward<T: Real, const R: usize, const J: usize>(
+    a: &[T],
+    _: &[T],
+    _: [T; 2],
+    out: &mut [T],
+) {
+    copy_block(a, J * R, R, out);
+}
+
+/// Forward of `at::<I, J>` of a matrix of `R` rows: its entry `J·R + I`.
+fn at_forward<T: Real, const R: usize, const I: usize, const J: usize>(
+    a: &[T],
+    _: &[T],
+    _: [T; 2],
+    out: &mut [T],
+) {
+    copy_block(a, J * R + I, 1, out);
 }
 
 fn column_backward<T: Real, const R: usize, const J: usize>(s: &mut Backward<'_, T>) {
@@ -56,30 +87,24 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 "column: the index must be less than the number of columns"
             )
         };
-        self.block(op!("column", column_backward::<T, R, J>), J * R)
+        self.apply_unary(
+            op!(
+                "column",
+                column_forward::<T, R, J>,
+                column_backward::<T, R, J>
+            ),
+            [T::zero(); 2],
+        )
     }
 
     /// Entry `(I, J)` as a `1×1` variable (`I < R` and `J < C` are checked at compile
     /// time). `∂/∂a[I, J] = Ḡ`, 0 elsewhere. Read its value with [`Var::scalar`].
     pub fn at<const I: usize, const J: usize>(self) -> Var<'g, T, 1, 1> {
         const { assert!(I < R && J < C, "at: the entry must lie inside the matrix") };
-        self.block(op!("at", at_backward::<T, R, I, J>), J * R + I)
-    }
-
-    /// The `R2·C2` consecutive stored entries from `start`, as an `R2×C2` variable.
-    /// `backward` must add `Ḡ` back from the same `start`.
-    fn block<const R2: usize, const C2: usize>(
-        self,
-        op: &'static Op<T>,
-        start: usize,
-    ) -> Var<'g, T, R2, C2> {
-        self.unary(op, T::zero(), move |a, out| {
-            if let Some(src) = a.get(start..start + R2 * C2) {
-                for (o, &x) in out.iter_mut().zip(src) {
-                    *o = x;
-                }
-            }
-        })
+        self.apply_unary(
+            op!("at", at_forward::<T, R, I, J>, at_backward::<T, R, I, J>),
+            [T::zero(); 2],
+        )
     }
 }
 

@@ -83,6 +83,16 @@ fn forward<T: Real, const K: usize>(z: &[T], out: &mut [T], exp: bool) {
     }
 }
 
+/// The softmax node's forward function: [`forward`] with `exp`.
+fn softmax_forward<T: Real, const K: usize>(z: &[T], _: &[T], _: [T; 2], out: &mut [T]) {
+    forward::<T, K>(z, out, true)
+}
+
+/// The log-softmax node's forward function: [`forward`] without `exp`.
+fn log_softmax_forward<T: Real, const K: usize>(z: &[T], _: &[T], _: [T; 2], out: &mut [T]) {
+    forward::<T, K>(z, out, false)
+}
+
 impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// The softmax of each column, `p_kc = e^{z_kc} / Σ_j e^{z_jc}`: every column becomes
     /// a probability distribution. `∂/∂z = p ∘ (Ḡ − ⟨Ḡ, p⟩)` per column.
@@ -102,10 +112,9 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// assert_eq!(g.param(&z0).softmax().value(), Vector3::new(0.5, 0.5, 0.0));
     /// ```
     pub fn softmax(self) -> Var<'g, T, K, B> {
-        self.unary(
-            op!("softmax", softmax_backward::<T, K>),
-            T::zero(),
-            |z, out| forward::<T, K>(z, out, true),
+        self.apply_unary(
+            op!("softmax", softmax_forward::<T, K>, softmax_backward::<T, K>),
+            [T::zero(); 2],
         )
     }
 
@@ -124,10 +133,13 @@ impl<'g, T: Real, const K: usize, const B: usize> Var<'g, T, K, B> {
     /// assert_eq!(l, Vector2::repeat(-core::f64::consts::LN_2));
     /// ```
     pub fn log_softmax(self) -> Var<'g, T, K, B> {
-        self.unary(
-            op!("log_softmax", log_softmax_backward::<T, K>),
-            T::zero(),
-            |z, out| forward::<T, K>(z, out, false),
+        self.apply_unary(
+            op!(
+                "log_softmax",
+                log_softmax_forward::<T, K>,
+                log_softmax_backward::<T, K>
+            ),
+            [T::zero(); 2],
         )
     }
 }

@@ -26,19 +26,30 @@ fn transpose_backward<T: Real, const R: usize, const C: usize>(s: &mut Backward<
     }
 }
 
+/// `out = aᵀ` for an `R×C` matrix `a`.
+fn transpose_forward<T: Real, const R: usize, const C: usize>(
+    a: &[T],
+    _: &[T],
+    _: [T; 2],
+    out: &mut [T],
+) {
+    for_transposed::<R, C>(|i, j| {
+        if let (Some(o), Some(&x)) = (out.get_mut(j), a.get(i)) {
+            *o = x;
+        }
+    });
+}
+
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// `aᵀ`, as a new `C×R` node. `∂/∂a = Ḡᵀ`.
     pub fn transpose(self) -> Var<'g, T, C, R> {
-        self.unary(
-            op!("transpose", transpose_backward::<T, R, C>),
-            T::zero(),
-            |a, out| {
-                for_transposed::<R, C>(|i, j| {
-                    if let (Some(o), Some(&x)) = (out.get_mut(j), a.get(i)) {
-                        *o = x;
-                    }
-                });
-            },
+        self.apply_unary(
+            op!(
+                "transpose",
+                transpose_forward::<T, R, C>,
+                transpose_backward::<T, R, C>
+            ),
+            [T::zero(); 2],
         )
     }
 }
