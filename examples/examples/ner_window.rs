@@ -17,7 +17,7 @@ use stackgrad::nn::{
     Embedding, Init, Layer, Linear, LinearIds, LinearVars, Mat, Module, Rng, Tanh, Visitor,
 };
 use stackgrad::optim::{Adagrad, Optimizer};
-use stackgrad::{Error, Graph, Real, Tape, Usage, Var, VarId};
+use stackgrad::{Error, Graph, Real, ReplayKey, Tape, Usage, Var, VarId};
 use stackgrad_examples::{pseudo_random, window_grads_by_hand, window_score, WINDOW};
 use stackgrad_std::check_gradient;
 
@@ -270,8 +270,10 @@ const X: usize = WIN * WDIM;
 const HID: usize = 16;
 
 /// Word vectors `L`, and the classifier `s = uᵀ tanh(W x + b)` on the stacked window.
+type Words = Embedding<f32, VOCAB, WDIM>;
+
 struct WindowModel {
-    words: Embedding<f32, VOCAB, WDIM>,
+    words: Words,
     layer: Linear<f32, X, HID>,
     u: SVector<f32, HID>,
 }
@@ -344,27 +346,37 @@ impl WindowModel {
     }
 
     /// One max-margin step `J = max(0, 1 − s + s_c)` on a true and a corrupt window.
+    ///
+    /// One description for both ways a step runs: the first step records the graph,
+    /// every later one replays it (`graph_or_replay`): the leaves (the parameters, then
+    /// both windows' word indices) are bound anew, and the operations in `output` run
+    /// from the recording, without being recorded again. Returns the loss and whether
+    /// the step replayed.
     fn train_step<O: Optimizer<f32>>(
         &mut self,
         tape: &mut Tape<f32, { STEP.scalars }, { STEP.nodes }>,
         opt: &mut O,
+        key: &mut ReplayKey,
         good: [usize; WIN],
         bad: [usize; WIN],
-    ) -> Result<f32, Error> {
-        let (loss, ids) = {
-            let g = tape.graph();
+    ) -> Result<(f32, bool), Error> {
+        let (loss, ids, replayed) = {
+            let g = tape.graph_or_replay(key);
             let vars = self.bind(&g);
+            let (good, bad) = (Words::indices(&g, good), Words::indices(&g, bad));
             let (table, lin, u) = vars;
-            let score = |w| {
-                let x = Embedding::window::<WIN, X, _, _>(&g, table, w);
-                window_score(lin.weight, lin.bias, u, x)
-            };
-            let j = max_margin(score(good), score(bad));
+            let j = g.output(|| {
+                let score = |w| {
+                    let x = table.gather::<WIN, X>(w);
+                    window_score(lin.weight, lin.bias, u, x)
+                };
+                max_margin(score(good), score(bad))
+            });
             let _ = j.backward()?;
-            (j.scalar(), Self::ids(&vars))
+            (j.scalar(), Self::ids(&vars), g.is_replaying())
         };
         opt.step_model(self, tape, &ids)?;
-        Ok(loss)
+        Ok((loss, replayed))
     }
 }
 
@@ -460,6 +472,8 @@ fn part_two_training() -> Result<(), stackgrad::Error> {
     let negatives: Vec<&Window> = train.iter().filter(|w| !w.location).collect();
     let others: Vec<usize> = (2..vocab.len()).filter(|&i| !is_location[i]).collect();
     let epochs = 40;
+    let mut key = ReplayKey::new();
+    let (mut steps, mut replays) = (0, 0);
     for epoch in 1..=epochs {
         let mut total = 0.0;
         let mut order: Vec<usize> = (0..positives.len()).collect();
@@ -468,9 +482,14 @@ fn part_two_training() -> Result<(), stackgrad::Error> {
             let good = positives[p].ids;
             let mut corrupt = good;
             corrupt[2] = others[rng.below(others.len() as u64) as usize];
-            total += model.train_step(&mut tape, &mut opt, good, corrupt)?;
             let real = negatives[rng.below(negatives.len() as u64) as usize].ids;
-            total += model.train_step(&mut tape, &mut opt, good, real)?;
+            for bad in [corrupt, real] {
+                let (loss, replayed) =
+                    model.train_step(&mut tape, &mut opt, &mut key, good, bad)?;
+                total += loss;
+                steps += 1;
+                replays += usize::from(replayed);
+            }
         }
         if epoch % 10 == 0 || epoch == 1 {
             println!(
@@ -479,6 +498,10 @@ fn part_two_training() -> Result<(), stackgrad::Error> {
             );
         }
     }
+    println!(
+        "{steps} steps: the graph recorded once, replayed {replays} times (the same \
+         operations and bits, without recording them again)"
+    );
 
     // The max-margin loss ranks windows; the decision threshold is the score that
     // classifies the training windows best.

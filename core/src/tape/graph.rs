@@ -137,13 +137,15 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// let g = tape.replay();
     /// let (w, x) = (g.param(&w0), g.constant(&x1));
     /// let s = g.replayed::<1, 1>();
-    /// let dw = s.backward()?.wrt(w)?;
+    /// let grads = s.backward()?;
+    /// let dw = grads.wrt(w)?;
     /// let mut fresh: Tape<f64, 64, 8> = Tape::new();
     /// let g2 = fresh.graph();
     /// let (w2, x2) = (g2.param(&w0), g2.constant(&x1));
     /// let s2 = (w2 * x2).tanh().sum();
     /// assert_eq!(s.scalar(), s2.scalar());
-    /// assert_eq!(dw, s2.backward()?.wrt(w2)?);
+    /// let grads2 = s2.backward()?;
+    /// assert_eq!(dw, grads2.wrt(w2)?);
     /// # Ok::<(), stackgrad::Error>(())
     /// ```
     pub fn replay(&mut self) -> Graph<'_, T, SCALARS, NODES> {
