@@ -1062,7 +1062,8 @@ fn run_one(seed: u64, tally: &mut Tally) {
         {
             let g = t.graph();
             let (_, loss) = record(&g, &p, &other, None);
-            if let Err(e) = loss.backward() {
+            let r = loss.backward().err();
+            if let Some(e) = r {
                 fail(&p, format!("recording for the replay failed: {e:?}"));
             }
         }
