@@ -28,9 +28,12 @@
 
 use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
-use stackgrad::nn::{predict, train_classifier, ClassifierStep, Init, Linear, Module, Rng, Tanh};
+use stackgrad::nn::{
+    predict, train_classifier, train_classifier_replayed, ClassifierStep, Init, Linear, Module, Rng,
+    Tanh,
+};
 use stackgrad::optim::Sgd;
-use stackgrad::{Real, Tape, Q16};
+use stackgrad::{Real, ReplayKey, Tape, Q16};
 use static_cell::ConstStaticCell;
 
 use crate::data::{
@@ -275,6 +278,15 @@ pub fn train<S: Scalar>(
     crate::measure(io, "train_step_compiled", 16, &mut || {
         let _ = core::hint::black_box(train_classifier_compiled(
             &mut b, buffers, &mut sgd, &x, &y, decay,
+        ));
+    });
+    // Replayed: recorded once here, then the measured steps replay it.
+    let mut key = ReplayKey::new();
+    let mut c = *net;
+    let _ = train_classifier_replayed(&mut c, tape, &mut sgd, &x, &y, decay, &mut key);
+    crate::measure(io, "train_step_replay", 16, &mut || {
+        let _ = core::hint::black_box(train_classifier_replayed(
+            &mut c, tape, &mut sgd, &x, &y, decay, &mut key,
         ));
     });
     let (loss, correct, total) = evaluate(net);
