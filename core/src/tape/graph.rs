@@ -492,7 +492,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         })
     }
 
-    fn push(&mut self, spec: Spec<T>, forward: Forward<'_, T>) -> Result<Handle, Error> {
+    fn push(&mut self, spec: Spec<T>, forward: Option<Forward<'_, T>>) -> Result<Handle, Error> {
         if self.replay.is_some() {
             return Err(Error::Unbound);
         }
@@ -519,7 +519,12 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 };
                 let a = values.get(nodes, spec.inputs[0]);
                 let b = values.get(nodes, spec.inputs[1]);
-                forward(a, b, out);
+                match (forward, spec.op.forward()) {
+                    (Some(f), _) => f(a, b, out),
+                    (None, Some(f)) => f(a, b, spec.attr, out),
+                    // `Var::apply_*` push only operations with a forward function.
+                    (None, None) => {}
+                }
             })?;
         Ok(Handle { node, grad })
     }
@@ -589,7 +594,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
     for Graph<'a, T, SCALARS, NODES>
 {
-    fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle {
+    fn push(&self, spec: Spec<T>, forward: Option<Forward<'_, T>>) -> Handle {
         let tracked = spec.tracked;
         let r = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.push(spec, forward),

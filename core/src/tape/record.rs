@@ -52,8 +52,9 @@ impl Handle {
 
 /// The graph as variables see it, with the tape's capacities erased.
 pub(crate) trait Record<T> {
-    /// Appends a node whose value `forward(input0, input1, out)` computes.
-    fn push(&self, spec: Spec<T>, forward: Forward<'_, T>) -> Handle;
+    /// Appends a node whose value `forward(input0, input1, out)` computes, or, without
+    /// `forward`, the operation's own forward function.
+    fn push(&self, spec: Spec<T>, forward: Option<Forward<'_, T>>) -> Handle;
     /// Counts an operation on an invalid variable: nothing is stored, the need grows.
     fn count(&self, len: usize, tracked: bool);
     /// The address of the matrix a leaf node borrowed, or 0.

@@ -246,7 +246,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 attr: [attr, T::zero()],
                 replayable: false,
             };
-            self.graph.push(spec, &mut |a, _, out| forward(a, out))
+            self.graph.push(spec, Some(&mut |a, _, out| forward(a, out)))
         };
         Var::from_handle(self.graph, h)
     }
@@ -280,7 +280,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 attr: [attr, T::zero()],
                 replayable: false,
             };
-            self.graph.push(spec, &mut forward)
+            self.graph.push(spec, Some(&mut forward))
         };
         Var::from_handle(self.graph, h)
     }
@@ -338,7 +338,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 self.graph.count(R2 * C2, tracked);
                 Handle::invalid(tracked)
             }
-            Some(f) => {
+            Some(_) => {
                 let spec = Spec {
                     inputs: [self.node, NONE],
                     tracked,
@@ -348,7 +348,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                     attr,
                     replayable: true,
                 };
-                self.graph.push(spec, &mut |a, b, out| f(a, b, attr, out))
+                self.graph.push(spec, None)
             }
         };
         Var::from_handle(self.graph, h)
@@ -379,7 +379,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 self.graph.count(R2 * C2, tracked);
                 Handle::invalid(tracked)
             }
-            Some(f) => {
+            Some(_) => {
                 let spec = Spec {
                     inputs: [self.node, other.node],
                     tracked,
@@ -389,7 +389,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                     attr,
                     replayable: true,
                 };
-                self.graph.push(spec, &mut |a, b, out| f(a, b, attr, out))
+                self.graph.push(spec, None)
             }
         };
         Var::from_handle(self.graph, h)
