@@ -18,12 +18,12 @@
 
 use std::hint::black_box;
 
-use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers, ParamGrads, Zeroed};
+use stackgrad::compiled::{ParamGrads, Zeroed};
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{
-    mlp, train_classifier, train_classifier_replayed, ClassifierStep, Mlp, Module, Rng,
-};
+use stackgrad::nn::{mlp, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer};
+use stackgrad::train::{train_classifier, train_classifier_replayed, ClassifierStep};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::{ReplayKey, Tape};
 
 const IN: usize = 64;

@@ -30,8 +30,9 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use stackgrad::flush::flush_subnormals;
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{mlp, train_classifier, ClassifierStep, Mlp, Module, Rng, Visitor};
+use stackgrad::nn::{mlp, Mlp, Module, Rng, Visitor};
 use stackgrad::optim::Adam;
+use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::{Error, Tape, VarId};
 
 const IN: usize = 64;

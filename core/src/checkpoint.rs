@@ -901,8 +901,9 @@ mod tests {
 
     #[test]
     fn a_model_and_its_optimizer_resume_bit_for_bit() {
-        use crate::nn::{mlp, train_classifier, Mlp, Module, Rng};
+        use crate::nn::{mlp, Mlp, Module, Rng};
         use crate::optim::Adam;
+        use crate::train::train_classifier;
         use crate::Tape;
         use nalgebra::SMatrix;
 

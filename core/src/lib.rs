@@ -19,6 +19,7 @@ pub mod ops;
 pub mod optim;
 mod real;
 mod tape;
+pub mod train;
 
 #[cfg(test)]
 mod testing;

@@ -13,10 +13,11 @@
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{mlp, predict, train_classifier, ClassifierStep, Mlp, Module, Rng};
+use stackgrad::nn::{mlp, predict, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
+use stackgrad::train::{train_classifier, ClassifierStep};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::Tape;
 use stackgrad_examples::digits_data::{load, Example, PIXELS};
 use stackgrad_examples::plot::{learning_curves, Series};

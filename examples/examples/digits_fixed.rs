@@ -14,10 +14,10 @@
 //!
 //! Run: `cargo run --release --example digits_fixed [-- --q16 adam|sgd]`
 
-use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, predict, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule, Sgd};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::{Real, Q16};
 use stackgrad_examples::digits_data::{load, Example, PIXELS};
 

@@ -8,8 +8,9 @@
 //! Run: `cargo run --release --example outgrow`
 
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{predict, train_classifier, ClassifierStep, Layer, Module, Rng};
+use stackgrad::nn::{predict, Layer, Module, Rng};
 use stackgrad::optim::Adam;
+use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::Tape;
 use stackgrad_examples::digits_data::{load, Example, PIXELS};
 use stackgrad_examples::outgrow::{load_jax_digits, Digits, JAX_DIGITS};

@@ -256,7 +256,7 @@ fn optimizer_misuse_changes_nothing() {
     let ids = {
         let g = tape.graph();
         let v = net.bind(&g);
-        stackgrad::nn::classifier_loss::<f64, Net, 2, 2, 1>(
+        stackgrad::train::classifier_loss::<f64, Net, 2, 2, 1>(
             &v,
             g.constant(&x),
             g.constant(&y),
@@ -396,7 +396,6 @@ fn replay_needs_a_recording_with_a_backward_pass() {
         let g = small.graph();
         let s = (g.param(&w0) * g.constant(&x0)).tanh().sum();
         assert!(matches!(s.backward(), Err(Error::Capacity { .. })));
-        drop(g);
         let g = small.replay();
         let _ = (g.param(&w0), g.constant(&x0));
         assert_eq!(
@@ -427,7 +426,6 @@ fn a_value_from_a_closure_is_never_replayed() {
         g.replayed::<1, 1>().backward().err(),
         Some(Error::NoForward)
     );
-    drop(g);
     // An op without a forward function cannot be applied either.
     let g = tape.graph();
     let y = g.param(&x0).apply_unary::<2, 1>(&DOUBLE, [0.0; 2]);
@@ -477,13 +475,11 @@ fn a_replay_binds_the_recorded_leaves_or_says_it_cannot() {
     let y = g.replayed::<2, 1>();
     assert!(!y.is_valid());
     assert_eq!(g.error(), Some(Error::Unbound));
-    drop(g);
     let g = tape.replay();
     let _ = (g.param(&w0), g.constant(&x0));
     let s = g.replayed::<1, 1>();
     assert_eq!(g.replayed::<1, 1>().backward().err(), Some(Error::Unbound));
     assert_eq!(s.backward().err(), Some(Error::Unbound)); // the graph is poisoned
-    drop(g);
     let g = tape.graph();
     assert_eq!(g.replayed::<1, 1>().backward().err(), Some(Error::Unbound));
 }

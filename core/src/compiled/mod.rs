@@ -11,7 +11,7 @@
 //! values and gradients are bit for bit the tape's, NaN and kink conventions included.
 //! The tape stays for graphs with control flow; the same model type runs on both, and
 //! training switches path in one line ([`train_classifier_compiled`] for
-//! [`train_classifier`](crate::nn::train_classifier)). An optimizer steps a model with
+//! [`train_classifier`](crate::train::train_classifier)). An optimizer steps a model with
 //! compiled gradients through `(&mut model, &grads)`, a [`Pairs`](crate::optim::Pairs).
 //!
 //! Implemented for [`Linear`](crate::nn::Linear), [`PRelu`](crate::nn::PRelu), the
@@ -26,11 +26,9 @@ mod pairs;
 mod prelu;
 #[cfg(test)]
 mod tests;
-mod train;
 mod tuple;
 mod zeroed;
 
 pub use backprop::{Backprop, GradVisitor, ParamGrads};
-pub use train::{train_classifier_compiled, ClassifierBuffers};
 pub use tuple::Stage;
 pub use zeroed::Zeroed;

@@ -3,15 +3,13 @@
 
 use nalgebra::SMatrix;
 
-use super::{
-    train_classifier_compiled, Backprop, ClassifierBuffers, GradVisitor, ParamGrads, Zeroed,
-};
-use crate::nn::{
-    mlp, train_classifier, ClassifierStep, Init, Linear, Mat, Mlp, Module, PRelu, Rng, Visitor,
-};
+use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
+use crate::nn::{mlp, Init, Linear, Mat, Mlp, Module, PRelu, Rng, Visitor};
 use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh};
 use crate::optim::{Adam, Optimizer, Sgd};
 use crate::testing::mat;
+use crate::train::{train_classifier, ClassifierStep};
+use crate::train::{train_classifier_compiled, ClassifierBuffers};
 use crate::{Error, Real, Tape, VarId};
 
 /// Equal bits (for a number: equal value and sign, which tells ±0 apart), or both NaN.

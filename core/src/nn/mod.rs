@@ -14,19 +14,18 @@
 //!   same weights on the host and on a chip for the same seed.
 //! - [`loss`]: mean squared error, softmax and binary cross-entropy from logits, the
 //!   max-margin loss, the L2 penalty.
-//! - Training a classifier ([`train_classifier`], [`ClassifierStep`]) for any such model,
-//!   with its exact tape size; [`Mlp`] is one such model.
+//! - [`Mlp`], a ready-made model, and [`predict`], the class a model picks. Training
+//!   steps live above this module and [`optim`](crate::optim), in
+//!   [`train`](crate::train).
 
 mod embedding;
 mod init;
 mod linear;
 pub mod loss;
+mod mlp;
 mod module;
 mod prelu;
-#[cfg(test)]
-mod replay_tests;
 mod rng;
-mod train;
 
 // The activation layers: element-wise functions of `ops::unary` that are also
 // parameter-free layers, shown here beside the other layers.
@@ -35,12 +34,10 @@ pub use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh};
 pub use embedding::Embedding;
 pub use init::Init;
 pub use linear::{Linear, LinearIds, LinearVars};
+pub use mlp::{mlp, predict, Mlp};
 pub use module::{
     add_penalties, add_penalties_value, for_each_param, penalty_sum, Layer, Mat, Module, Shape,
     Visitor,
 };
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
-pub use train::{
-    classifier_loss, mlp, predict, train_classifier, train_classifier_replayed, ClassifierStep, Mlp,
-};

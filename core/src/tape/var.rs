@@ -246,7 +246,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 attr: [attr, T::zero()],
                 replayable: false,
             };
-            self.graph.push(spec, Some(&mut |a, _, out| forward(a, out)))
+            self.graph
+                .push(spec, Some(&mut |a, _, out| forward(a, out)))
         };
         Var::from_handle(self.graph, h)
     }

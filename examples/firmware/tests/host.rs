@@ -127,7 +127,7 @@ fn train_learns_iris_and_its_tape_is_big_enough() {
     let x = stackgrad::nalgebra::SVector::<f32, 4>::new(0.1, -0.2, 0.3, 0.4);
     let y = stackgrad::nalgebra::SVector::<f32, 3>::new(0.0, 1.0, 0.0);
     let mut opt = stackgrad::optim::Sgd::new(0.0);
-    stackgrad::nn::train_classifier(&mut net, &mut *tape, &mut opt, &x, &y, train::WEIGHT_DECAY)
+    stackgrad::train::train_classifier(&mut net, &mut *tape, &mut opt, &x, &y, train::WEIGHT_DECAY)
         .unwrap();
     assert_eq!(tape.high_water(), train::Step::<f32>::USAGE);
 }

@@ -4,7 +4,8 @@
 //! Run: `cargo run --release`.
 
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{classifier_loss, mlp, predict, train_classifier, ClassifierStep, Mlp};
+use stackgrad::nn::{mlp, predict, Mlp};
+use stackgrad::train::{classifier_loss, train_classifier, ClassifierStep};
 use stackgrad::nn::{Module, Rng};
 use stackgrad::optim::Adam;
 use stackgrad::Tape;

@@ -7,11 +7,11 @@
 //!
 //! | name | step |
 //! |---|---|
-//! | `tape_l2` | `nn::train_classifier`, λ = 1e-4 |
-//! | `tape_l0` | `nn::train_classifier`, λ = 0 |
+//! | `tape_l2` | `train::train_classifier`, λ = 1e-4 |
+//! | `tape_l0` | `train::train_classifier`, λ = 0 |
 //! | `tape_bare` | the same graph recorded by hand with no penalty, then `step_model` |
-//! | `compiled_l2` | `compiled::train_classifier_compiled`, λ = 1e-4 |
-//! | `compiled_l0` | `compiled::train_classifier_compiled`, λ = 0 |
+//! | `compiled_l2` | `train::train_classifier_compiled`, λ = 1e-4 |
+//! | `compiled_l0` | `train::train_classifier_compiled`, λ = 0 |
 //! | `compiled_bare` | `Backprop::forward_cached`, the softmax cross-entropy's gradient written here, `Backprop::backward`, `step_with`: no penalty at all |
 //!
 //! AIfES has no weight decay, so the λ = 0 and bare steps must compute what AIfES
@@ -30,11 +30,11 @@
 #![no_main]
 
 use firmware_qemu::board;
-use stackgrad::compiled::{
-    train_classifier_compiled, Backprop, ClassifierBuffers, ParamGrads, Zeroed,
-};
+use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{train_classifier, ClassifierStep, Layer, Linear, Mat, Module};
+use stackgrad::nn::{Layer, Linear, Mat, Module};
+use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::ops::unary::Tanh;
 use stackgrad::optim::{Optimizer, Sgd};
 use stackgrad::{Error, Real, Tape};

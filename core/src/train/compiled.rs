@@ -1,10 +1,10 @@
 //! Training a classifier on the compiled path: the same loss, the same step and the same
-//! numbers as [`train_classifier`](crate::nn::train_classifier), with the model's
+//! numbers as [`train_classifier`](crate::train::train_classifier), with the model's
 //! buffers instead of a tape.
 
 use nalgebra::SMatrix;
 
-use super::{Backprop, Zeroed};
+use crate::compiled::{Backprop, Zeroed};
 use crate::nn::Mat;
 use crate::ops::cross_entropy::{softmax_ce_backward_z, softmax_ce_forward};
 use crate::optim::Optimizer;
@@ -68,12 +68,12 @@ where
 /// step.
 ///
 /// The same model type trains on either path: replace the tape of
-/// [`train_classifier`](crate::nn::train_classifier) by [`ClassifierBuffers`]. Same
+/// [`train_classifier`](crate::train::train_classifier) by [`ClassifierBuffers`]. Same
 /// kernels in the same order, so the loss, the gradients and the parameters after any
 /// number of steps are bit for bit the tape's.
 ///
 /// ```
-/// use stackgrad::compiled::{train_classifier_compiled, ClassifierBuffers};
+/// use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 /// use stackgrad::nalgebra::SMatrix;
 /// use stackgrad::nn::{mlp, Mlp, Module, Rng};
 /// use stackgrad::optim::Adam;

@@ -9,12 +9,13 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::nn::loss::max_margin;
 use crate::nn::{
-    for_each_param, mlp, train_classifier, train_classifier_replayed, ClassifierStep, Embedding,
-    Init, Layer, Linear, LinearIds, LinearVars, Mat, Mlp, Module, Rng, Visitor,
+    for_each_param, mlp, Embedding, Init, Layer, Linear, LinearIds, LinearVars, Mat, Mlp, Module,
+    Rng, Visitor,
 };
 use crate::ops::unary::Tanh;
 use crate::optim::{Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd};
 use crate::testing::mat;
+use crate::train::{train_classifier, train_classifier_replayed, ClassifierStep};
 use crate::{Error, Graph, ReplayKey, Tape, Usage, Var, VarId};
 
 /// Every parameter's bits, in visiting order.

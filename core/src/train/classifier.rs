@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use stackgrad::nalgebra::SMatrix;
-//! use stackgrad::nn::{mlp, train_classifier, ClassifierStep, Mlp, Module, Rng};
+//! use stackgrad::nn::{mlp, Mlp, Module, Rng};
+//! use stackgrad::train::{train_classifier, ClassifierStep};
 //! use stackgrad::optim::Adam;
 //! use stackgrad::Tape;
 //!
@@ -30,30 +31,11 @@
 
 use core::marker::PhantomData;
 
-use nalgebra::{SMatrix, SVector};
+use nalgebra::SMatrix;
 
-use super::{add_penalties, Init, Layer, Linear, Mat, Rng};
-use crate::ops::unary::Relu;
+use crate::nn::{add_penalties, Layer, Mat};
 use crate::optim::Optimizer;
 use crate::{Error, Real, ReplayKey, Tape, Usage, Var};
-
-/// A multi-layer perceptron `IN → HIDDEN (ReLU) → OUT`: a tuple of layers, so it is a
-/// [`Layer`] and a [`Module`](super::Module) like any other composition. Deeper networks are longer
-/// tuples.
-pub type Mlp<T, const IN: usize, const HIDDEN: usize, const OUT: usize> =
-    (Linear<T, IN, HIDDEN>, Relu, Linear<T, HIDDEN, OUT>);
-
-/// An [`Mlp`] with He-uniform hidden weights (for the ReLU), Xavier-uniform output
-/// weights and zero biases.
-pub fn mlp<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize>(
-    rng: &mut Rng,
-) -> Mlp<T, IN, HIDDEN, OUT> {
-    (
-        Linear::new(Init::HeUniform, rng),
-        Relu,
-        Linear::new(Init::XavierUniform, rng),
-    )
-}
 
 /// What one classification training step of model `M` records on a tape, for batches of
 /// `B` columns of `IN` features and `K` classes. A type only: read its constants.
@@ -70,7 +52,7 @@ where
     /// and targets (a node each, no scalars), the forward pass on a constant batch
     /// ([`Layer::FORWARD_CONSTANT`]), the cross-entropy (2 scalars, 1 node), the L2
     /// penalty and the addition that joins it (2 scalars, 1 node). At `λ = 0` the
-    /// penalty is not recorded, and a step uses [`Module::PENALTY`](super::Module::PENALTY)
+    /// penalty is not recorded, and a step uses [`Module::PENALTY`](crate::nn::Module::PENALTY)
     /// plus 2 scalars and 1 node less than this.
     pub const USAGE: Usage = {
         let base = M::BIND
@@ -127,7 +109,7 @@ where
 ///
 /// [`Error::Capacity`] if the tape is smaller than [`ClassifierStep::USAGE`] (stating the
 /// whole step's need); [`Error::LengthMismatch`] if the optimizer's state is not sized
-/// for the model's [`Module::PARAMS`](super::Module::PARAMS); [`Error::NonFinite`] if a gradient or parameter is
+/// for the model's [`Module::PARAMS`](crate::nn::Module::PARAMS); [`Error::NonFinite`] if a gradient or parameter is
 /// NaN or infinite. On error the parameters and the optimizer are unchanged.
 pub fn train_classifier<
     T,
@@ -170,7 +152,8 @@ where
 ///
 /// ```
 /// use stackgrad::nalgebra::SMatrix;
-/// use stackgrad::nn::{mlp, train_classifier_replayed, ClassifierStep, Mlp, Module, Rng};
+/// use stackgrad::nn::{mlp, Mlp, Module, Rng};
+/// use stackgrad::train::{train_classifier_replayed, ClassifierStep};
 /// use stackgrad::optim::Adam;
 /// use stackgrad::{ReplayKey, Tape};
 ///
@@ -234,27 +217,10 @@ where
     Ok(loss)
 }
 
-/// The predicted class of one input: the index of the model's largest logit (the first
-/// on ties; 0 if the logits are NaN), computed without a tape.
-pub fn predict<T, M, const IN: usize, const K: usize>(model: &M, x: &SVector<T, IN>) -> usize
-where
-    T: Real,
-    M: Layer<T, Mat<IN, 1>, Output = Mat<K, 1>>,
-{
-    let z = model.eval(x);
-    let mut best = 0;
-    for (i, &v) in z.iter().enumerate() {
-        if z.get(best).is_some_and(|&b| v > b) {
-            best = i;
-        }
-    }
-    best
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{LinearVars, Module};
+    use crate::nn::{mlp, predict, Init, Linear, LinearVars, Mlp, Module, Relu, Rng};
     use crate::ops::unary::Tanh;
     use crate::optim::{Adam, Sgd};
     use crate::testing::{check, mat};
