@@ -10,7 +10,7 @@
 //! The passes call the tape's kernels ([`ops`](crate::ops)) in the tape's order, so
 //! values and gradients are bit for bit the tape's, NaN and kink conventions included.
 //! The tape stays for graphs with control flow; the same model type runs on both, and
-//! training switches path in one line ([`train_classifier_compiled`] for
+//! training switches path in one line ([`train_classifier_compiled`](crate::train::train_classifier_compiled) for
 //! [`train_classifier`](crate::train::train_classifier)). An optimizer steps a model with
 //! compiled gradients through `(&mut model, &grads)`, a [`Pairs`](crate::optim::Pairs).
 //!
