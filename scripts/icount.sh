@@ -3,6 +3,8 @@
 # per iteration and ratios to the hand-written code, all measured in this one run.
 #   scripts/icount.sh          the window classifier's gradient: forward, tape, replay,
 #                              compiled, hand-written (core/benches/icount.rs)
+#   scripts/icount.sh iris     the firmware's 4-8-3 training step on the host: tape,
+#                              replay, compiled (core/benches/iris.rs)
 #   scripts/icount.sh step     a whole training step of the 64-32-10 MLP with Adam, at
 #                              batch 1 and 32, λ = 1e-4 and 0, and Adam alone
 #                              (core/benches/step.rs)
@@ -12,6 +14,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1
 mode=${1:-window}
 bench=icount
 [ "$mode" = step ] && bench=step
+[ "$mode" = iris ] && bench=iris
 cargo bench -p stackgrad --bench "$bench" --no-run >/dev/null 2>&1
 bin=$(ls -t target/release/deps/"$bench"-* | grep -v '\.d$' | head -n1)
 count() { # ARGS... -> total instructions
@@ -19,6 +22,17 @@ count() { # ARGS... -> total instructions
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+if [ "$mode" = iris ]; then
+    iters=1000
+    printf '%-9s %9s %10s\n' variant step ÷compiled
+    c=$(( ($(count compiled "$iters") - $(count compiled 0)) / iters ))
+    for v in tape replay compiled; do
+        n=$(( ($(count "$v" "$iters") - $(count "$v" 0)) / iters ))
+        printf '%-9s %9d %10s\n' "$v" "$n" "$(ratio "$n" "$c")"
+    done
+    exit 0
+fi
 
 if [ "$mode" = step ]; then
     "$bin" agree
