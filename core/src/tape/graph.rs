@@ -169,7 +169,11 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     ///
     /// The replay keeps everything but the leaves' values: the operations, their
     /// attributes (a scale, a penalty's λ, clamp bounds) and the leaves' shapes. Call
-    /// [`ReplayKey::forget`] when any of them changes.
+    /// [`ReplayKey::forget`] when any of them changes. Use it only for a step whose
+    /// operations do not depend on the values (no `if` on a value, no loop whose count
+    /// comes from the data): a replay runs the recorded operations whatever the new
+    /// values are, as JAX's `jit` does. A step with such control flow records every time
+    /// ([`Tape::graph`]).
     ///
     /// ```
     /// use stackgrad::nalgebra::{Matrix2, Vector2};
