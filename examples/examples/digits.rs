@@ -5,10 +5,11 @@
 //! host adds the data file, a progress bar and a picture of the learning curves.
 //!
 //! Each step runs on the compiled path (`stackgrad::compiled`: the model's backward pass
-//! as code, no tape); `--tape` runs the same steps on the tape instead, with bit for bit
-//! the same results.
+//! as code, no tape); `--tape` runs the same steps on the tape instead, and `--replay`
+//! records the step's graph once and replays it (`train_classifier_replayed`), with bit
+//! for bit the same results on all three.
 //!
-//! Run: `cargo run --release --example digits [-- --tape]`
+//! Run: `cargo run --release --example digits [-- --tape | --replay]`
 
 use std::time::Instant;
 
@@ -16,8 +17,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, predict, Mlp, Module, Rng};
 use stackgrad::optim::{Adam, Optimizer, Schedule};
-use stackgrad::train::{train_classifier, ClassifierStep};
+use stackgrad::train::{train_classifier, train_classifier_replayed, ClassifierStep};
 use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
+use stackgrad::ReplayKey;
 use stackgrad::Tape;
 use stackgrad_examples::digits_data::{load, Example, PIXELS};
 use stackgrad_examples::plot::{learning_curves, Series};
@@ -78,7 +80,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut net: Net = mlp(&mut rng);
-    let on_tape = std::env::args().any(|a| a == "--tape");
+    let path = if std::env::args().any(|a| a == "--tape") {
+        "tape"
+    } else if std::env::args().any(|a| a == "--replay") {
+        "replay"
+    } else {
+        "compiled"
+    };
+    let mut key = ReplayKey::new();
     let mut tape = StepTape::new();
     let mut buffers = StepBuffers::new();
     let mut adam: Adam<f32, P> = Adam::new(LR);
@@ -116,10 +125,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 x.set_column(c, &e.x);
                 y[(e.label, c)] = 1.0;
             }
-            total += if on_tape {
-                train_classifier(&mut net, &mut tape, &mut adam, &x, &y, L2)?
-            } else {
-                train_classifier_compiled(&mut net, &mut buffers, &mut adam, &x, &y, L2)?
+            total += match path {
+                "tape" => train_classifier(&mut net, &mut tape, &mut adam, &x, &y, L2)?,
+                "replay" => {
+                    train_classifier_replayed(&mut net, &mut tape, &mut adam, &x, &y, L2, &mut key)?
+                }
+                _ => train_classifier_compiled(&mut net, &mut buffers, &mut adam, &x, &y, L2)?,
             };
         }
         elapsed += start.elapsed();
@@ -143,7 +154,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = u64::from(EPOCHS) * steps_per_epoch as u64;
     println!(
         "\ntrained {EPOCHS} epochs ({steps} steps, {}) in {:.2} s ({:.0} µs per step: batch, forward, backward, Adam; evaluation not counted)",
-        if on_tape { "tape" } else { "compiled" },
+        path,
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / steps as f64
     );
