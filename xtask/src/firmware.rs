@@ -187,7 +187,7 @@ pub fn qemu(args: &[String]) -> Result {
     let out = target.join("fw");
     let _ = fs::remove_dir_all(&out);
 
-    step("cargo fmt --check, clippy (host, thumbv6m, riscv32), host tests");
+    step("cargo fmt --check, clippy (host, thumbv6m, riscv32)");
     cargo(&fw, &["fmt", "--all", "--check"])?;
     cargo(
         &fw,
@@ -218,6 +218,7 @@ pub fn qemu(args: &[String]) -> Result {
         )?;
     }
     for be in &backends {
+        step(&format!("host tests ({be})"));
         let features = ["--no-default-features", "--features", be];
         cargo(
             &fw,
@@ -564,9 +565,10 @@ pub fn boards() -> Result {
     let mut rows = Vec::new();
     for (name, target, fixed) in REAL_BOARDS {
         let dir = firmware_dir().join("boards").join(name);
-        step(&format!("{name}: fmt, clippy, build ({target})"));
+        step(&format!("{name}: fmt, clippy ({target})"));
         cargo(&dir, &["fmt", "--check"])?;
         cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
+        step(&format!("{name}: build"));
         cargo(&dir, &["build", "-q", "--release", "--bins"])?;
         let extra: &[&str] = if fixed { &BOARD_PROGRAMS_FIXED } else { &[] };
         for p in BOARD_PROGRAMS.iter().chain(extra) {

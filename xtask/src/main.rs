@@ -34,6 +34,8 @@ mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -120,7 +122,10 @@ pub fn cargo(dir: &Path, args: &[&str]) -> Result {
     }
 }
 
-/// Prints a step's heading on standard error.
+/// Prints a step's heading on standard error, with the seconds since this task started
+/// (which part of a long task takes the time).
 pub fn step(what: &str) {
-    eprintln!("== {what}");
+    static START: OnceLock<Instant> = OnceLock::new();
+    let secs = START.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("== {what} ({secs} s)");
 }
