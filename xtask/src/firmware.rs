@@ -217,12 +217,19 @@ pub fn qemu(args: &[String]) -> Result {
             ],
         )?;
     }
+    // The firmware library's tests. `firmware-qemu` has none: `--workspace` built its
+    // seven empty test harnesses (its library and one per program) in release, for
+    // nothing; clippy above checks them.
     for be in &backends {
         step(&format!("host tests ({be})"));
         let features = ["--no-default-features", "--features", be];
         cargo(
             &fw,
-            &[&["test", "-q", "--release", "--workspace"][..], &features].concat(),
+            &[
+                &["test", "-q", "--release", "-p", "stackgrad-firmware"][..],
+                &features,
+            ]
+            .concat(),
         )?;
     }
 
