@@ -6,10 +6,11 @@
 //!   lacks and runs it.
 //! - `cargo xtask firmware [--backends libm,micromath]`: lints and tests the firmware
 //!   library, builds every program of `examples/firmware/qemu` for the host and the three
-//!   QEMU boards (once per target and math backend; a release build links only if no
-//!   panic is reachable), runs each under QEMU with a timeout, compares its output with
-//!   the host's, checks that a fault is reported, and prints the size and instruction
-//!   tables (Markdown, as in the README).
+//!   QEMU boards (once per target and math backend, the second backend only the programs
+//!   that call `f32` functions; a release build links only if no panic is reachable),
+//!   runs each under QEMU with a timeout, compares its output with the host's, checks
+//!   that a fault is reported, and prints the size and instruction tables (Markdown, as
+//!   in the README).
 //! - `cargo xtask boards`: lints and builds the real-board projects in
 //!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
 //! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
