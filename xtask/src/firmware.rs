@@ -605,19 +605,51 @@ const REAL_BOARDS: [(&str, &str, bool); 3] = [
 ];
 
 /// `cargo xtask boards`.
+///
+/// The boards build into the firmware workspace's target directory (their own is
+/// `target/` in each board's directory, for `cargo run` there): the host's build scripts
+/// and proc macros are then built once for all of them and for `cargo xtask firmware`,
+/// and so is every crate a board compiles for a target, profile and features that a
+/// QEMU board or another real board already has (core, nalgebra, libm, cortex-m, ...).
 pub fn boards() -> Result {
     let start = Instant::now();
+    let shared = firmware_dir().join("target");
+    let target_dir = shared
+        .to_str()
+        .ok_or("the target directory's path is not UTF-8")?;
     let mut rows = Vec::new();
     for (name, target, fixed) in REAL_BOARDS {
         let dir = firmware_dir().join("boards").join(name);
         step(&format!("{name}: fmt, clippy ({target})"));
         cargo(&dir, &["fmt", "--check"])?;
-        cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
+        cargo(
+            &dir,
+            &[
+                "clippy",
+                "-q",
+                "--release",
+                "--target-dir",
+                target_dir,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
         step(&format!("{name}: build"));
-        cargo(&dir, &["build", "-q", "--release", "--bins"])?;
+        cargo(
+            &dir,
+            &[
+                "build",
+                "-q",
+                "--release",
+                "--bins",
+                "--target-dir",
+                target_dir,
+            ],
+        )?;
         let extra: &[&str] = if fixed { &BOARD_PROGRAMS_FIXED } else { &[] };
         for p in BOARD_PROGRAMS.iter().chain(extra) {
-            let elf = dir.join("target").join(target).join("release").join(p);
+            let elf = shared.join(target).join("release").join(p);
             let s = elf::sections(&elf)?;
             rows.push(format!(
                 "| {p} | {name} | {} | {} | {} | {} |",
