@@ -607,10 +607,10 @@ const REAL_BOARDS: [(&str, &str, bool); 3] = [
 /// `cargo xtask boards`.
 ///
 /// The boards build into the firmware workspace's target directory (their own is
-/// `target/` in each board's directory, for `cargo run` there): the host's build scripts
-/// and proc macros are then built once for all of them and for `cargo xtask firmware`,
-/// and so is every crate a board compiles for a target, profile and features that a
-/// QEMU board or another real board already has (core, nalgebra, libm, cortex-m, ...).
+/// `target/` in each board's directory, for `cargo run` there): a crate a board compiles
+/// with the same target, profile, flags and features as a QEMU board or another real
+/// board (core, nalgebra, fixed, libm, the host's proc macros and build scripts, ...) is
+/// then built once.
 pub fn boards() -> Result {
     let start = Instant::now();
     let shared = firmware_dir().join("target");

@@ -12,7 +12,8 @@
 //!   that a fault is reported, and prints the size and instruction tables (Markdown, as
 //!   in the README).
 //! - `cargo xtask boards`: lints and builds the real-board projects in
-//!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
+//!   `examples/firmware/boards/` (they cannot be flashed here; into the firmware's target
+//!   directory, reusing what `cargo xtask firmware` built) and prints their sizes.
 //! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
 //!   (`scripts/icount.sh ARGS`).
 //! - `cargo xtask peers --aifes PATH`: stackgrad against AIfES 2.2 on QEMU's Cortex-M4F
