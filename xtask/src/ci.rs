@@ -381,19 +381,10 @@ fn steps() -> Vec<Step> {
             "release build with overflow checks and debug assertions",
             // Core only: the integration tests' dependencies (formats, plotting) would
             // double the build for no check of core's arithmetic they do not already
-            // make in debug. The checks are turned on for core's package alone: its
-            // dependencies (nalgebra, ...) then build with the plain release profile,
-            // once for this step and the examples'.
-            vec![Run(Cmd::cargo(&[
-                "test",
-                "-p",
-                "stackgrad",
-                "--release",
-                "--config",
-                "profile.release.package.stackgrad.overflow-checks=true",
-                "--config",
-                "profile.release.package.stackgrad.debug-assertions=true",
-            ]))],
+            // make in debug.
+            vec![Run(Cmd::cargo(&["test", "-p", "stackgrad", "--release"])
+                .env("CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS", "true")
+                .env("CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS", "true"))],
         ),
         step(
             "docs",
