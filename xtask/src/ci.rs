@@ -352,10 +352,13 @@ fn steps() -> Vec<Step> {
                     "--lib",
                     "real::",
                 ])),
+                // `--workspace`, not `-p stackgrad-tests`: the workspace's features, so
+                // that the libm run reuses `cargo test --workspace`'s build and the
+                // micromath one rebuilds only core and what depends on it (with `-p`,
+                // nalgebra and its dependencies are built again with fewer features).
                 Run(Cmd::cargo(&[
                     "test",
-                    "-p",
-                    "stackgrad-tests",
+                    "--workspace",
                     "--test",
                     "backend_accuracy",
                     "--",
@@ -363,8 +366,7 @@ fn steps() -> Vec<Step> {
                 ])),
                 Run(Cmd::cargo(&[
                     "test",
-                    "-p",
-                    "stackgrad-tests",
+                    "--workspace",
                     "--test",
                     "backend_accuracy",
                     "--features",

@@ -63,6 +63,21 @@ const PROGRAMS: [&str; 5] = [
     "train_fixed",
 ];
 
+/// The programs that call the `f32` math backend. The Q16 programs and `fault` do not:
+/// built with micromath instead of libm, they are the same code (the same instructions,
+/// only laid out in another order, and the same output), so only the first backend
+/// builds and runs them.
+const F32_PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
+
+/// The programs built and run with backend number `i` of the list.
+fn programs(i: usize) -> &'static [&'static str] {
+    if i == 0 {
+        &PROGRAMS
+    } else {
+        &F32_PROGRAMS
+    }
+}
+
 /// Programs every real board in `examples/firmware/boards` builds.
 const BOARD_PROGRAMS: [&str; 3] = ["gradients", "selfcheck", "train"];
 /// Programs only the boards without an FPU build.
@@ -187,7 +202,7 @@ pub fn qemu(args: &[String]) -> Result {
     let out = target.join("fw");
     let _ = fs::remove_dir_all(&out);
 
-    step("cargo fmt --check, clippy (host, thumbv6m, riscv32), host tests");
+    step("cargo fmt --check, clippy (host, thumbv6m, riscv32)");
     cargo(&fw, &["fmt", "--all", "--check"])?;
     cargo(
         &fw,
@@ -217,26 +232,45 @@ pub fn qemu(args: &[String]) -> Result {
             ],
         )?;
     }
+    // The firmware library's tests. `firmware-qemu` has none: `--workspace` built its
+    // seven empty test harnesses (its library and one per program) in release, for
+    // nothing; clippy above checks them.
     for be in &backends {
+        step(&format!("host tests ({be})"));
         let features = ["--no-default-features", "--features", be];
         cargo(
             &fw,
-            &[&["test", "-q", "--release", "--workspace"][..], &features].concat(),
+            &[
+                &["test", "-q", "--release", "-p", "stackgrad-firmware"][..],
+                &features,
+            ]
+            .concat(),
         )?;
     }
 
     // Build once per (target, backend). Every release binary links with a panic handler
     // that refers to an undefined symbol: if it links, no panic is reachable.
-    for be in &backends {
+    // The host runs no `fault`; the boards run it with the first backend only.
+    for (i, be) in backends.iter().enumerate() {
         let features = ["--no-default-features", "--features", be];
+        let bins = |fault: bool| {
+            let mut args = Vec::new();
+            for p in programs(i)
+                .iter()
+                .chain(if fault { &["fault"][..] } else { &[] })
+            {
+                args.extend(["--bin", p]);
+            }
+            args
+        };
         step(&format!("build host ({be})"));
         cargo(
             &qemu_dir,
-            &[&["build", "-q", "--release", "--bins"][..], &features].concat(),
+            &[&["build", "-q", "--release"][..], &bins(false), &features].concat(),
         )?;
         let dir = out.join(be).join("host");
         fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        for p in PROGRAMS.iter().chain(&["fault"]) {
+        for p in programs(i) {
             copy(&target.join("release").join(p), &dir.join(p))?;
         }
         for b in &BOARDS {
@@ -244,14 +278,18 @@ pub fn qemu(args: &[String]) -> Result {
             cargo(
                 &qemu_dir,
                 &[
-                    &["build", "-q", "--release", "--bins", "--target", b.target][..],
+                    &["build", "-q", "--release", "--target", b.target][..],
+                    &bins(i == 0),
                     &features,
                 ]
                 .concat(),
             )?;
             let dir = out.join(be).join(b.name);
             fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            for p in PROGRAMS.iter().chain(&["fault"]) {
+            for p in programs(i)
+                .iter()
+                .chain(if i == 0 { &["fault"][..] } else { &[] })
+            {
                 copy(&target.join(b.target).join("release").join(p), &dir.join(p))?;
             }
         }
@@ -261,8 +299,8 @@ pub fn qemu(args: &[String]) -> Result {
 
     let mut failures = Vec::new();
     let (mut compared, mut identical) = (0, 0);
-    for be in &backends {
-        for p in PROGRAMS {
+    for (i, be) in backends.iter().enumerate() {
+        for p in programs(i) {
             let elf = out.join(be).join("host").join(p);
             let (code, text) = run_with_timeout(&mut Command::new(&elf), TIMEOUT)?;
             if code != Some(0) {
@@ -271,7 +309,7 @@ pub fn qemu(args: &[String]) -> Result {
             fs::write(elf.with_extension("txt"), &text).map_err(|e| e.to_string())?;
         }
         for b in &BOARDS {
-            for p in PROGRAMS {
+            for p in programs(i) {
                 let host = fs::read_to_string(out.join(be).join("host").join(format!("{p}.txt")))
                     .unwrap_or_default();
                 let elf = out.join(be).join(b.name).join(p);
@@ -298,6 +336,9 @@ pub fn qemu(args: &[String]) -> Result {
                 }
             }
             // A fault must end the run at once with status 1 and a report.
+            if i > 0 {
+                continue;
+            }
             let elf = out.join(be).join(b.name).join("fault");
             let (code, text) = run_with_timeout(&mut qemu_command(b, &elf), FAULT_TIMEOUT)?;
             let reported = text
@@ -530,9 +571,14 @@ pub fn qemu(args: &[String]) -> Result {
     }
     println!();
     println!(
-        "Panic-free: every release program ({} × 3 boards × {} backend(s)) linked with a panic handler that refers to an undefined symbol.",
+        "Panic-free: every release program ({} × 3 boards with {}{}) linked with a panic handler that refers to an undefined symbol.",
         PROGRAMS.len() + 1,
-        backends.len()
+        backends[0],
+        if backends.len() > 1 {
+            format!(", and the {} f32 ones with {}", F32_PROGRAMS.len(), backends[1..].join(", "))
+        } else {
+            String::new()
+        }
     );
     println!();
     if failures.is_empty() {
@@ -559,18 +605,51 @@ const REAL_BOARDS: [(&str, &str, bool); 3] = [
 ];
 
 /// `cargo xtask boards`.
+///
+/// The boards build into the firmware workspace's target directory (their own is
+/// `target/` in each board's directory, for `cargo run` there): a crate a board compiles
+/// with the same target, profile, flags and features as a QEMU board or another real
+/// board (core, nalgebra, fixed, libm, the host's proc macros and build scripts, ...) is
+/// then built once.
 pub fn boards() -> Result {
     let start = Instant::now();
+    let shared = firmware_dir().join("target");
+    let target_dir = shared
+        .to_str()
+        .ok_or("the target directory's path is not UTF-8")?;
     let mut rows = Vec::new();
     for (name, target, fixed) in REAL_BOARDS {
         let dir = firmware_dir().join("boards").join(name);
-        step(&format!("{name}: fmt, clippy, build ({target})"));
+        step(&format!("{name}: fmt, clippy ({target})"));
         cargo(&dir, &["fmt", "--check"])?;
-        cargo(&dir, &["clippy", "-q", "--release", "--", "-D", "warnings"])?;
-        cargo(&dir, &["build", "-q", "--release", "--bins"])?;
+        cargo(
+            &dir,
+            &[
+                "clippy",
+                "-q",
+                "--release",
+                "--target-dir",
+                target_dir,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+        step(&format!("{name}: build"));
+        cargo(
+            &dir,
+            &[
+                "build",
+                "-q",
+                "--release",
+                "--bins",
+                "--target-dir",
+                target_dir,
+            ],
+        )?;
         let extra: &[&str] = if fixed { &BOARD_PROGRAMS_FIXED } else { &[] };
         for p in BOARD_PROGRAMS.iter().chain(extra) {
-            let elf = dir.join("target").join(target).join("release").join(p);
+            let elf = shared.join(target).join("release").join(p);
             let s = elf::sections(&elf)?;
             rows.push(format!(
                 "| {p} | {name} | {} | {} | {} | {} |",

@@ -6,12 +6,14 @@
 //!   lacks and runs it.
 //! - `cargo xtask firmware [--backends libm,micromath]`: lints and tests the firmware
 //!   library, builds every program of `examples/firmware/qemu` for the host and the three
-//!   QEMU boards (once per target and math backend; a release build links only if no
-//!   panic is reachable), runs each under QEMU with a timeout, compares its output with
-//!   the host's, checks that a fault is reported, and prints the size and instruction
-//!   tables (Markdown, as in the README).
+//!   QEMU boards (once per target and math backend, the second backend only the programs
+//!   that call `f32` functions; a release build links only if no panic is reachable),
+//!   runs each under QEMU with a timeout, compares its output with the host's, checks
+//!   that a fault is reported, and prints the size and instruction tables (Markdown, as
+//!   in the README).
 //! - `cargo xtask boards`: lints and builds the real-board projects in
-//!   `examples/firmware/boards/` (they cannot be flashed here) and prints their sizes.
+//!   `examples/firmware/boards/` (they cannot be flashed here; into the firmware's target
+//!   directory, reusing what `cargo xtask firmware` built) and prints their sizes.
 //! - `cargo xtask icount [ARGS]`: instruction counts under callgrind
 //!   (`scripts/icount.sh ARGS`).
 //! - `cargo xtask peers --aifes PATH`: stackgrad against AIfES 2.2 on QEMU's Cortex-M4F
@@ -34,6 +36,8 @@ mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -120,7 +124,10 @@ pub fn cargo(dir: &Path, args: &[&str]) -> Result {
     }
 }
 
-/// Prints a step's heading on standard error.
+/// Prints a step's heading on standard error, with the seconds since this task started
+/// (which part of a long task takes the time).
 pub fn step(what: &str) {
-    eprintln!("== {what}");
+    static START: OnceLock<Instant> = OnceLock::new();
+    let secs = START.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("== {what} ({secs} s)");
 }

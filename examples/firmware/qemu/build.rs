@@ -1,5 +1,5 @@
-//! Picks the QEMU board of each target: its `memory.x`, and `cfg(board = "...")` for
-//! `src/board/`.
+//! Picks the QEMU board of each target: its `memory.x`, `cfg(board = "...")` for
+//! `src/board/`, and the linker scripts.
 
 use std::{env, fs, path::PathBuf};
 
@@ -21,4 +21,11 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::copy(&src, out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
+    // The programs' linker scripts: here, not as `rustflags` in `.cargo/config.toml`,
+    // which go to every crate (a dependency built with other flags cannot be shared with
+    // the real boards' builds, which `cargo xtask boards` puts in the same directory).
+    if target.starts_with("riscv32") {
+        println!("cargo:rustc-link-arg-bins=-Tmemory.x");
+    }
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
 }
