@@ -14,8 +14,8 @@
 use cortex_m_rt::entry;
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, Mlp, Rng};
-use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::optim::Sgd;
+use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::Tape;
 use static_cell::ConstStaticCell;
 

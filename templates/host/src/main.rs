@@ -5,9 +5,9 @@
 
 use stackgrad::nalgebra::SMatrix;
 use stackgrad::nn::{mlp, predict, Mlp};
-use stackgrad::train::{classifier_loss, train_classifier, ClassifierStep};
 use stackgrad::nn::{Module, Rng};
 use stackgrad::optim::Adam;
+use stackgrad::train::{classifier_loss, train_classifier, ClassifierStep};
 use stackgrad::Tape;
 use stackgrad_std::check_gradient;
 
