@@ -31,12 +31,12 @@
 
 use firmware_qemu::board;
 use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
-use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{SMatrix, SVector};
 use stackgrad::nn::{Layer, Linear, Mat, Module};
-use stackgrad::train::{train_classifier, ClassifierStep};
 use stackgrad::ops::unary::Tanh;
 use stackgrad::optim::{Optimizer, Sgd};
+use stackgrad::train::{train_classifier, ClassifierStep};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::{Error, Real, Tape};
 use stackgrad_firmware::{fmt, print_metric, Io, Outcome};
 use static_cell::ConstStaticCell;

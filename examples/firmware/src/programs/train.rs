@@ -26,11 +26,11 @@
 //! out the one `&'static mut` without `unsafe` and without a panic path. The release build links with a panic handler that does not exist, so
 //! no panic can be reached.
 
-use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::nalgebra::{ArrayStorage, SMatrix, SVector};
 use stackgrad::nn::{predict, Init, Linear, Module, Rng, Tanh};
-use stackgrad::train::{train_classifier, train_classifier_replayed, ClassifierStep};
 use stackgrad::optim::Sgd;
+use stackgrad::train::{train_classifier, train_classifier_replayed, ClassifierStep};
+use stackgrad::train::{train_classifier_compiled, ClassifierBuffers};
 use stackgrad::{Real, ReplayKey, Tape, Q16};
 use static_cell::ConstStaticCell;
 
