@@ -14,6 +14,17 @@ pub(crate) fn mat<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, 
     SMatrix::from_fn(|_, _| rng.uniform(-2.0, 2.0))
 }
 
+/// The bits of `x`, with every NaN as one pattern: what "bit for bit" compares. The sign
+/// and payload of a NaN that an operation produces are not specified (Miri picks them
+/// at random), so two runs of the same computation may differ there and nowhere else.
+pub(crate) fn bits(x: f64) -> u64 {
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
+}
+
 /// `|a − b| ≤ tol·max(1, |a|, |b|)`, or both the same infinity. Fails on NaN.
 pub(crate) fn close(a: f64, b: f64, tol: f64) -> bool {
     a == b || (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())

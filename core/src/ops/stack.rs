@@ -339,13 +339,13 @@ mod replay_tests {
         table: V<'g, 5, 2>,
     ) -> Outcome {
         let mut bits = [0; 36];
-        bits[0] = out.scalar().to_bits();
+        bits[0] = crate::testing::bits(out.scalar());
         let grads = out.backward().unwrap();
         let (dx, dy) = (grads.wrt(x).unwrap(), grads.wrt(y).unwrap());
         let (ds, dt) = (grads.wrt(s).unwrap(), grads.wrt(table).unwrap());
         let all = dx.iter().chain(dy.iter()).chain(ds.iter()).chain(dt.iter());
         for (b, d) in bits[1..].iter_mut().zip(all) {
-            *b = d.to_bits();
+            *b = crate::testing::bits(*d);
         }
         bits
     }

@@ -70,7 +70,11 @@ fn train_both<O: Optimizer<f64> + Clone>(opt: O, lambda: f64) {
         }
         let ra = train_classifier(&mut a, &mut ta, &mut oa, &x, &y, l);
         let rb = train_classifier_replayed(&mut b, &mut tb, &mut ob, &x, &y, l, &mut key);
-        assert_eq!(ra.map(f64::to_bits), rb.map(f64::to_bits), "step {step}");
+        assert_eq!(
+            ra.map(crate::testing::bits),
+            rb.map(crate::testing::bits),
+            "step {step}"
+        );
         refused += usize::from(ra.is_err());
         assert_eq!(bits(&a), bits(&b), "step {step}");
         // The next step replays what this one recorded or replayed.
@@ -200,8 +204,8 @@ fn a_window_classifier_with_word_vectors_replays_bit_for_bit() {
         let ra = window_step(&mut a, &mut ta, &mut oa, good, bad, None);
         let rb = window_step(&mut b, &mut tb, &mut ob, good, bad, Some(&mut key));
         assert_eq!(
-            ra.map(|r| r.0.to_bits()),
-            rb.map(|r| r.0.to_bits()),
+            ra.map(|r| crate::testing::bits(r.0)),
+            rb.map(|r| crate::testing::bits(r.0)),
             "step {step}"
         );
         replays += usize::from(matches!(rb, Ok((_, true))));
