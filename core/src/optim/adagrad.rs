@@ -1,7 +1,7 @@
 //! Adagrad (PyTorch's `torch.optim.Adagrad`): a per-parameter step size that shrinks
 //! with the sum of the squared gradients seen so far.
 
-use super::step::{at_least_zero, run, top};
+use super::step::{at_least_zero, run, top, Known};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -27,6 +27,7 @@ pub struct Adagrad<T, const P: usize> {
     eps: Hyper<T>,
     sum: [T; P],
     t: u32,
+    known: Known,
 }
 
 impl<T: Real, const P: usize> Adagrad<T, P> {
@@ -40,6 +41,7 @@ impl<T: Real, const P: usize> Adagrad<T, P> {
             eps: Hyper::Default(1e-10),
             sum: [T::ZERO; P],
             t: 0,
+            known: Known::UNKNOWN,
         }
     }
 
@@ -60,6 +62,7 @@ impl<T: Real, const P: usize> Adagrad<T, P> {
     pub fn initial_accumulator_value(mut self, v: T) -> Self {
         self.initial = v;
         self.sum = [v; P];
+        self.known = Known::UNKNOWN;
         self
     }
 
@@ -78,9 +81,11 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
     fn reset(&mut self) {
         self.sum = [self.initial; P];
         self.t = 0;
+        self.known = Known::UNKNOWN;
     }
 
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.known = Known::UNKNOWN;
         f(&mut self.sum);
         super::visit_steps(&mut self.t, f);
     }
@@ -108,11 +113,13 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         run(
             &mut pairs,
             [&mut self.sum[..]],
+            &mut self.known,
             |m| {
                 let d = m.grad + wd64 * m.param;
                 let s = m.state[0] + d * d;
                 let step = clr64 * d / eps64;
-                top([s, libm::sqrt(s) + eps64, clr64 * d, step, m.param + step])
+                let all = top([s, libm::sqrt(s) + eps64, clr64 * d, step, m.param + step]);
+                (all, [s, 0.0, 0.0])
             },
             move |p, g, [s]| {
                 let g = g + wd * *p;

@@ -3,7 +3,7 @@
 //! decay enters: added to the gradient (Adam, an L2 term) or applied to the weights
 //! directly, decoupled from the moments (AdamW).
 
-use super::step::{at_least_zero, run, top};
+use super::step::{at_least_zero, run, top, Known};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -18,6 +18,7 @@ struct Moments<T, const P: usize> {
     m: [T; P],
     v: [T; P],
     t: u32,
+    known: Known,
 }
 
 impl<T: Real, const P: usize> Moments<T, P> {
@@ -31,6 +32,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
             m: [T::ZERO; P],
             v: [T::ZERO; P],
             t: 0,
+            known: Known::UNKNOWN,
         }
     }
 
@@ -38,6 +40,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
         self.m = [T::zero(); P];
         self.v = [T::zero(); P];
         self.t = 0;
+        self.known = Known::UNKNOWN;
     }
 
     fn check_config(&self) -> Result<(), Error> {
@@ -72,6 +75,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
         run(
             &mut pairs,
             [&mut self.m[..], &mut self.v[..]],
+            &mut self.known,
             |m| {
                 // m and v are convex combinations of their old values and g (or g²);
                 // the denominator is at least ε.
@@ -84,7 +88,8 @@ impl<T: Real, const P: usize> Moments<T, P> {
                 let step = step_size64 * m1;
                 let denom = libm::sqrt(v1 / bc2) + eps64;
                 let firsts = [step_size64, lr64 * wd64, g + m.state[0], g * g, v1, denom];
-                top([top(firsts), step, step / eps64, p + step / eps64])
+                let all = top([top(firsts), step, step / eps64, p + step / eps64]);
+                (all, [m1, v1, 0.0])
             },
             move |p, g, [m, v]| {
                 // A constant of the function's type, so each of Adam and AdamW gets a
@@ -141,6 +146,7 @@ macro_rules! adam_common {
                 self.0.check_config()
             }
             fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+                self.0.known = Known::UNKNOWN;
                 f(&mut self.0.m);
                 f(&mut self.0.v);
                 super::visit_steps(&mut self.0.t, f);

@@ -24,10 +24,14 @@
 //! cannot be read), that gradients, parameters and state are finite
 //! ([`Error::NonFinite`]), and that the update cannot overflow ([`Error::Overflow`]).
 //!
-//! The price is paid once per step, not per scalar: one read of everything for its
-//! largest magnitude (a branch-free max that vectorises), from which each rule proves
-//! its results finite; only when the proof fails (values near the float's range) does
-//! the step compute its results once more without writing to check them.
+//! The price is paid once per step, not per scalar: one read of the gradients and
+//! parameters for their largest magnitude (a branch-free max that vectorises), from
+//! which each rule proves its results finite. The state is not read for it: each step
+//! keeps its rule's bound on the state it wrote for the next one (the state is read
+//! again after a reset, after [`Optimizer::visit_state`], or when the carried bound
+//! has grown too loose to prove a step). Only when the proof fails (values near the
+//! float's range) does the step compute its results once more without writing to check
+//! them.
 //!
 //! ```
 //! use stackgrad::optim::{Adam, Optimizer};
@@ -343,8 +347,9 @@ pub(crate) mod tests {
 
     /// Steps `opt` (f32, two parameters) with hostile gradients and parameters drawn
     /// from `rng`: every step either fails and changes nothing, or succeeds and leaves
-    /// every parameter and state value finite and normal (or zero). Returns how many
-    /// steps were refused.
+    /// every parameter and state value finite and normal (or zero), and each step does
+    /// what it does when the state's bounds are read instead of carried from the last
+    /// step. Returns how many steps were refused.
     pub(crate) fn never_writes_non_finite<O>(opt: &mut O, rng: &mut Rng, steps: usize) -> usize
     where
         O: Optimizer<f32> + Clone + PartialEq + core::fmt::Debug,
@@ -367,7 +372,16 @@ pub(crate) mod tests {
                 p = [pick(rng), pick(rng)];
             }
             let (p_before, opt_before) = (p, opt.clone());
-            match opt.step(&mut p, &g) {
+            // A twin that forgets the state's bounds carried from its last step (handing
+            // out its state does that), so it reads them: the same outcome, bit for bit.
+            let (mut twin, mut twin_p) = (opt.clone(), p);
+            twin.visit_state(&mut |_| {});
+            let twin_outcome = twin.step(&mut twin_p, &g);
+            let outcome = opt.step(&mut p, &g);
+            assert_eq!(outcome, twin_outcome, "{opt_before:?} {p_before:?} {g:?}");
+            assert_eq!(p.map(f32::to_bits), twin_p.map(f32::to_bits));
+            assert_eq!(*opt, twin);
+            match outcome {
                 Ok(()) => {
                     let mut ok = p.iter().all(|x| x.is_finite() && !x.is_subnormal());
                     opt.visit_state(&mut |s| {
@@ -438,6 +452,27 @@ pub(crate) mod tests {
             refused > least && total - refused > least,
             "{refused} of {total}"
         );
+    }
+
+    #[test]
+    fn state_near_the_range_is_checked_though_its_bound_is_carried() {
+        // Adagrad's sum of squares in f32 grows by 1.44e38 a step: the second step leaves
+        // 2.88e38 (finite), the third would make +∞. The bound carried from the second
+        // step must say so, and the third is refused as when the state is read.
+        let mut adagrad: Adagrad<f32, 2> = Adagrad::new(1e-3);
+        let mut p = [1.0f32, -2.0];
+        let g = [1.2e19, 0.0];
+        assert_eq!(adagrad.step(&mut p, &g), Ok(()));
+        assert_eq!(adagrad.step(&mut p, &g), Ok(()));
+        let before = (p, adagrad.clone());
+        assert_eq!(adagrad.step(&mut p, &g), Err(Error::Overflow));
+        assert_eq!((p, adagrad.clone()), before);
+        // Adam's second moment: (1 − β₂)·g² = 1e35 a step from g = 1e19, with β₂ = 0
+        // the whole g²; 3e19 makes 9e38, +∞ in f32.
+        let mut adam: Adam<f32, 2> = Adam::new(1e-3).betas(0.9, 0.0);
+        assert_eq!(adam.step(&mut p, &[1e19, 1.0]), Ok(()));
+        assert_eq!(adam.step(&mut p, &[1.0, 1.0]), Ok(()));
+        assert_eq!(adam.step(&mut p, &[3e19, 1.0]), Err(Error::Overflow));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! RMSprop (PyTorch's `torch.optim.RMSprop`): divides the step by a running root mean
 //! square of the gradients.
 
-use super::step::{at_least_zero, run, top};
+use super::step::{at_least_zero, run, top, Known};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -33,6 +33,7 @@ pub struct RmsProp<T, const P: usize> {
     grad_avg: [T; P],
     buf: [T; P],
     t: u32,
+    known: Known,
 }
 
 impl<T: Real, const P: usize> RmsProp<T, P> {
@@ -49,6 +50,7 @@ impl<T: Real, const P: usize> RmsProp<T, P> {
             grad_avg: [T::ZERO; P],
             buf: [T::ZERO; P],
             t: 0,
+            known: Known::UNKNOWN,
         }
     }
 
@@ -93,9 +95,11 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
         self.grad_avg = [T::zero(); P];
         self.buf = [T::zero(); P];
         self.t = 0;
+        self.known = Known::UNKNOWN;
     }
 
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.known = Known::UNKNOWN;
         f(&mut self.square_avg);
         f(&mut self.grad_avg);
         f(&mut self.buf);
@@ -132,6 +136,7 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
                 &mut self.grad_avg[..],
                 &mut self.buf[..],
             ],
+            &mut self.known,
             |m| {
                 // v and ḡ are convex combinations; the denominator is at least ε.
                 let d = m.grad + wd64 * m.param;
@@ -141,7 +146,10 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
                 let b = mu64 * m.state[2] + ratio;
                 let step = lr64 * top([b, ratio]);
                 let firsts = [d + m.state[1], d * d, v1 + m1 * m1, denom, ratio, b];
-                top([top(firsts), lr64 * d, step, m.param + step])
+                (
+                    top([top(firsts), lr64 * d, step, m.param + step]),
+                    [v1, m1, b],
+                )
             },
             move |p, g, [v, m, b]| {
                 let g = g + wd * *p;

@@ -2,7 +2,7 @@
 //! ([`Sgd`]), or with momentum, dampening and Nesterov momentum over a buffer of `P`
 //! scalars ([`SgdMomentum`]).
 
-use super::step::{run, top};
+use super::step::{run, top, Known};
 use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -60,6 +60,7 @@ impl<T: Real> Sgd<T> {
             nesterov: false,
             buf: [T::zero(); P],
             t: 0,
+            known: Known::UNKNOWN,
         }
     }
 }
@@ -87,6 +88,8 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         pairs.check(None)?;
         let (lr, wd) = (self.lr, self.weight_decay);
         let (lr64, wd64) = (lr.to_f64(), wd.to_f64());
+        // No state, so nothing to carry to the next step.
+        let mut stateless = Known::UNKNOWN;
         if wd == T::zero() {
             // Without weight decay, no multiply-add of zero per parameter (on a chip
             // without an FPU, two library calls each). The same bits: `g + 0·p` differs
@@ -94,16 +97,18 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
             run(
                 &mut pairs,
                 [],
-                |m| top([m.grad, m.param + lr64 * m.grad]),
+                &mut stateless,
+                |m| (top([m.grad, m.param + lr64 * m.grad]), [0.0; 3]),
                 move |p, g, _| *p -= lr * g,
             )?;
         } else {
             run(
                 &mut pairs,
                 [],
+                &mut stateless,
                 |m| {
                     let d = m.grad + wd64 * m.param;
-                    top([d, m.param + lr64 * d])
+                    (top([d, m.param + lr64 * d]), [0.0; 3])
                 },
                 move |p, g, _| {
                     let d = g + wd * *p;
@@ -139,6 +144,7 @@ pub struct SgdMomentum<T, const P: usize> {
     nesterov: bool,
     buf: [T; P],
     t: u32,
+    known: Known,
 }
 
 impl<T: Real, const P: usize> SgdMomentum<T, P> {
@@ -170,6 +176,7 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
     fn reset(&mut self) {
         self.buf = [T::zero(); P];
         self.t = 0;
+        self.known = Known::UNKNOWN;
     }
     fn check_config(&self) -> Result<(), Error> {
         check_domains(&[
@@ -180,6 +187,7 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         ])
     }
     fn visit_state(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.known = Known::UNKNOWN;
         f(&mut self.buf);
         super::visit_steps(&mut self.t, f);
     }
@@ -199,11 +207,12 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         run(
             &mut pairs,
             [&mut self.buf[..]],
+            &mut self.known,
             |m| {
                 let d = m.grad + wd64 * m.param;
                 let b = top([mu64 * m.state[0] + libm::fabs(1.0 - tau64) * d, d]);
                 let step = if nesterov { d + mu64 * b } else { b };
-                top([d, b, step, m.param + lr64 * step])
+                (top([d, b, step, m.param + lr64 * step]), [b, 0.0, 0.0])
             },
             move |p, g, [b]| {
                 let mut d = g + wd * *p;
@@ -317,7 +326,7 @@ mod tests {
         assert_eq!(core::mem::size_of::<Sgd<f32>>(), 3 * 4);
         assert_eq!(
             core::mem::size_of::<SgdMomentum<f32, 100>>(),
-            100 * 4 + 5 * 4 + 4
+            100 * 4 + 5 * 4 + 4 + 12
         );
     }
 }

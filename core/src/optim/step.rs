@@ -4,15 +4,20 @@
 //! state values in, new parameter and state out) and a bound on what the rule can
 //! write, from the largest magnitudes it reads. [`run`] then:
 //!
-//! 1. reads the gradients, parameters and state once, for their largest magnitude (a
+//! 1. reads the gradients and parameters once, for their largest magnitude (a
 //!    branch-free max over the bit patterns for `f32`/`f64`, which vectorises), and
-//!    refuses the step with [`Error::NonFinite`] if any is NaN or infinite;
+//!    refuses the step with [`Error::NonFinite`] if any is NaN or infinite. The state
+//!    is read the same way only when its bounds are not [`Known`] from the previous
+//!    step (the first step, after a reset, after [`visit_state`] handed it out): a step
+//!    writes only finite state, and its rule's bound says how large that state can be;
 //! 2. if the rule's bound proves that nothing it computes can overflow (a bound on
 //!    every intermediate and result, from the magnitudes and the hyper-parameters), runs
 //!    the update in one pass, flushing every value it writes ([`flush`]);
 //! 3. otherwise (a learning rate or gradient near the float's range, or a type whose
 //!    magnitudes it cannot bound), runs the rule once without writing and refuses the
 //!    step with [`Error::Overflow`] if any result is not finite, then writes.
+//!
+//! [`visit_state`]: super::Optimizer::visit_state
 //!
 //! Either every parameter and state value is written, or none is; nothing written is
 //! NaN, infinite or subnormal. Flushing is here and nowhere else, so no path skips it.
@@ -28,6 +33,60 @@ pub(crate) struct Maxima {
     pub(crate) param: f64,
     /// Per state buffer, in the order given (0 past the last).
     pub(crate) state: [f64; 3],
+}
+
+/// Upper bounds of an optimizer's state buffers' magnitudes, carried from one step to
+/// the next so that a step does not read the state for them, or unknown (NaN).
+///
+/// Only a successful [`run`] makes them known, from its rule's bound on the values it
+/// wrote; whatever else changes the state (a constructor, `reset`, `visit_state`) sets
+/// them to [`Known::UNKNOWN`]. Kept in `f32`, rounded up (12 bytes in the optimizer): a
+/// bound beyond `f32`'s range becomes +∞, which proves nothing, and the next step reads
+/// the state. A cache, not state: two optimizers that differ only in it are equal.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Known([f32; 3]);
+
+impl Known {
+    /// Not known: the next step reads the state.
+    pub(crate) const UNKNOWN: Known = Known([f32::NAN; 3]);
+
+    /// The bounds, if known.
+    fn get(self) -> Option<[f64; 3]> {
+        if self.0.iter().any(|b| b.is_nan()) {
+            None
+        } else {
+            Some(self.0.map(f64::from))
+        }
+    }
+
+    /// Keeps `bounds`, widened and rounded up; NaN (a bound that proves nothing) leaves
+    /// them unknown.
+    fn keep(bounds: [f64; 3]) -> Known {
+        Known(bounds.map(|b| {
+            let w = widen(b);
+            let f = w as f32;
+            if f64::from(f) < w {
+                f.next_up()
+            } else {
+                f
+            }
+        }))
+    }
+}
+
+impl PartialEq for Known {
+    fn eq(&self, _: &Known) -> bool {
+        true
+    }
+}
+
+/// A bound carried to the next step, widened for what the bound does not count: the
+/// rounding of the rule's operations, relative in a float (a few ulps, below 2⁻²⁰) and
+/// absolute in fixed point (a few steps of 2⁻¹⁶, below 2⁻¹²). Over many steps the
+/// widening adds up; when a bound grows too loose to prove a step, [`run`] reads the
+/// state again.
+fn widen(bound: f64) -> f64 {
+    bound * (1.0 + 1.0 / 1_048_576.0) + 1.0 / 4096.0
 }
 
 /// `x` if positive, else 0: the argument of a square root that is never negative in
@@ -202,18 +261,24 @@ impl<T: Real> Rows<T, 3> for [&mut [T]; 3] {
 /// Runs one step of `rule` over `pairs` and the `K` state buffers (each as long as the
 /// parameters), after [`Pairs::check`] and the optimizer's configuration check. `bound`
 /// turns the largest magnitudes read into a bound on every value the rule computes
-/// (NaN or `f64::INFINITY` if it cannot tell). `rule` should capture by value (`move`),
-/// so that its constants stay in registers.
+/// (NaN or `f64::INFINITY` if it cannot tell) and a bound on each state buffer it
+/// writes (0 past the last), which `known` keeps for the next step. `rule` should
+/// capture by value (`move`), so that its constants stay in registers.
 pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
     pairs: &mut Q,
     mut state: R,
-    bound: impl FnOnce(&Maxima) -> f64,
+    known: &mut Known,
+    bound: impl Fn(&Maxima) -> (f64, [f64; 3]),
     rule: impl Fn(&mut T, T, &mut [T; K]),
 ) -> Result<(), Error> {
+    let carried = known.get();
     let mut m = Maxima {
         grad: 0.0,
         param: 0.0,
-        state: state.magnitudes(),
+        state: match carried {
+            Some(s) => s,
+            None => state.magnitudes(),
+        },
     };
     pairs.for_each_chunk(|_, p, g| {
         m.grad = worse(m.grad, T::magnitude(g));
@@ -222,7 +287,16 @@ pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
     if m.grad.is_nan() || m.param.is_nan() || m.state.iter().any(|s| s.is_nan()) {
         return Err(Error::NonFinite);
     }
-    if !proven::<T>(bound(&m)) {
+    let (mut all, mut next) = bound(&m);
+    if !proven::<T>(all) && carried.is_some() {
+        // The carried bounds may have grown loose: the state's own magnitudes.
+        m.state = state.magnitudes();
+        if m.state.iter().any(|s| s.is_nan()) {
+            return Err(Error::NonFinite);
+        }
+        (all, next) = bound(&m);
+    }
+    if !proven::<T>(all) {
         let mut finite = true;
         pairs.for_each_chunk(|off, p, g| finite &= state.finite(off, p, g, &rule));
         if !finite {
@@ -230,5 +304,6 @@ pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
         }
     }
     pairs.for_each_chunk(|off, p, g| state.write(off, p, g, &rule));
+    *known = Known::keep(next);
     Ok(())
 }
