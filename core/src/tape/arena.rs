@@ -143,8 +143,9 @@ pub struct Tape<T: 'static, const SCALARS: usize, const NODES: usize> {
     /// What poisoned the current graph (a `POISON_*` code). A `Cell`, so a failure is
     /// recorded even while the gradients are borrowed.
     poison: Cell<u8>,
-    /// The node the last successful backward pass of the recording started from (`NONE`
-    /// before one): what [`Tape::replay`] computes again.
+    /// One more than the index of the node the last successful backward pass of the
+    /// recording started from, 0 before one (so that an empty tape is all zero bytes,
+    /// in `.bss`): what [`Tape::replay`] computes again.
     root: u16,
     /// Whether a node's value was computed by a caller's closure rather than its op's
     /// forward function: such a graph cannot be replayed.
@@ -233,7 +234,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             grads_done: 0,
             backward_done: false,
             poison: Cell::new(POISON_NONE),
-            root: NONE,
+            root: 0,
             opaque: false,
         }
     }
@@ -252,7 +253,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.grad_end = 0;
         self.value_len = 0;
         self.need = Usage::ZERO;
-        self.root = NONE;
+        self.root = 0;
         self.opaque = false;
         self.new_generation(next);
     }
@@ -528,12 +529,13 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     pub(crate) fn finish_backward(&mut self, root: u16) {
         self.grads_done = self.grad_end;
         self.backward_done = true;
-        self.root = root;
+        // Node indices are below `NONE` (65535), so one more fits.
+        self.root = root.saturating_add(1);
     }
 
     /// Whether the recorded graph can be replayed ([`Tape::replay`] would not refuse).
     pub(crate) fn can_replay(&self) -> bool {
-        self.root != NONE && !self.opaque && self.poison.get() == POISON_NONE
+        self.root != 0 && !self.opaque && self.poison.get() == POISON_NONE
     }
 
     /// Marks the graph as holding a value a caller's closure computed (not replayable).
@@ -549,12 +551,12 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.new_generation(next_serial);
         let e = if self.poison.get() != POISON_NONE {
             return Err(self.error().unwrap_or(Error::Internal));
-        } else if self.root == NONE {
+        } else if self.root == 0 {
             Error::NotRecorded
         } else if self.opaque {
             Error::NoForward
         } else {
-            return Ok(self.root);
+            return Ok(self.root - 1);
         };
         self.fail(e);
         Err(e)
