@@ -59,18 +59,16 @@ impl Known {
         }
     }
 
-    /// Keeps `bounds`, widened and rounded up; NaN (a bound that proves nothing) leaves
-    /// them unknown.
-    fn keep(bounds: [f64; 3]) -> Known {
-        Known(bounds.map(|b| {
+    /// Keeps the first `K` of `bounds`, widened and rounded up (0 for the rest); NaN (a
+    /// bound that proves nothing) leaves them unknown.
+    fn keep<const K: usize>(bounds: [f64; 3]) -> Known {
+        let mut kept = [0.0; 3];
+        for (k, &b) in kept.iter_mut().zip(&bounds).take(K) {
             let w = widen(b);
             let f = w as f32;
-            if f64::from(f) < w {
-                f.next_up()
-            } else {
-                f
-            }
-        }))
+            *k = if f64::from(f) < w { f.next_up() } else { f };
+        }
+        Known(kept)
     }
 }
 
@@ -271,7 +269,10 @@ pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
     bound: impl Fn(&Maxima) -> (f64, [f64; 3]),
     rule: impl Fn(&mut T, T, &mut [T; K]),
 ) -> Result<(), Error> {
-    let carried = known.get();
+    // Without state (`K = 0`, plain SGD) there is nothing to carry (its magnitudes are
+    // zeros, read from nothing): no work at all, which matters on a chip without
+    // double-precision hardware.
+    let carried = if K == 0 { None } else { known.get() };
     let mut m = Maxima {
         grad: 0.0,
         param: 0.0,
@@ -304,6 +305,8 @@ pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
         }
     }
     pairs.for_each_chunk(|off, p, g| state.write(off, p, g, &rule));
-    *known = Known::keep(next);
+    if K > 0 {
+        *known = Known::keep::<K>(next);
+    }
     Ok(())
 }
