@@ -75,6 +75,9 @@ pub(crate) fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
     dot_slices(x, y)
 }
 
+/// From how many chunks of eight terms [`dot_slices`] takes its long-sum path on a host.
+const LONG_DOT_CHUNKS: usize = 8;
+
 /// [`dot`] of two slices, over the length of the shorter.
 #[inline]
 pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
@@ -85,9 +88,30 @@ pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
     for (a, b) in xr.iter().zip(yr) {
         tail += *a * *b;
     }
+    let z = T::zero();
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) && xs.len() >= LONG_DOT_CHUNKS {
+        // A long sum on a host with vector registers (a penalty's `‖W‖²`): lanes 0–3 and
+        // 4–7 as two arrays, which the compiler keeps in two vector registers (with eight
+        // named sums it shuffles them into pairs: two instructions per term where about
+        // one is needed; for short sums, the products' `Wᵀ·Ḡ`, that costs less than this
+        // path's fixed price). The same sums in the same order: `s[i]` is lane `i` plus
+        // lane `i + 4`.
+        let (mut lo, mut hi) = ([z; 4], [z; 4]);
+        for (a, b) in xs.iter().zip(ys) {
+            for i in 0..4 {
+                lo[i] += a[i] * b[i];
+                hi[i] += a[i + 4] * b[i + 4];
+            }
+        }
+        // Through `black_box` (one store and load of each array, once per call): seeing
+        // the pairwise sums below, the compiler shuffled the lanes into pairs inside the
+        // loop (two instructions per term), not after it.
+        let (lo, hi) = core::hint::black_box((lo, hi));
+        let s: [T; 4] = core::array::from_fn(|i| lo[i] + hi[i]);
+        return (s[0] + s[1]) + (s[2] + s[3]) + tail;
+    }
     // Written out lane by lane, so it is unrolled even where the firmware optimises for
     // size.
-    let z = T::zero();
     let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = [z, z, z, z, z, z, z, z];
     for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in xs.iter().zip(ys) {
         s0 += *a0 * *b0;
@@ -284,6 +308,40 @@ impl<'g, T: Real, const R: usize, const K: usize, const C: usize> Mul<Var<'g, T,
 #[cfg(test)]
 mod tests {
     use crate::nalgebra::SMatrix;
+
+    /// The dot product's one order, written out: eight lane sums over the chunks of
+    /// eight, added pairwise, then the rest one by one. Every length takes one of
+    /// `dot_slices`' two paths (short and long sums on a host), and both must give these
+    /// bits: what a chip computes with the named sums.
+    #[test]
+    fn every_length_sums_in_the_one_order() {
+        fn reference(x: &[f32], y: &[f32]) -> f32 {
+            let chunks = x.len() / 8;
+            let mut lanes = [0.0f32; 8];
+            for c in 0..chunks {
+                for (j, lane) in lanes.iter_mut().enumerate() {
+                    *lane += x[8 * c + j] * y[8 * c + j];
+                }
+            }
+            let mut tail = 0.0f32;
+            for i in 8 * chunks..x.len() {
+                tail += x[i] * y[i];
+            }
+            let l = lanes;
+            ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7])) + tail
+        }
+        let x: [f32; 300] = core::array::from_fn(|i| ::libm::sinf(i as f32 * 0.731) * 1e3);
+        let y: [f32; 300] = core::array::from_fn(|i| ::libm::cosf(i as f32 * 0.377));
+        for n in 0..300 {
+            let (x, y) = (&x[..n], &y[..n]);
+            assert_eq!(
+                super::dot_slices(x, y).to_bits(),
+                reference(x, y).to_bits(),
+                "{n}"
+            );
+            assert_eq!(super::dot_slices(x, x).to_bits(), reference(x, x).to_bits());
+        }
+    }
 
     /// Running sums in locals or in the output: the same bits, written or added, for a
     /// batch of one and of many.
