@@ -40,7 +40,8 @@ pub(crate) struct Maxima {
 ///
 /// Only a successful [`run`] makes them known, from its rule's bound on the values it
 /// wrote; whatever else changes the state (a constructor, `reset`, `visit_state`) sets
-/// them to [`Known::UNKNOWN`]. Kept in `f32`, rounded up (12 bytes in the optimizer): a
+/// them to [`Known::UNKNOWN`]. Kept in `f32` (12 bytes in the optimizer), widened enough
+/// that the conversion's rounding cannot take a bound below the state ([`widen`]): a
 /// bound beyond `f32`'s range becomes +∞, which proves nothing, and the next step reads
 /// the state. A cache, not state: two optimizers that differ only in it are equal.
 #[derive(Clone, Copy, Debug)]
@@ -59,14 +60,12 @@ impl Known {
         }
     }
 
-    /// Keeps the first `K` of `bounds`, widened and rounded up (0 for the rest); NaN (a
-    /// bound that proves nothing) leaves them unknown.
+    /// Keeps the first `K` of `bounds`, widened (0 for the rest); NaN (a bound that
+    /// proves nothing) leaves them unknown.
     fn keep<const K: usize>(bounds: [f64; 3]) -> Known {
         let mut kept = [0.0; 3];
         for (k, &b) in kept.iter_mut().zip(&bounds).take(K) {
-            let w = widen(b);
-            let f = w as f32;
-            *k = if f64::from(f) < w { f.next_up() } else { f };
+            *k = widen(b) as f32;
         }
         Known(kept)
     }
@@ -80,11 +79,12 @@ impl PartialEq for Known {
 
 /// A bound carried to the next step, widened for what the bound does not count: the
 /// rounding of the rule's operations, relative in a float (a few ulps, below 2⁻²⁰) and
-/// absolute in fixed point (a few steps of 2⁻¹⁶, below 2⁻¹²). Over many steps the
-/// widening adds up; when a bound grows too loose to prove a step, [`run`] reads the
-/// state again.
+/// absolute in fixed point (a few steps of 2⁻¹⁶, below 2⁻¹²), and the rounding to the
+/// nearest `f32` it is kept as (at most 2⁻²⁴ relative, so a relative 2⁻¹⁹ leaves more
+/// than 2⁻²⁰ after it). Over many steps the widening adds up; when a bound grows too
+/// loose to prove a step, [`run`] reads the state again.
 fn widen(bound: f64) -> f64 {
-    bound * (1.0 + 1.0 / 1_048_576.0) + 1.0 / 4096.0
+    bound * (1.0 + 1.0 / 524_288.0) + 1.0 / 4096.0
 }
 
 /// `x` if positive, else 0: the argument of a square root that is never negative in
