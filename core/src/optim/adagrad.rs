@@ -1,7 +1,7 @@
 //! Adagrad (PyTorch's `torch.optim.Adagrad`): a per-parameter step size that shrinks
 //! with the sum of the squared gradients seen so far.
 
-use super::step::{at_least_zero, run, top, Known};
+use super::step::{run, top, Known, Squares};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -113,6 +113,7 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
         run(
             &mut pairs,
             [&mut self.sum[..]],
+            Squares::<0b1>,
             &mut self.known,
             |m| {
                 let d = m.grad + wd64 * m.param;
@@ -124,7 +125,8 @@ impl<T: Real, const P: usize> Optimizer<T> for Adagrad<T, P> {
             move |p, g, [s]| {
                 let g = g + wd * *p;
                 *s += g * g;
-                *p -= clr * g / (at_least_zero(*s).sqrt() + eps);
+                // The square root of the sum as the engine stores it.
+                *p -= clr * g / (s.flushed_non_negative().sqrt() + eps);
             },
         )?;
         self.t = t;

@@ -3,7 +3,7 @@
 //! decay enters: added to the gradient (Adam, an L2 term) or applied to the weights
 //! directly, decoupled from the moments (AdamW).
 
-use super::step::{at_least_zero, run, top, Known};
+use super::step::{run, top, Known, Squares};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -53,7 +53,22 @@ impl<T: Real, const P: usize> Moments<T, P> {
         ])
     }
 
-    fn step<Q: Pairs<T>, const DECOUPLED: bool>(&mut self, mut pairs: Q) -> Result<(), Error> {
+    fn step<Q: Pairs<T>, const DECOUPLED: bool>(&mut self, pairs: Q) -> Result<(), Error> {
+        // Without weight decay, a loop without its multiply-add: the same bits, since a
+        // finite `p` makes `g + 0·p` differ from `g` at most in the sign of a zero, which
+        // neither moment shows (`±0 − m` is `−m`, and `+0` for `m = ±0`; `(±0)² = +0`),
+        // and `p·(1 − lr·0)` is `p`.
+        if self.weight_decay.get() == T::zero() {
+            self.step_decay::<Q, DECOUPLED, false>(pairs)
+        } else {
+            self.step_decay::<Q, DECOUPLED, true>(pairs)
+        }
+    }
+
+    fn step_decay<Q: Pairs<T>, const DECOUPLED: bool, const DECAY: bool>(
+        &mut self,
+        mut pairs: Q,
+    ) -> Result<(), Error> {
         self.check_config()?;
         pairs.check(Some(P))?;
         let t = self.t.saturating_add(1);
@@ -75,6 +90,7 @@ impl<T: Real, const P: usize> Moments<T, P> {
         run(
             &mut pairs,
             [&mut self.m[..], &mut self.v[..]],
+            Squares::<0b10>,
             &mut self.known,
             |m| {
                 // m and v are convex combinations of their old values and g (or g²);
@@ -94,7 +110,9 @@ impl<T: Real, const P: usize> Moments<T, P> {
             move |p, g, [m, v]| {
                 // A constant of the function's type, so each of Adam and AdamW gets a
                 // loop without the test.
-                let g = if DECOUPLED {
+                let g = if !DECAY {
+                    g
+                } else if DECOUPLED {
                     *p *= T::one() - lr * wd;
                     g
                 } else {
@@ -102,7 +120,9 @@ impl<T: Real, const P: usize> Moments<T, P> {
                 };
                 *m += (g - *m) * (T::one() - b1);
                 *v = b2 * *v + (T::one() - b2) * g * g;
-                let denom = at_least_zero(*v).sqrt() / bc2_sqrt + eps;
+                // The square root of `v` as the engine stores it (the compiler computes
+                // that once for both).
+                let denom = v.flushed_non_negative().sqrt() / bc2_sqrt + eps;
                 *p -= step_size * *m / denom;
             },
         )?;

@@ -476,6 +476,69 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_state_of_squares_is_stored_at_least_zero_and_the_step_uses_what_is_stored() {
+        // A restored second moment (Adam's v, Adagrad's sum, RMSprop's square average)
+        // that is negative, −0 or subnormal, and gradients whose squares are 0 in f32:
+        // the step stores +0 (its value is below the normal range), and its square root
+        // is that of the stored value, so the step is the one from a state of +0 (no NaN
+        // from a negative's root; with Adam's ε = 1e-30 a subnormal's root, 1e-20, would
+        // show).
+        let g = [1e-30f32; 4];
+        let restored = [-1.0e-30f32, -0.0, 1.0e-40, -4.0];
+        fn with_state<O: Optimizer<f32>>(mut opt: O, buffer: usize, s: [f32; 4]) -> O {
+            let mut k = 0;
+            opt.visit_state(&mut |xs: &mut [f32]| {
+                if k == buffer {
+                    xs.copy_from_slice(&s);
+                }
+                k += 1;
+            });
+            opt
+        }
+        fn state<O: Optimizer<f32>>(opt: &mut O, buffer: usize) -> [u32; 4] {
+            let (mut k, mut out) = (0, [0; 4]);
+            opt.visit_state(&mut |xs: &mut [f32]| {
+                if k == buffer {
+                    out = core::array::from_fn(|i| xs[i].to_bits());
+                }
+                k += 1;
+            });
+            out
+        }
+        fn check<O: Optimizer<f32>>(bad: O, zero: O, buffer: usize, g: [f32; 4]) {
+            let (mut bad, mut zero) = (bad, zero);
+            let (mut p, mut q) = ([1.0f32; 4], [1.0f32; 4]);
+            bad.step(&mut p, &g).unwrap();
+            zero.step(&mut q, &g).unwrap();
+            assert_eq!(p.map(f32::to_bits), q.map(f32::to_bits));
+            let s = state(&mut bad, buffer);
+            assert_eq!(s, state(&mut zero, buffer));
+            assert_eq!(s, [0; 4], "{s:x?}");
+        }
+        let adam = || Adam::<f32, 4>::new(1e-3).betas(0.9, 0.5).eps(1e-30);
+        check(
+            with_state(adam(), 1, restored),
+            with_state(adam(), 1, [0.0; 4]),
+            1,
+            g,
+        );
+        let adagrad = || Adagrad::<f32, 4>::new(1e-2);
+        check(
+            with_state(adagrad(), 0, restored),
+            with_state(adagrad(), 0, [0.0; 4]),
+            0,
+            g,
+        );
+        let rmsprop = || RmsProp::<f32, 4>::new(1e-2).alpha(0.5);
+        check(
+            with_state(rmsprop(), 0, restored),
+            with_state(rmsprop(), 0, [0.0; 4]),
+            0,
+            g,
+        );
+    }
+
+    #[test]
     fn every_optimizer_is_built_in_a_const() {
         // What a chip needs to keep an optimizer in a `static` (`.bss`/`.data`, no
         // runtime initialisation).

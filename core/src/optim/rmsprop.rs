@@ -1,7 +1,7 @@
 //! RMSprop (PyTorch's `torch.optim.RMSprop`): divides the step by a running root mean
 //! square of the gradients.
 
-use super::step::{at_least_zero, run, top, Known};
+use super::step::{at_least_zero, run, top, Known, Squares};
 use super::{check_domains, Domain, Hyper, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -136,6 +136,7 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
                 &mut self.grad_avg[..],
                 &mut self.buf[..],
             ],
+            Squares::<0b001>,
             &mut self.known,
             |m| {
                 // v and ḡ are convex combinations; the denominator is at least ε.
@@ -158,7 +159,7 @@ impl<T: Real, const P: usize> Optimizer<T> for RmsProp<T, P> {
                     *m += (g - *m) * one_minus;
                     at_least_zero(*v - *m * *m).sqrt() + eps
                 } else {
-                    at_least_zero(*v).sqrt() + eps
+                    v.flushed_non_negative().sqrt() + eps
                 };
                 if with_momentum {
                     *b = mu * *b + g / a;

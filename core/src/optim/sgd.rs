@@ -2,7 +2,7 @@
 //! ([`Sgd`]), or with momentum, dampening and Nesterov momentum over a buffer of `P`
 //! scalars ([`SgdMomentum`]).
 
-use super::step::{run, top, Known};
+use super::step::{run, top, Known, Squares};
 use super::{check_domains, Domain, Optimizer, Pairs};
 use crate::{Error, Real};
 
@@ -97,6 +97,7 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
             run(
                 &mut pairs,
                 [],
+                Squares::<0>,
                 &mut stateless,
                 |m| (top([m.grad, m.param + lr64 * m.grad]), [0.0; 3]),
                 move |p, g, _| *p -= lr * g,
@@ -105,6 +106,7 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
             run(
                 &mut pairs,
                 [],
+                Squares::<0>,
                 &mut stateless,
                 |m| {
                     let d = m.grad + wd64 * m.param;
@@ -207,6 +209,7 @@ impl<T: Real, const P: usize> Optimizer<T> for SgdMomentum<T, P> {
         run(
             &mut pairs,
             [&mut self.buf[..]],
+            Squares::<0>,
             &mut self.known,
             |m| {
                 let d = m.grad + wd64 * m.param;

@@ -20,7 +20,8 @@
 //! [`visit_state`]: super::Optimizer::visit_state
 //!
 //! Either every parameter and state value is written, or none is; nothing written is
-//! NaN, infinite or subnormal. Flushing is here and nowhere else, so no path skips it.
+//! NaN, infinite or subnormal, and a state buffer of squares ([`Squares`]) is written at
+//! least +0. Flushing is here and nowhere else, so no path skips it.
 
 use super::Pairs;
 use crate::flush::flush;
@@ -134,14 +135,34 @@ pub(crate) trait Rows<T: Real, const K: usize> {
         g: &[T],
         rule: &impl Fn(&mut T, T, &mut [T; K]),
     ) -> bool;
-    /// Applies `rule` to the chunk at `offset` and flushes everything it writes.
-    fn write(
+    /// Applies `rule` to the chunk at `offset` and flushes everything it writes, each
+    /// state buffer by [`state_flush`] under `SQUARES` (a [`Squares`] mask).
+    fn write<const SQUARES: u8>(
         &mut self,
         offset: usize,
         p: &mut [T],
         g: &[T],
         rule: &impl Fn(&mut T, T, &mut [T; K]),
     );
+}
+
+/// Which of an optimizer's state buffers hold values never negative in exact arithmetic
+/// (a running sum or mean of squares): bit `k` for buffer `k`. The engine writes those
+/// through [`Real::flushed_non_negative`] (one comparison and a mask for a float, where
+/// [`flush`] and the clamp at zero a square root needs after it cost six), the others
+/// through [`flush`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Squares<const MASK: u8>;
+
+/// A state value as the engine writes it: buffer `k` flushed as [`Squares`] `SQUARES`
+/// says.
+#[inline]
+fn state_flush<T: Real, const SQUARES: u8>(x: T, k: u32) -> T {
+    if SQUARES >> k & 1 == 1 {
+        x.flushed_non_negative()
+    } else {
+        flush(x)
+    }
 }
 
 /// The finiteness of one rule application, without a branch.
@@ -161,7 +182,13 @@ impl<T: Real> Rows<T, 0> for [&mut [T]; 0] {
             ok & all_finite(p, &s)
         })
     }
-    fn write(&mut self, _: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 0])) {
+    fn write<const SQUARES: u8>(
+        &mut self,
+        _: usize,
+        p: &mut [T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; 0]),
+    ) {
         for (p, &g) in p.iter_mut().zip(g) {
             rule(p, g, &mut []);
             *p = flush(*p);
@@ -183,14 +210,20 @@ impl<T: Real> Rows<T, 1> for [&mut [T]; 1] {
             ok & all_finite(p, &s)
         })
     }
-    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 1])) {
+    fn write<const SQUARES: u8>(
+        &mut self,
+        off: usize,
+        p: &mut [T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; 1]),
+    ) {
         let [a] = self;
         let a = a.get_mut(off..).unwrap_or(&mut []);
         for ((p, &g), a) in p.iter_mut().zip(g).zip(a) {
             let mut s = [*a];
             rule(p, g, &mut s);
             *p = flush(*p);
-            *a = flush(s[0]);
+            *a = state_flush::<T, SQUARES>(s[0], 0);
         }
     }
 }
@@ -210,7 +243,13 @@ impl<T: Real> Rows<T, 2> for [&mut [T]; 2] {
             ok & all_finite(p, &s)
         })
     }
-    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 2])) {
+    fn write<const SQUARES: u8>(
+        &mut self,
+        off: usize,
+        p: &mut [T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; 2]),
+    ) {
         let [a, b] = self;
         let a = a.get_mut(off..).unwrap_or(&mut []);
         let b = b.get_mut(off..).unwrap_or(&mut []);
@@ -218,8 +257,8 @@ impl<T: Real> Rows<T, 2> for [&mut [T]; 2] {
             let mut s = [*a, *b];
             rule(p, g, &mut s);
             *p = flush(*p);
-            *a = flush(s[0]);
-            *b = flush(s[1]);
+            *a = state_flush::<T, SQUARES>(s[0], 0);
+            *b = state_flush::<T, SQUARES>(s[1], 1);
         }
     }
 }
@@ -240,7 +279,13 @@ impl<T: Real> Rows<T, 3> for [&mut [T]; 3] {
             ok & all_finite(p, &s)
         })
     }
-    fn write(&mut self, off: usize, p: &mut [T], g: &[T], rule: &impl Fn(&mut T, T, &mut [T; 3])) {
+    fn write<const SQUARES: u8>(
+        &mut self,
+        off: usize,
+        p: &mut [T],
+        g: &[T],
+        rule: &impl Fn(&mut T, T, &mut [T; 3]),
+    ) {
         let [a, b, c] = self;
         let a = a.get_mut(off..).unwrap_or(&mut []);
         let b = b.get_mut(off..).unwrap_or(&mut []);
@@ -249,9 +294,9 @@ impl<T: Real> Rows<T, 3> for [&mut [T]; 3] {
             let mut s = [*a, *b, *c];
             rule(p, g, &mut s);
             *p = flush(*p);
-            *a = flush(s[0]);
-            *b = flush(s[1]);
-            *c = flush(s[2]);
+            *a = state_flush::<T, SQUARES>(s[0], 0);
+            *b = state_flush::<T, SQUARES>(s[1], 1);
+            *c = state_flush::<T, SQUARES>(s[2], 2);
         }
     }
 }
@@ -260,11 +305,15 @@ impl<T: Real> Rows<T, 3> for [&mut [T]; 3] {
 /// parameters), after [`Pairs::check`] and the optimizer's configuration check. `bound`
 /// turns the largest magnitudes read into a bound on every value the rule computes
 /// (NaN or `f64::INFINITY` if it cannot tell) and a bound on each state buffer it
-/// writes (0 past the last), which `known` keeps for the next step. `rule` should
-/// capture by value (`move`), so that its constants stay in registers.
-pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
+/// writes (0 past the last), which `known` keeps for the next step. `Squares` says
+/// which state buffers are never negative (a rule that takes a square root of one
+/// should take it of [`Real::flushed_non_negative`] of the new value, which is what is
+/// stored: the compiler computes it once for both). `rule` should capture by value
+/// (`move`), so that its constants stay in registers.
+pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize, const SQUARES: u8>(
     pairs: &mut Q,
     mut state: R,
+    _: Squares<SQUARES>,
     known: &mut Known,
     bound: impl Fn(&Maxima) -> (f64, [f64; 3]),
     rule: impl Fn(&mut T, T, &mut [T; K]),
@@ -304,7 +353,7 @@ pub(crate) fn run<T: Real, Q: Pairs<T>, R: Rows<T, K>, const K: usize>(
             return Err(Error::Overflow);
         }
     }
-    pairs.for_each_chunk(|off, p, g| state.write(off, p, g, &rule));
+    pairs.for_each_chunk(|off, p, g| state.write::<SQUARES>(off, p, g, &rule));
     if K > 0 {
         *known = Known::keep::<K>(next);
     }

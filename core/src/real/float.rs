@@ -42,6 +42,15 @@ macro_rules! float_common {
             <$t>::from_bits(bits & !(all & !sign))
         }
         #[inline]
+        fn flushed_non_negative(self) -> Self {
+            // `!(x ≥ min)` would send NaN to zero: written so that NaN stays.
+            if self < <$t>::MIN_POSITIVE {
+                0.0
+            } else {
+                self
+            }
+        }
+        #[inline]
         fn magnitude(xs: &[Self]) -> f64 {
             <$t as Magnitude>::of(xs)
         }
@@ -149,10 +158,31 @@ fn lanes_max<X, K: Ord + Copy, const L: usize>(xs: &[X], key: impl Fn(&X) -> K, 
 }
 
 /// [`Magnitude::of`] for `f32` on sixteen-bit keys.
+///
+/// The body runs over sixteen values at a time: written as the sixteen-bit halves of each
+/// pattern in a vector register's order (low, high), the compiler drops the unused low
+/// halves and packs the high ones two registers into one, about one instruction per
+/// value (a maximum in sixteen lanes of keys alone packed half-empty registers: 1.25).
 #[inline]
 pub(super) fn top_16_bits(xs: &[f32]) -> f64 {
-    let key = |x: &f32| ((x.to_bits() >> 16) as u16 as i16) & 0x7FFF;
-    let top = lanes_max::<_, _, 16>(xs, key, 0).cast_unsigned();
+    const LANES: usize = 16;
+    // halves[i]: the maxima of the low and the high half of lane i's patterns.
+    let mut halves = [[0i16; 2]; LANES];
+    let (body, rest) = xs.as_chunks::<LANES>();
+    for c in body {
+        for (h, x) in halves.iter_mut().zip(c) {
+            let b = x.to_bits() & 0x7FFF_FFFF;
+            h[0] = h[0].max(b as u16 as i16);
+            h[1] = h[1].max((b >> 16) as i16);
+        }
+    }
+    let high = |x: &f32| (x.to_bits() >> 16) as i16 & 0x7FFF;
+    let body_top = halves.iter().fold(0, |m, h| m.max(h[1]));
+    let top = rest
+        .iter()
+        .map(high)
+        .fold(body_top, i16::max)
+        .cast_unsigned();
     // Keys from 0x7F80 up are ±∞ and NaN.
     if xs.is_empty() {
         0.0

@@ -147,6 +147,21 @@ pub trait Real:
             self
         }
     }
+    /// A value that is never negative in exact arithmetic (a running sum or mean of
+    /// squares), flushed: `+0` if it is below the smallest normal number (a subnormal, a
+    /// zero, or a negative left by rounding or by a restored state), else `self` (NaN and
+    /// `+∞` included). What an optimizer's engine writes to such a state buffer: for
+    /// `f32` and `f64` one comparison and one mask, against [`Real::flushed`]'s four
+    /// operations and the clamp at zero a square root needs after it.
+    #[inline]
+    fn flushed_non_negative(self) -> Self {
+        let x = self.flushed();
+        if x < Self::zero() || x == Self::zero() {
+            Self::zero()
+        } else {
+            x
+        }
+    }
     /// An upper bound on the largest magnitude in `xs`, as an `f64` (0 for no values),
     /// or NaN if a value is not finite ([`Real::is_finite`]). What an optimizer reads
     /// once per step to prove that its update cannot overflow: for `f32` the largest

@@ -110,3 +110,73 @@ fn magnitude_is_a_tight_upper_bound_and_sees_every_non_finite_value() {
         assert!(magnitude(&[1e-45]) >= 1e-45);
     }
 }
+
+/// Every length from 0 to 70 (empty, remainder only, one and more bodies of sixteen with
+/// every remainder), the largest value and a non-finite one at every position: the key
+/// must see each lane of the body and each value of the remainder.
+#[test]
+fn magnitude_sees_every_position_at_every_length() {
+    type Variant = fn(&[f32]) -> f64;
+    let variants: [Variant; 2] = [super::float::top_16_bits, super::float::whole_pattern];
+    for magnitude in variants {
+        for n in 0..=70usize {
+            let base: [f32; 70] = core::array::from_fn(|i| 0.25 + i as f32 * 1e-3);
+            let xs = &base[..n];
+            let want = xs.iter().fold(0.0f32, |m, x| m.max(*x));
+            assert!(magnitude(xs) >= f64::from(want), "{n}");
+            for i in 0..n {
+                let mut ys = base;
+                ys[i] = -1.0e3;
+                let b = magnitude(&ys[..n]);
+                assert!(
+                    (1.0e3..=1.0e3 * (1.0 + 1.0 / 128.0)).contains(&b),
+                    "{n} {i} {b}"
+                );
+                ys[i] = f32::NAN;
+                assert!(magnitude(&ys[..n]).is_nan(), "{n} {i}");
+            }
+        }
+    }
+}
+
+/// `flushed_non_negative`: +0 below the normal range (subnormals, zeros, negatives),
+/// everything else unchanged, NaN included, for every scalar type.
+#[test]
+fn flushed_non_negative_keeps_normal_positives_and_nan() {
+    let f = |x: f32| x.flushed_non_negative().to_bits();
+    let sub = f32::MIN_POSITIVE / 2.0;
+    for x in [
+        sub,
+        -sub,
+        0.0,
+        -0.0,
+        -1.0,
+        -f32::MIN_POSITIVE,
+        f32::NEG_INFINITY,
+    ] {
+        assert_eq!(f(x), 0, "{x}");
+    }
+    for x in [f32::MIN_POSITIVE, 1.5, f32::MAX, f32::INFINITY] {
+        assert_eq!(f(x), x.to_bits(), "{x}");
+    }
+    assert!(f32::NAN.flushed_non_negative().is_nan());
+    let d = |x: f64| x.flushed_non_negative().to_bits();
+    assert_eq!(d(f64::MIN_POSITIVE / 4.0), 0);
+    assert_eq!(d(-2.0), 0);
+    assert_eq!(d(f64::MIN_POSITIVE), f64::MIN_POSITIVE.to_bits());
+    assert!(f64::NAN.flushed_non_negative().is_nan());
+    // The generic rule (dual numbers): decided by the value.
+    let x = crate::Dual::<f64, 1>::new(-1.0, nalgebra::SVector::from([3.0]));
+    assert_eq!(x.flushed_non_negative().re, 0.0);
+    assert_eq!(x.flushed_non_negative().eps[0], 0.0);
+    let y = crate::Dual::<f64, 1>::new(2.0, nalgebra::SVector::from([3.0]));
+    assert_eq!(y.flushed_non_negative().re, 2.0);
+    assert_eq!(y.flushed_non_negative().eps[0], 3.0);
+    #[cfg(feature = "fixed")]
+    {
+        use crate::Q16;
+        assert_eq!(Q16::from_f64(-0.5).flushed_non_negative(), Q16::ZERO);
+        let q = Q16::from_f64(0.25);
+        assert_eq!(q.flushed_non_negative(), q);
+    }
+}
