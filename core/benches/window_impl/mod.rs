@@ -247,6 +247,14 @@ pub fn compiled<const H: usize, const D: usize>(
     net.forward_cached(x, &mut out.cache, &mut out.h);
     let s = u.dot(&out.h);
     out.u = out.h;
-    net.backward(x, &out.h, &mut out.cache, u, &mut out.wb, Some(&mut out.x));
+    net.backward(
+        x,
+        &out.h,
+        &mut out.cache,
+        u,
+        &mut out.wb,
+        Some(&mut out.x),
+        None,
+    );
     s
 }

@@ -19,7 +19,6 @@ macro_rules! activation {
             fn penalty_value(&self, _: T) -> Option<T> {
                 None
             }
-            fn penalty_backward(&self, _: T, _: &mut ()) {}
         }
 
         /// `y = f(x)` element-wise; backward `∂x = Ḡ ∘ f'(x)` from the input and the
@@ -41,6 +40,7 @@ macro_rules! activation {
                 up: &SMatrix<T, R, C>,
                 _: &mut (),
                 dx: Option<&mut SMatrix<T, R, C>>,
+                _: Option<T>,
             ) {
                 if let Some(dx) = dx {
                     map_backward::<T, $name>(

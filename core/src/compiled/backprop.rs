@@ -39,12 +39,9 @@ pub trait ParamGrads<T: Real>: Module<T> {
     ) -> Result<(), Error>;
 
     /// The value of [`Module::penalty`] (`λ/2·Σ‖W‖²` over the weight matrices), with the
-    /// tape's operations in the tape's order; `None` if the module has no weights.
+    /// tape's operations in the tape's order; `None` if the module has no weights. Its
+    /// gradient is added by [`Backprop::backward`] given `penalty = Some(λ)`.
     fn penalty_value(&self, lambda: T) -> Option<T>;
-
-    /// Adds the penalty's gradient `λW` to each weight's gradient, as the tape's reverse
-    /// sweep does after the forward pass's contributions.
-    fn penalty_backward(&self, lambda: T, grads: &mut Self::Grads);
 }
 
 /// A layer whose backward pass is code: [`Backprop::forward_cached`] runs the forward
@@ -78,7 +75,7 @@ pub trait ParamGrads<T: Real>: Module<T> {
 /// let up = SMatrix::<f32, 2, 5>::repeat(1.0); // ∂loss/∂y
 /// let mut grads = <Net as ParamGrads<f32>>::Grads::zeroed();
 /// let mut dx = SMatrix::<f32, 3, 5>::zeros();
-/// net.backward(&x, &y, &mut cache, &up, &mut grads, Some(&mut dx));
+/// net.backward(&x, &y, &mut cache, &up, &mut grads, Some(&mut dx), None);
 /// // grads.0.weight is ∂loss/∂W₁ (4×3), grads.2.bias is ∂loss/∂b₂, dx is ∂loss/∂x.
 /// ```
 ///
@@ -119,7 +116,11 @@ pub trait Backprop<T: Real, X: Shape>: Layer<T, X> + ParamGrads<T> {
 
     /// The backward pass, after [`Backprop::forward_cached`] on the same `x` gave `y` and
     /// `cache`: from `up = ∂loss/∂y`, *writes* each parameter's gradient into `grads`
-    /// and, if `dx` is given, `∂loss/∂x` into it.
+    /// and, if `dx` is given, `∂loss/∂x` into it. With `penalty = Some(λ)` each weight's
+    /// gradient also gets the penalty's `λW` ([`ParamGrads::penalty_value`]'s gradient),
+    /// added in the loop that writes it, after the product's terms, as the tape's sweep
+    /// adds it; `None` for no penalty (no work at all).
+    #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
         x: &X::Matrix<T>,
@@ -128,5 +129,6 @@ pub trait Backprop<T: Real, X: Shape>: Layer<T, X> + ParamGrads<T> {
         up: &<Self::Output as Shape>::Matrix<T>,
         grads: &mut Self::Grads,
         dx: Option<&mut X::Matrix<T>>,
+        penalty: Option<T>,
     );
 }

@@ -6,8 +6,8 @@ use nalgebra::SMatrix;
 use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
 use crate::nn::{Linear, Mat};
 use crate::ops::bias::{add_bias_backward_b, add_bias_in_place};
-use crate::ops::matmul::{matmul_backward_a, matmul_backward_b, matmul_forward};
-use crate::ops::norm::{norm_squared_backward_a, norm_squared_forward};
+use crate::ops::matmul::{matmul_backward_a_penalized, matmul_backward_b, matmul_forward};
+use crate::ops::norm::norm_squared_forward;
 use crate::{Error, Real};
 
 impl<T: Real, const IN: usize, const OUT: usize> Zeroed for Linear<T, IN, OUT> {
@@ -31,22 +31,11 @@ impl<T: Real, const IN: usize, const OUT: usize> ParamGrads<T> for Linear<T, IN,
         let k = lambda * T::constant(0.5);
         Some(k * norm_squared_forward(self.weight.as_slice()))
     }
-
-    fn penalty_backward(&self, lambda: T, grads: &mut Self::Grads) {
-        // The tape's `scale` node passes `k·1` down to `norm_squared`.
-        let u = lambda * T::constant(0.5) * T::one();
-        norm_squared_backward_a(
-            self.weight.as_slice(),
-            u,
-            grads.weight.as_mut_slice(),
-            false,
-        );
-    }
 }
 
 /// `Y = W·X + b𝟙ᵀ` (the tape's product, then its bias addition), no cache: the backward
 /// pass needs only the input. Backward, in the tape's order: `∂b = Σ_c Ḡ[:, c]`,
-/// `∂W = Ḡ·Xᵀ`, `∂X = Wᵀ·Ḡ`.
+/// `∂W = Ḡ·Xᵀ` (then `+ λW` in the same loop, under a penalty), `∂X = Wᵀ·Ḡ`.
 impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat<IN, B>>
     for Linear<T, IN, OUT>
 {
@@ -67,10 +56,24 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat
         up: &SMatrix<T, OUT, B>,
         grads: &mut Self,
         dx: Option<&mut SMatrix<T, IN, B>>,
+        penalty: Option<T>,
     ) {
         let up = up.as_slice();
         add_bias_backward_b::<T, OUT>(up, grads.bias.as_mut_slice(), true);
-        matmul_backward_a::<T, OUT, IN, B>(x.as_slice(), up, grads.weight.as_mut_slice(), true);
+        // The tape's `scale` node passes `u = (λ·½)·1` down to `norm_squared`, whose rule
+        // adds `(u + u)·W`.
+        let w = self.weight.as_slice();
+        let penalty = penalty.map(|lambda| {
+            let u = lambda * T::constant(0.5) * T::one();
+            (u + u, w)
+        });
+        matmul_backward_a_penalized::<T, OUT, IN, B>(
+            x.as_slice(),
+            up,
+            grads.weight.as_mut_slice(),
+            true,
+            penalty,
+        );
         if let Some(dx) = dx {
             matmul_backward_b::<T, OUT, IN, B>(self.weight.as_slice(), up, dx.as_mut_slice(), true);
         }

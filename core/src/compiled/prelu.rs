@@ -24,8 +24,6 @@ impl<T: Real> ParamGrads<T> for PRelu<T> {
     fn penalty_value(&self, _: T) -> Option<T> {
         None
     }
-
-    fn penalty_backward(&self, _: T, _: &mut Self::Grads) {}
 }
 
 /// The slope, read without a panic path.
@@ -53,6 +51,7 @@ impl<T: Real, const R: usize, const C: usize> Backprop<T, Mat<R, C>> for PRelu<T
         up: &SMatrix<T, R, C>,
         grads: &mut Self,
         dx: Option<&mut SMatrix<T, R, C>>,
+        _: Option<T>,
     ) {
         let a = slope(self);
         if let Some(dx) = dx {

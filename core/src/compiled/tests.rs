@@ -108,7 +108,7 @@ fn compare<T, M, const IN: usize, const OUT: usize, const B: usize>(
     let mut grads = M::Grads::zeroed();
     // Stale contents must be overwritten, not added to.
     let mut dx = SMatrix::<T, IN, B>::repeat(T::constant(7.0));
-    model.backward(&x, &y, &mut cache, &up, &mut grads, Some(&mut dx));
+    model.backward(&x, &y, &mut cache, &up, &mut grads, Some(&mut dx), None);
     let mut compiled = Flat::new();
     model
         .clone()

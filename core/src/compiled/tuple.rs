@@ -49,10 +49,6 @@ macro_rules! tuple_grads {
                 $(let p = add_penalties_value(p, self.$i.penalty_value(lambda));)+
                 p
             }
-
-            fn penalty_backward(&self, lambda: T, g: &mut Self::Grads) {
-                $(self.$i.penalty_backward(lambda, &mut g.$i);)+
-            }
         }
     };
 }
@@ -88,8 +84,9 @@ impl<T: Real, X: Shape, A: Backprop<T, X>> Backprop<T, X> for (A,) {
         up: &<A::Output as Shape>::Matrix<T>,
         grads: &mut Self::Grads,
         dx: Option<&mut X::Matrix<T>>,
+        penalty: Option<T>,
     ) {
-        self.0.backward(x, y, cache, up, &mut grads.0, dx);
+        self.0.backward(x, y, cache, up, &mut grads.0, dx, penalty);
     }
 }
 
@@ -151,6 +148,7 @@ macro_rules! tuple_backprop {
                 up: &<$last::Output as Shape>::Matrix<T>,
                 grads: &mut Self::Grads,
                 dx: Option<&mut X::Matrix<T>>,
+                penalty: Option<T>,
             ) {
                 self.$l.backward(
                     &cache.$lprev.value,
@@ -159,6 +157,7 @@ macro_rules! tuple_backprop {
                     up,
                     &mut grads.$l,
                     Some(&mut cache.$lprev.grad),
+                    penalty,
                 );
                 $(self.$ri.backward(
                     &cache.$rprev.value,
@@ -167,6 +166,7 @@ macro_rules! tuple_backprop {
                     &cache.$ri.grad,
                     &mut grads.$ri,
                     Some(&mut cache.$rprev.grad),
+                    penalty,
                 );)*
                 self.0.backward(
                     x,
@@ -175,6 +175,7 @@ macro_rules! tuple_backprop {
                     &cache.0.grad,
                     &mut grads.0,
                     dx,
+                    penalty,
                 );
             }
         }

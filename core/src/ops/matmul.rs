@@ -81,6 +81,13 @@ const LONG_DOT_CHUNKS: usize = 8;
 /// [`dot`] of two slices, over the length of the shorter.
 #[inline]
 pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
+    dot_slices_inlined(x, y)
+}
+
+/// [`dot_slices`], always inlined: where a caller passes one slice twice (`‖a‖²`), the
+/// compiler sees it and loads each value once (1.25 → 1 instruction per term).
+#[inline(always)]
+pub(crate) fn dot_slices_inlined<T: Real>(x: &[T], y: &[T]) -> T {
     let n = x.len().min(y.len());
     let (x, y) = (x.get(..n).unwrap_or(&[]), y.get(..n).unwrap_or(&[]));
     let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
@@ -192,7 +199,28 @@ pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C
     ga: &mut [T],
     write: bool,
 ) {
-    matmul_backward_a_sums::<T, R, K, C>(b, up, ga, write, C >= LOCAL_SUM_TERMS);
+    matmul_backward_a_sums::<T, R, K, C>(b, up, ga, write, C >= LOCAL_SUM_TERMS, None);
+}
+
+/// [`matmul_backward_a`], then `∂A += k·W` for `penalty = Some((k, W))` (`W` shaped as
+/// `A`), in the same pass where the sum stays in a local: the gradient of a penalty
+/// `k/2·‖W‖²` on the weight `A = W`, added after the product's terms as the tape's sweep
+/// adds it (the same value as `norm_squared`'s backward rule adding `2u·W` afterwards,
+/// with `k = u + u`).
+#[inline]
+pub(crate) fn matmul_backward_a_penalized<
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const C: usize,
+>(
+    b: &[T],
+    up: &[T],
+    ga: &mut [T],
+    write: bool,
+    penalty: Option<(T, &[T])>,
+) {
+    matmul_backward_a_sums::<T, R, K, C>(b, up, ga, write, C >= LOCAL_SUM_TERMS, penalty);
 }
 
 /// [`matmul_backward_a`], each column's running sum in a local (`local`) or in `ga`.
@@ -203,6 +231,7 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
     ga: &mut [T],
     write: bool,
     local: bool,
+    penalty: Option<(T, &[T])>,
 ) {
     let (Some(b), Some(up), Some(ga)) = (
         mat::<T, K, C>(b),
@@ -211,6 +240,8 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
     ) else {
         return;
     };
+    // A weight of another shape has no penalty here (the callers pass `A`'s own).
+    let penalty = penalty.and_then(|(scale, w)| Some((scale, mat::<T, R, K>(w)?)));
     if !local {
         // Column after column of `Ḡ` (for a batch of one, `ger`).
         if C == 0 && write {
@@ -223,8 +254,21 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
                 axpy(gcol, bkc, ucol, write && c == 0);
             }
         }
+        if let Some((scale, w)) = penalty {
+            for (gcol, wcol) in ga.iter_mut().zip(w) {
+                axpy(gcol, scale, wcol, false);
+            }
+        }
         return;
     }
+    // The penalty's columns walked beside `∂A`'s (none without a penalty): one test of
+    // an iterator per column, cheaper than a look-up by index.
+    let no_w: &[[T; R]] = &[];
+    let (scale, w) = match penalty {
+        Some((scale, w)) => (scale, &w[..]),
+        None => (T::zero(), no_w),
+    };
+    let mut wcols = w.iter();
     for (k, gcol) in ga.iter_mut().enumerate() {
         let mut acc = *gcol;
         let mut terms = up.iter().zip(b.iter().map(|bcol| bcol.get(k).copied()));
@@ -236,6 +280,9 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
         }
         for (ucol, bkc) in terms {
             axpy(&mut acc, bkc.unwrap_or(T::zero()), ucol, false);
+        }
+        if let Some(wcol) = wcols.next() {
+            axpy(&mut acc, scale, wcol, false);
         }
         *gcol = acc;
     }
@@ -343,8 +390,9 @@ mod tests {
         }
     }
 
-    /// Running sums in locals or in the output: the same bits, written or added, for a
-    /// batch of one and of many.
+    /// Running sums in locals or in the output: the same bits, written or added, with a
+    /// penalty's term or without, for a batch of one and of many; the penalty's term is
+    /// the one `norm_squared`'s rule adds afterwards.
     #[test]
     fn both_ways_of_summing_give_the_same_bits() {
         fn case<const R: usize, const K: usize, const C: usize>() {
@@ -368,8 +416,10 @@ mod tests {
                 );
             }
             assert!(same(outs[0].as_slice(), outs[1].as_slice()));
-            for write in [true, false] {
-                let mut gas = [a; 2];
+            let w = SMatrix::<f32, R, K>::from_fn(|i, j| ::libm::cosf((i * 3 + j) as f32 * 0.61));
+            for (write, penalized) in [(true, false), (false, false), (true, true), (false, true)] {
+                let mut gas = [a; 3];
+                let penalty = penalized.then_some((0.3f32, w.as_slice()));
                 for (ga, local) in gas.iter_mut().zip([false, true]) {
                     super::matmul_backward_a_sums::<f32, R, K, C>(
                         b.as_slice(),
@@ -377,9 +427,28 @@ mod tests {
                         ga.as_mut_slice(),
                         write,
                         local,
+                        penalty,
                     );
                 }
                 assert!(same(gas[0].as_slice(), gas[1].as_slice()));
+                // The product alone, then the penalty's rule as the tape runs it.
+                super::matmul_backward_a_sums::<f32, R, K, C>(
+                    b.as_slice(),
+                    up.as_slice(),
+                    gas[2].as_mut_slice(),
+                    write,
+                    true,
+                    None,
+                );
+                if penalized {
+                    crate::ops::norm::norm_squared_backward_a(
+                        w.as_slice(),
+                        0.15,
+                        gas[2].as_mut_slice(),
+                        false,
+                    );
+                }
+                assert!(same(gas[0].as_slice(), gas[2].as_slice()));
             }
         }
         case::<8, 4, 1>();

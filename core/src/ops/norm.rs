@@ -10,7 +10,7 @@ use crate::{Real, Var};
 /// entry on x86-64, a third of an L2-penalised step's recording at batch 1).
 #[inline]
 pub(crate) fn norm_squared_forward<T: Real>(a: &[T]) -> T {
-    crate::ops::matmul::dot_slices(a, a)
+    crate::ops::matmul::dot_slices_inlined(a, a)
 }
 
 /// `∂a = 2Ḡ·a` for upstream `u`, written (`write`) or added.

@@ -43,12 +43,13 @@ macro_rules! float_common {
         }
         #[inline]
         fn flushed_non_negative(self) -> Self {
-            // `!(x ≥ min)` would send NaN to zero: written so that NaN stays.
-            if self < <$t>::MIN_POSITIVE {
-                0.0
-            } else {
-                self
-            }
+            // A mask of the pattern rather than a choice between values: the compiler
+            // moved a choice past the square root a caller takes of the result (one more
+            // instruction per four values in Adam's loop). `x < min` is false for NaN,
+            // which stays.
+            let bits = self.to_bits();
+            let clear = (bits ^ bits).wrapping_sub(<_>::from(self < <$t>::MIN_POSITIVE));
+            <$t>::from_bits(bits & !clear)
         }
         #[inline]
         fn magnitude(xs: &[Self]) -> f64 {

@@ -134,10 +134,16 @@ where
         b.dlogits.as_mut_slice(),
         true,
     );
-    model.backward(x, &b.logits, &mut b.cache, &b.dlogits, &mut b.grads, None);
-    if penalize {
-        model.penalty_backward(lambda, &mut b.grads);
-    }
+    let penalty = if penalize { Some(lambda) } else { None };
+    model.backward(
+        x,
+        &b.logits,
+        &mut b.cache,
+        &b.dlogits,
+        &mut b.grads,
+        None,
+        penalty,
+    );
     opt.step_with((&mut *model, &b.grads))?;
     Ok(loss)
 }

@@ -180,6 +180,7 @@ impl<S: Real> CompiledWindow<S> {
             u,
             &mut self.grads,
             Some(&mut g.x),
+            None,
         );
         s
     }

@@ -163,7 +163,7 @@ fn compiled_bare(s: &mut State, i: usize) -> Result<f32, Error> {
     }
     let loss = Real::ln(sum) + m - yz;
     s.net
-        .backward(&x, &b.logits, &mut b.cache, &b.dlogits, &mut b.grads, None);
+        .backward(&x, &b.logits, &mut b.cache, &b.dlogits, &mut b.grads, None, None);
     s.sgd.step_with((&mut *s.net, &b.grads))?;
     Ok(loss)
 }
