@@ -14,21 +14,15 @@
 //! [`train_classifier`](crate::train::train_classifier)). An optimizer steps a model with
 //! compiled gradients through `(&mut model, &grads)`, a [`Pairs`](crate::optim::Pairs).
 //!
-//! Implemented for [`Linear`](crate::nn::Linear), [`PRelu`](crate::nn::PRelu), the
-//! activations [`Relu`](crate::ops::unary::Relu), [`Tanh`](crate::ops::unary::Tanh),
+//! This module only names the path's traits: a layer implements them in its own file of
+//! [`nn`](crate::nn), beside [`Module`](crate::nn::Module) and
+//! [`Layer`](crate::nn::Layer), and its [`Layer::eval`](crate::nn::Layer::eval) and
+//! [`Backprop::forward_cached`] call one kernel. Implemented for
+//! [`Linear`](crate::nn::Linear), [`PRelu`](crate::nn::PRelu), the activations
+//! [`Relu`](crate::ops::unary::Relu), [`Tanh`](crate::ops::unary::Tanh),
 //! [`Sigmoid`](crate::ops::unary::Sigmoid), [`Softplus`](crate::ops::unary::Softplus),
 //! and tuples of up to 8 layers.
 
-mod activation;
-mod backprop;
-mod linear;
-mod pairs;
-mod prelu;
-#[cfg(test)]
-mod tests;
-mod tuple;
-mod zeroed;
-
-pub use backprop::{Backprop, GradVisitor, ParamGrads};
-pub use tuple::Stage;
-pub use zeroed::Zeroed;
+pub use crate::nn::backprop::{Backprop, GradVisitor, ParamGrads};
+pub use crate::nn::tuple::Stage;
+pub use crate::nn::zeroed::Zeroed;

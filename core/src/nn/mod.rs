@@ -18,6 +18,10 @@
 //!   steps live above this module and [`optim`](crate::optim), in
 //!   [`train`](crate::train).
 
+mod activation;
+pub(crate) mod backprop;
+#[cfg(test)]
+mod backprop_tests;
 mod embedding;
 mod init;
 mod linear;
@@ -26,6 +30,8 @@ mod mlp;
 mod module;
 mod prelu;
 mod rng;
+pub(crate) mod tuple;
+pub(crate) mod zeroed;
 
 // The activation layers: element-wise functions of `ops::unary` that are also
 // parameter-free layers, shown here beside the other layers.
@@ -41,3 +47,7 @@ pub use module::{
 };
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
+// The compiled path's traits, implemented in each layer's file beside `Module` and
+// `Layer`; public as `stackgrad::compiled::…`.
+pub(crate) use backprop::{Backprop, GradVisitor, ParamGrads};
+pub(crate) use zeroed::Zeroed;

@@ -52,7 +52,6 @@
 
 use nalgebra::SMatrix;
 
-use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh, Unary};
 use crate::{Error, Graph, Real, Usage, Var, VarId};
 
 /// A parameter tensor visitor: [`Module::visit`] calls it once per parameter, with the
@@ -239,136 +238,10 @@ pub const fn penalty_sum(a: Usage, b: Usage) -> Usage {
     }
 }
 
-macro_rules! activation_layer {
-    ($($name:ident),*) => {$(
-        /// A parameter-free layer: the element-wise function applied to its input.
-        impl<T: Real> Module<T> for $name {
-            const PARAMS: usize = 0;
-            const TENSORS: usize = 0;
-            const PENALTY: Usage = Usage::ZERO;
-            type Vars<'g> = ();
-            type Ids = ();
-            fn bind<'a, const S: usize, const N: usize>(&'a self, _: &Graph<'a, T, S, N>) {}
-            fn ids(_: &()) {}
-            fn visit<V: Visitor<T>>(&mut self, _: &(), _: &mut V) -> Result<(), Error> {
-                Ok(())
-            }
-            fn penalty<'g>(_: &Self::Vars<'g>, _: T) -> Option<Var<'g, T, 1, 1>> {
-                None
-            }
-        }
-
-        impl<T: Real, const R: usize, const C: usize> Layer<T, Mat<R, C>> for $name {
-            type Output = Mat<R, C>;
-            const FORWARD: Usage = Usage { scalars: 2 * R * C, nodes: 1 };
-            const FORWARD_CONSTANT: Usage = Usage { scalars: R * C, nodes: 1 };
-            fn forward<'g>(
-                _: &Self::Vars<'g>,
-                x: <Mat<R, C> as Shape>::Var<'g, T>,
-            ) -> <Mat<R, C> as Shape>::Var<'g, T> {
-                x.map::<$name>(T::zero())
-            }
-            fn eval(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
-                x.map(|x| <$name as Unary<T>>::f(x, T::zero()))
-            }
-        }
-    )*};
-}
-activation_layer!(Relu, Tanh, Sigmoid, Softplus);
-
-macro_rules! tuple_module {
-    ($($p:ident $i:tt),+) => {
-        impl<T: Real, $($p: Module<T>),+> Module<T> for ($($p,)+) {
-            const PARAMS: usize = 0 $(+ $p::PARAMS)+;
-            const TENSORS: usize = 0 $(+ $p::TENSORS)+;
-            const PENALTY: Usage = {
-                let mut u = Usage::ZERO;
-                $(u = penalty_sum(u, $p::PENALTY);)+
-                u
-            };
-            type Vars<'g> = ($($p::Vars<'g>,)+);
-            type Ids = ($($p::Ids,)+);
-            fn bind<'g, 'a, const S: usize, const N: usize>(
-                &'a self,
-                g: &'g Graph<'a, T, S, N>,
-            ) -> Self::Vars<'g> {
-                ($(self.$i.bind(g),)+)
-            }
-            fn ids(vars: &Self::Vars<'_>) -> Self::Ids {
-                ($($p::ids(&vars.$i),)+)
-            }
-            fn visit<V: Visitor<T>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
-                $(self.$i.visit(&ids.$i, v)?;)+
-                Ok(())
-            }
-            fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>> {
-                let p = None;
-                $(let p = add_penalties(p, $p::penalty(&vars.$i, lambda));)+
-                p
-            }
-            fn names(f: &mut dyn FnMut(&[&str])) {
-                $($p::names(&mut |path| prefixed(position($i), path, f));)+
-            }
-        }
-    };
-}
-tuple_module!(A 0);
-tuple_module!(A 0, B 1);
-tuple_module!(A 0, B 1, C 2);
-tuple_module!(A 0, B 1, C 2, D 3);
-tuple_module!(A 0, B 1, C 2, D 3, E 4);
-tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-
-/// Layers in sequence: `$first` takes the input, each next one the previous output.
-macro_rules! tuple_layer {
-    ($first:ident 0 $(, $p:ident $prev:ident $i:tt)*; $last:ident) => {
-        impl<T: Real, X: Shape, $first: Layer<T, X> $(, $p: Layer<T, $prev::Output>)*>
-            Layer<T, X> for ($first, $($p,)*)
-        {
-            type Output = $last::Output;
-            const FORWARD: Usage = $first::FORWARD $(.plus($p::FORWARD))*;
-            // A layer's output is tracked once any layer up to it has parameters.
-            const FORWARD_CONSTANT: Usage = {
-                let u = $first::FORWARD_CONSTANT;
-                let tracked = $first::PARAMS > 0;
-                $(
-                    let u = u.plus(if tracked { $p::FORWARD } else { $p::FORWARD_CONSTANT });
-                    let tracked = tracked || $p::PARAMS > 0;
-                )*
-                let _ = tracked;
-                u
-            };
-            fn forward<'g>(
-                vars: &Self::Vars<'g>,
-                x: X::Var<'g, T>,
-            ) -> <Self::Output as Shape>::Var<'g, T> {
-                let y = $first::forward(&vars.0, x);
-                $(let y = $p::forward(&vars.$i, y);)*
-                y
-            }
-            fn eval(&self, x: &X::Matrix<T>) -> <Self::Output as Shape>::Matrix<T> {
-                let y = self.0.eval(x);
-                $(let y = self.$i.eval(&y);)*
-                y
-            }
-        }
-    };
-}
-tuple_layer!(A 0; A);
-tuple_layer!(A 0, B A 1; B);
-tuple_layer!(A 0, B A 1, C B 2; C);
-tuple_layer!(A 0, B A 1, C B 2, D C 3; D);
-tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4; E);
-tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5; F);
-tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6; G);
-tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6, H G 7; H);
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Embedding, Linear, Mlp, PRelu};
+    use crate::nn::{Embedding, Linear, Mlp, PRelu, Relu, Tanh};
 
     /// Asserts that `M` names its tensors `want` (segments joined by dots), in order.
     fn assert_names<M: Module<f64>>(want: &[&[&str]]) {

@@ -254,9 +254,12 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
                 axpy(gcol, bkc, ucol, write && c == 0);
             }
         }
+        // A second pass here (the microcontroller's way): one flat loop, as the
+        // penalty's own rule runs it.
         if let Some((scale, w)) = penalty {
-            for (gcol, wcol) in ga.iter_mut().zip(w) {
-                axpy(gcol, scale, wcol, false);
+            let flat = ga.as_flattened_mut().iter_mut();
+            for (g, &w) in flat.zip(w.as_flattened()) {
+                *g += scale * w;
             }
         }
         return;

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::nn::{Module, Visitor};
+use crate::nn::{GradVisitor, Module, ParamGrads, Visitor};
 use crate::{Error, Real, Tape, VarId};
 
 /// Parameter scalars paired with their gradients, for [`Optimizer::step_with`]
@@ -153,5 +153,74 @@ impl<M: Module<T>, T: Real, const S: usize, const N: usize> Pairs<T>
         };
         // Every gradient was readable in `check`, and nothing changed since.
         let _ = self.model.visit(self.ids, &mut c);
+    }
+}
+// Optimizers step a model with the gradients of a compiled pass: `(model, grads)` is a
+// `Pairs`.
+
+struct GradCounter {
+    count: usize,
+}
+
+impl<T: Real> GradVisitor<T> for GradCounter {
+    fn visit<const R: usize, const C: usize>(
+        &mut self,
+        _: &mut SMatrix<T, R, C>,
+        _: &SMatrix<T, R, C>,
+    ) -> Result<(), Error> {
+        self.count += R * C;
+        Ok(())
+    }
+}
+
+struct GradChunks<F> {
+    offset: usize,
+    f: F,
+}
+
+impl<T: Real, F: FnMut(usize, &mut [T], &[T])> GradVisitor<T> for GradChunks<F> {
+    fn visit<const R: usize, const C: usize>(
+        &mut self,
+        param: &mut SMatrix<T, R, C>,
+        grad: &SMatrix<T, R, C>,
+    ) -> Result<(), Error> {
+        (self.f)(self.offset, param.as_mut_slice(), grad.as_slice());
+        self.offset += R * C;
+        Ok(())
+    }
+}
+
+/// A model and the gradients of a compiled backward pass, in the order of
+/// [`Module::visit`](crate::nn::Module::visit) (the tape's): `opt.step_with((&mut model,
+/// &grads))`.
+///
+/// ```
+/// use stackgrad::compiled::{ParamGrads, Zeroed};
+/// use stackgrad::nn::Linear;
+/// use stackgrad::optim::{Optimizer, Sgd};
+///
+/// let mut layer = Linear::<f32, 2, 1>::zeroed();
+/// let mut grads = <Linear<f32, 2, 1> as ParamGrads<f32>>::Grads::zeroed();
+/// grads.bias[0] = 1.0;
+/// Sgd::new(0.5).step_with((&mut layer, &grads))?;
+/// assert_eq!(layer.bias[0], -0.5);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+impl<T: Real, M: ParamGrads<T>> Pairs<T> for (&mut M, &M::Grads) {
+    fn check(&mut self, expected: Option<usize>) -> Result<(), Error> {
+        let mut c = GradCounter { count: 0 };
+        self.0.visit_grads(self.1, &mut c)?;
+        match expected {
+            Some(n) if n != c.count => Err(Error::LengthMismatch {
+                expected: n,
+                found: c.count,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T])) {
+        // The visitor never fails.
+        let _ = self.0.visit_grads(self.1, &mut GradChunks { offset: 0, f });
     }
 }

@@ -4,8 +4,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::compiled::{Backprop, Zeroed};
 use crate::nn::Mat;
+use crate::nn::{Backprop, Zeroed};
 use crate::ops::cross_entropy::{softmax_ce_backward_z, softmax_ce_forward};
 use crate::optim::Optimizer;
 use crate::{Error, Real};

@@ -1,12 +1,107 @@
-//! Tuples of layers on the compiled path: the forward pass runs the layers in order,
-//! keeping each intermediate value in the cache; the backward pass runs them in reverse,
-//! each writing the gradient of its input into the cache for the layer before.
+//! Tuples of layers: a tuple is a [`Module`] owning its parts' parameters, and a
+//! [`Layer`] when each part's output is the next part's input. On the tape the forward
+//! pass records the parts in order; off it ([`Layer::eval`]) it chains their `eval`s; on
+//! the compiled path ([`Backprop`]) the forward pass keeps each intermediate value in the
+//! cache and the backward pass runs the parts in reverse, each writing the gradient of
+//! its input into the cache for the part before.
 
 use nalgebra::SMatrix;
 
-use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
-use crate::nn::{add_penalties_value, Mat, Shape};
-use crate::{Error, Real};
+use super::module::{position, prefixed};
+use super::{
+    add_penalties, add_penalties_value, penalty_sum, Backprop, GradVisitor, Layer, Mat, Module,
+    ParamGrads, Shape, Visitor, Zeroed,
+};
+use crate::{Error, Graph, Real, Usage, Var};
+
+macro_rules! tuple_module {
+    ($($p:ident $i:tt),+) => {
+        impl<T: Real, $($p: Module<T>),+> Module<T> for ($($p,)+) {
+            const PARAMS: usize = 0 $(+ $p::PARAMS)+;
+            const TENSORS: usize = 0 $(+ $p::TENSORS)+;
+            const PENALTY: Usage = {
+                let mut u = Usage::ZERO;
+                $(u = penalty_sum(u, $p::PENALTY);)+
+                u
+            };
+            type Vars<'g> = ($($p::Vars<'g>,)+);
+            type Ids = ($($p::Ids,)+);
+            fn bind<'g, 'a, const S: usize, const N: usize>(
+                &'a self,
+                g: &'g Graph<'a, T, S, N>,
+            ) -> Self::Vars<'g> {
+                ($(self.$i.bind(g),)+)
+            }
+            fn ids(vars: &Self::Vars<'_>) -> Self::Ids {
+                ($($p::ids(&vars.$i),)+)
+            }
+            fn visit<V: Visitor<T>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
+                $(self.$i.visit(&ids.$i, v)?;)+
+                Ok(())
+            }
+            fn penalty<'g>(vars: &Self::Vars<'g>, lambda: T) -> Option<Var<'g, T, 1, 1>> {
+                let p = None;
+                $(let p = add_penalties(p, $p::penalty(&vars.$i, lambda));)+
+                p
+            }
+            fn names(f: &mut dyn FnMut(&[&str])) {
+                $($p::names(&mut |path| prefixed(position($i), path, f));)+
+            }
+        }
+    };
+}
+tuple_module!(A 0);
+tuple_module!(A 0, B 1);
+tuple_module!(A 0, B 1, C 2);
+tuple_module!(A 0, B 1, C 2, D 3);
+tuple_module!(A 0, B 1, C 2, D 3, E 4);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_module!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// Layers in sequence: `$first` takes the input, each next one the previous output.
+macro_rules! tuple_layer {
+    ($first:ident 0 $(, $p:ident $prev:ident $i:tt)*; $last:ident) => {
+        impl<T: Real, X: Shape, $first: Layer<T, X> $(, $p: Layer<T, $prev::Output>)*>
+            Layer<T, X> for ($first, $($p,)*)
+        {
+            type Output = $last::Output;
+            const FORWARD: Usage = $first::FORWARD $(.plus($p::FORWARD))*;
+            // A layer's output is tracked once any layer up to it has parameters.
+            const FORWARD_CONSTANT: Usage = {
+                let u = $first::FORWARD_CONSTANT;
+                let tracked = $first::PARAMS > 0;
+                $(
+                    let u = u.plus(if tracked { $p::FORWARD } else { $p::FORWARD_CONSTANT });
+                    let tracked = tracked || $p::PARAMS > 0;
+                )*
+                let _ = tracked;
+                u
+            };
+            fn forward<'g>(
+                vars: &Self::Vars<'g>,
+                x: X::Var<'g, T>,
+            ) -> <Self::Output as Shape>::Var<'g, T> {
+                let y = $first::forward(&vars.0, x);
+                $(let y = $p::forward(&vars.$i, y);)*
+                y
+            }
+            fn eval(&self, x: &X::Matrix<T>) -> <Self::Output as Shape>::Matrix<T> {
+                let y = self.0.eval(x);
+                $(let y = self.$i.eval(&y);)*
+                y
+            }
+        }
+    };
+}
+tuple_layer!(A 0; A);
+tuple_layer!(A 0, B A 1; B);
+tuple_layer!(A 0, B A 1, C B 2; C);
+tuple_layer!(A 0, B A 1, C B 2, D C 3; D);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4; E);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5; F);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6; G);
+tuple_layer!(A 0, B A 1, C B 2, D C 3, E D 4, F E 5, G F 6, H G 7; H);
 
 /// What a tuple keeps for one layer that is not the last: the layer's own cache, its
 /// output (the next layer's input) and the gradient of that output.

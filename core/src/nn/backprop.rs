@@ -4,8 +4,7 @@
 
 use nalgebra::SMatrix;
 
-use super::Zeroed;
-use crate::nn::{Layer, Module, Shape};
+use super::{Layer, Module, Shape, Zeroed};
 use crate::{Error, Real};
 
 /// A parameter visitor of the compiled path: [`ParamGrads::visit_grads`] calls it once
