@@ -231,6 +231,57 @@ mod tests {
 
     // The problem: f(p) = ½‖p‖², g = p, p₀ = [1, −2].
 
+    /// Without weight decay the loop leaves out `g + 0·p` (and AdamW its `p·(1 − lr·0)`):
+    /// the same bits as the loop with the term at λ = 0, over many steps, with ±0 in
+    /// gradients, moments and parameters (where a sign could differ), subnormals, and
+    /// values of every size.
+    #[test]
+    fn leaving_out_a_zero_decay_changes_no_bit() {
+        const N: usize = 12;
+        let specials = [0.0f32, -0.0, 1e-40, -1e-40, 1.0, -3.5, 1e-20, -1e20];
+        let mut rng = crate::nn::Rng::seed_from_u64(5);
+        for decoupled in [false, true] {
+            let mut without: Moments<f32, N> = Moments::new(1e-2, Hyper::Set(0.0));
+            let mut with = without.clone();
+            let mut p: [f32; N] = core::array::from_fn(|i| specials[i % specials.len()]);
+            let mut q = p;
+            for step in 0..40 {
+                let g: [f32; N] = core::array::from_fn(|i| {
+                    if (i + step) % 3 == 0 {
+                        specials[(i * 5 + step) % specials.len()]
+                    } else {
+                        rng.uniform(-2.0, 2.0)
+                    }
+                });
+                let pairs = |p| crate::optim::SlicePairs::new(p, &g);
+                let (a, b) = if decoupled {
+                    (
+                        without.step_decay::<_, true, false>(pairs(&mut p)),
+                        with.step_decay::<_, true, true>(pairs(&mut q)),
+                    )
+                } else {
+                    (
+                        without.step_decay::<_, false, false>(pairs(&mut p)),
+                        with.step_decay::<_, false, true>(pairs(&mut q)),
+                    )
+                };
+                assert_eq!(a, b);
+                for (x, y) in p
+                    .iter()
+                    .chain(&without.m)
+                    .chain(&without.v)
+                    .zip(q.iter().chain(&with.m).chain(&with.v))
+                {
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "step {step}, decoupled {decoupled}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn adam_three_steps_by_hand() {
         // lr 0.1, β = (0.9, 0.999), ε 1e-8. Write m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);
