@@ -78,74 +78,60 @@ pub(crate) fn dot<T: Real, const R: usize>(x: &[T; R], y: &[T; R]) -> T {
 /// From how many chunks of eight terms [`dot_slices`] takes its long-sum path on a host.
 const LONG_DOT_CHUNKS: usize = 8;
 
-/// The body of [`dot_slices`] and [`dot_slices_inlined`].
-macro_rules! dot_slices_body {
-    ($x:expr, $y:expr) => {{
-        let (x, y): (&[T], &[T]) = ($x, $y);
-        let n = x.len().min(y.len());
-        let (x, y) = (x.get(..n).unwrap_or(&[]), y.get(..n).unwrap_or(&[]));
-        let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
-        let mut tail = T::zero();
-        for (a, b) in xr.iter().zip(yr) {
-            tail += *a * *b;
-        }
-        let z = T::zero();
-        if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) && xs.len() >= LONG_DOT_CHUNKS
-        {
-            // A long sum on a host with vector registers (a penalty's `‖W‖²`): lanes 0–3 and
-            // 4–7 as two arrays, which the compiler keeps in two vector registers (with eight
-            // named sums it shuffles them into pairs: two instructions per term where about
-            // one is needed; for short sums, the products' `Wᵀ·Ḡ`, that costs less than this
-            // path's fixed price). The same sums in the same order: `s[i]` is lane `i` plus
-            // lane `i + 4`.
-            let (mut lo, mut hi) = ([z; 4], [z; 4]);
-            for (a, b) in xs.iter().zip(ys) {
-                for i in 0..4 {
-                    lo[i] += a[i] * b[i];
-                    hi[i] += a[i + 4] * b[i + 4];
-                }
-            }
-            // Through `black_box` (one store and load of each array, once per call): seeing
-            // the pairwise sums below, the compiler shuffled the lanes into pairs inside the
-            // loop (two instructions per term), not after it.
-            let (lo, hi) = core::hint::black_box((lo, hi));
-            let s: [T; 4] = core::array::from_fn(|i| lo[i] + hi[i]);
-            return (s[0] + s[1]) + (s[2] + s[3]) + tail;
-        }
-        // Written out lane by lane, so it is unrolled even where the firmware optimises for
-        // size.
-        let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] =
-            [z, z, z, z, z, z, z, z];
-        for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in
-            xs.iter().zip(ys)
-        {
-            s0 += *a0 * *b0;
-            s1 += *a1 * *b1;
-            s2 += *a2 * *b2;
-            s3 += *a3 * *b3;
-            s4 += *a4 * *b4;
-            s5 += *a5 * *b5;
-            s6 += *a6 * *b6;
-            s7 += *a7 * *b7;
-        }
-        ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
-    }};
-}
-
 /// [`dot`] of two slices, over the length of the shorter.
-#[inline]
+///
+/// Always inlined on a host with vector registers: where a caller passes one slice twice
+/// (`‖a‖²`) the compiler then loads each value once (1.25 → 1 instruction per term), and
+/// the product's backward pass keeps its dot products in line (out of line they cost the
+/// 64×320 window gradient 2.5 % more). A microcontroller keeps its own inlining choices:
+/// inlined there, the body (large in fixed point) grew the Q16 training program by
+/// 1.7 KB.
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
-    dot_slices_body!(x, y)
-}
-
-/// [`dot_slices`], always inlined: where a caller passes one slice twice (`‖a‖²`), the
-/// compiler sees it and loads each value once (1.25 → 1 instruction per term on x86-64).
-/// The same body (one macro), so the same order. `dot_slices` has the body itself rather
-/// than calling this: as a wrapper around it, it was inlined into the product's backward
-/// pass of the firmware's Q16 program (1.7 KB more code).
-#[inline(always)]
-pub(crate) fn dot_slices_inlined<T: Real>(x: &[T], y: &[T]) -> T {
-    dot_slices_body!(x, y)
+    let n = x.len().min(y.len());
+    let (x, y) = (x.get(..n).unwrap_or(&[]), y.get(..n).unwrap_or(&[]));
+    let ((xs, xr), (ys, yr)) = (x.as_chunks::<8>(), y.as_chunks::<8>());
+    let mut tail = T::zero();
+    for (a, b) in xr.iter().zip(yr) {
+        tail += *a * *b;
+    }
+    let z = T::zero();
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) && xs.len() >= LONG_DOT_CHUNKS {
+        // A long sum on a host with vector registers (a penalty's `‖W‖²`): lanes 0–3 and
+        // 4–7 as two arrays, which the compiler keeps in two vector registers (with eight
+        // named sums it shuffles them into pairs: two instructions per term where about
+        // one is needed; for short sums, the products' `Wᵀ·Ḡ`, that costs less than this
+        // path's fixed price). The same sums in the same order: `s[i]` is lane `i` plus
+        // lane `i + 4`.
+        let (mut lo, mut hi) = ([z; 4], [z; 4]);
+        for (a, b) in xs.iter().zip(ys) {
+            for i in 0..4 {
+                lo[i] += a[i] * b[i];
+                hi[i] += a[i + 4] * b[i + 4];
+            }
+        }
+        // Through `black_box` (one store and load of each array, once per call): seeing
+        // the pairwise sums below, the compiler shuffled the lanes into pairs inside the
+        // loop (two instructions per term), not after it.
+        let (lo, hi) = core::hint::black_box((lo, hi));
+        let s: [T; 4] = core::array::from_fn(|i| lo[i] + hi[i]);
+        return (s[0] + s[1]) + (s[2] + s[3]) + tail;
+    }
+    // Written out lane by lane, so it is unrolled even where the firmware optimises for
+    // size.
+    let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = [z, z, z, z, z, z, z, z];
+    for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in xs.iter().zip(ys) {
+        s0 += *a0 * *b0;
+        s1 += *a1 * *b1;
+        s2 += *a2 * *b2;
+        s3 += *a3 * *b3;
+        s4 += *a4 * *b4;
+        s5 += *a5 * *b5;
+        s6 += *a6 * *b6;
+        s7 += *a7 * *b7;
+    }
+    ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }
 
 /// `out = A·B`, column by column: `out[:, c] = Σ_k A[:, k]·B[k, c]`.

@@ -10,13 +10,7 @@ use crate::{Real, Var};
 /// entry on x86-64, a third of an L2-penalised step's recording at batch 1).
 #[inline]
 pub(crate) fn norm_squared_forward<T: Real>(a: &[T]) -> T {
-    // On a host, the dot product inlined here, so that each value is loaded once; on a
-    // microcontroller the shared function (its body is large in fixed point).
-    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
-        crate::ops::matmul::dot_slices_inlined(a, a)
-    } else {
-        crate::ops::matmul::dot_slices(a, a)
-    }
+    crate::ops::matmul::dot_slices(a, a)
 }
 
 /// `∂a = 2Ḡ·a` for upstream `u`, written (`write`) or added.

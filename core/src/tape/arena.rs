@@ -470,6 +470,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// Appends a node; `value` says whether it stores a value of `node.len` scalars in
     /// the pool (then `write` fills it, given the values below it). Returns its index and
     /// gradient offset.
+    #[inline]
     pub(crate) fn append(
         &mut self,
         mut node: Node<T>,

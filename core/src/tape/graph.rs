@@ -366,6 +366,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS, NODES> {
+    #[inline]
     fn leaf(
         &mut self,
         borrowed: Option<&'a [T]>,
