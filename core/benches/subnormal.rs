@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use stackgrad::flush::flush_subnormals;
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{mlp, Mlp, Module, Rng, Visitor};
+use stackgrad::nn::{mlp, Grad, Mlp, Module, Rng, Visitor};
 use stackgrad::optim::Adam;
 use stackgrad::train::{train_classifier, ClassifierStep};
-use stackgrad::{Error, Tape, VarId};
+use stackgrad::{Error, Tape};
 
 const IN: usize = 64;
 const HIDDEN: usize = 32;
@@ -66,7 +66,7 @@ impl Visitor<f32> for Flush {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<f32, R, C>,
-        _: VarId<R, C>,
+        _: Grad<'_, f32, R, C>,
     ) -> Result<(), Error> {
         self.0 += flush_subnormals(param.as_mut_slice());
         Ok(())
@@ -80,7 +80,7 @@ impl Visitor<f32> for Count {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<f32, R, C>,
-        _: VarId<R, C>,
+        _: Grad<'_, f32, R, C>,
     ) -> Result<(), Error> {
         self.0 += param.iter().filter(|x| x.is_subnormal()).count();
         Ok(())

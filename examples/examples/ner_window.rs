@@ -307,7 +307,7 @@ impl Module<f32> for WindowModel {
     fn visit<V: Visitor<f32>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
         self.words.visit(&ids.0, v)?;
         self.layer.visit(&ids.1, v)?;
-        v.visit(&mut self.u, ids.2)
+        v.visit(&mut self.u, ids.2.into())
     }
 
     fn penalty<'g>(_: &Self::Vars<'g>, _: f32) -> Option<Var<'g, f32, 1, 1>> {

@@ -30,8 +30,8 @@ use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use stackgrad::nalgebra::SMatrix;
-use stackgrad::nn::{Module, Visitor};
-use stackgrad::{Error, Real, VarId};
+use stackgrad::nn::{Grad, Module, Visitor};
+use stackgrad::{Error, Real};
 
 use crate::formats::{
     decode, duplicate_json_key, malformed, missing, row_major_values, saved_shape, shape_fits,
@@ -97,7 +97,7 @@ pub(crate) fn params<T: Real, M: Module<T> + Clone>(model: &M) -> Vec<Param> {
         fn visit<const R: usize, const C: usize>(
             &mut self,
             p: &mut SMatrix<T, R, C>,
-            _: VarId<R, C>,
+            _: Grad<'_, T, R, C>,
         ) -> Result<(), Error> {
             self.0.push(Param {
                 name: String::new(),
@@ -126,7 +126,7 @@ pub(crate) fn write_params<T: Real, M: Module<T>>(model: &mut M, values: Vec<Vec
         fn visit<const R: usize, const C: usize>(
             &mut self,
             p: &mut SMatrix<T, R, C>,
-            _: VarId<R, C>,
+            _: Grad<'_, T, R, C>,
         ) -> Result<(), Error> {
             if let Some(v) = self.0.next() {
                 for (x, &v) in p.iter_mut().zip(&v) {

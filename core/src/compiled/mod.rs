@@ -23,6 +23,6 @@
 //! [`Sigmoid`](crate::ops::unary::Sigmoid), [`Softplus`](crate::ops::unary::Softplus),
 //! and tuples of up to 8 layers.
 
-pub use crate::nn::backprop::{Backprop, GradVisitor, ParamGrads};
+pub use crate::nn::backprop::{Backprop, ParamGrads};
 pub use crate::nn::tuple::Stage;
 pub use crate::nn::zeroed::Zeroed;

@@ -6,7 +6,7 @@
 
 use nalgebra::SMatrix;
 
-use super::{Backprop, GradVisitor, Layer, Mat, Module, ParamGrads, Shape, Visitor};
+use super::{Backprop, Layer, Mat, Module, ParamGrads, Shape, Visitor};
 use crate::ops::unary::{map_backward, map_forward, Relu, Sigmoid, Softplus, Tanh};
 use crate::{Error, Graph, Real, Usage, Var};
 
@@ -51,7 +51,7 @@ macro_rules! activation_layer {
         /// No parameters: no gradients, no penalty.
         impl<T: Real> ParamGrads<T> for $name {
             type Grads = ();
-            fn visit_grads<V: GradVisitor<T>>(&mut self, _: &(), _: &mut V) -> Result<(), Error> {
+            fn visit_grads<V: Visitor<T>>(&mut self, _: &(), _: &mut V) -> Result<(), Error> {
                 Ok(())
             }
             fn penalty_value(&self, _: T) -> Option<T> {

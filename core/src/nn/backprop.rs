@@ -2,21 +2,8 @@
 //! ([`ParamGrads`]), and how a layer runs forward with a cache and backward as code
 //! ([`Backprop`]).
 
-use nalgebra::SMatrix;
-
-use super::{Layer, Module, Shape, Zeroed};
+use super::{Layer, Module, Shape, Visitor, Zeroed};
 use crate::{Error, Real};
-
-/// A parameter visitor of the compiled path: [`ParamGrads::visit_grads`] calls it once
-/// per parameter with the parameter's gradient, in the order of [`Module::visit`].
-pub trait GradVisitor<T> {
-    /// Visits one parameter and its gradient. An error stops the visit.
-    fn visit<const R: usize, const C: usize>(
-        &mut self,
-        param: &mut SMatrix<T, R, C>,
-        grad: &SMatrix<T, R, C>,
-    ) -> Result<(), Error>;
-}
 
 /// A module whose parameter gradients live in a value of a type known to the compiler,
 /// [`ParamGrads::Grads`], holding one matrix per parameter of the same shape (a
@@ -31,11 +18,7 @@ pub trait ParamGrads<T: Real>: Module<T> {
     /// # Errors
     ///
     /// The first error `v` returns.
-    fn visit_grads<V: GradVisitor<T>>(
-        &mut self,
-        grads: &Self::Grads,
-        v: &mut V,
-    ) -> Result<(), Error>;
+    fn visit_grads<V: Visitor<T>>(&mut self, grads: &Self::Grads, v: &mut V) -> Result<(), Error>;
 
     /// The value of [`Module::penalty`] (`λ/2·Σ‖W‖²` over the weight matrices), with the
     /// tape's operations in the tape's order; `None` if the module has no weights. Its

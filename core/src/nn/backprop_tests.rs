@@ -3,14 +3,14 @@
 
 use nalgebra::SMatrix;
 
-use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
+use super::{Backprop, Grad, ParamGrads, Zeroed};
 use crate::nn::{mlp, Init, Linear, Mat, Mlp, Module, PRelu, Rng, Visitor};
 use crate::ops::unary::{Relu, Sigmoid, Softplus, Tanh};
 use crate::optim::{Adam, Optimizer, Sgd};
 use crate::testing::mat;
 use crate::train::{train_classifier, ClassifierStep};
 use crate::train::{train_classifier_compiled, ClassifierBuffers};
-use crate::{Error, Real, Tape, VarId};
+use crate::{Error, Real, Tape};
 
 /// Equal bits (for a number: equal value and sign, which tells ±0 apart), or both NaN.
 fn same<T: Real>(a: T, b: T) -> bool {
@@ -57,19 +57,25 @@ impl<T: Real, const S: usize, const N: usize> Visitor<T> for FromTape<'_, T, S, 
     fn visit<const R: usize, const C: usize>(
         &mut self,
         _: &mut SMatrix<T, R, C>,
-        id: VarId<R, C>,
+        grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error> {
+        let Grad::Id(id) = grad else {
+            return Err(Error::Foreign);
+        };
         self.out.push(self.tape.grad(id)?.iter().copied());
         Ok(())
     }
 }
 
-impl<T: Real> GradVisitor<T> for Flat<T> {
+impl<T: Real> Visitor<T> for Flat<T> {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         _: &mut SMatrix<T, R, C>,
-        g: &SMatrix<T, R, C>,
+        grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error> {
+        let Grad::Value(g) = grad else {
+            return Err(Error::Foreign);
+        };
         self.push(g.iter().copied());
         Ok(())
     }
@@ -229,11 +235,11 @@ fn data() -> (SMatrix<f64, 3, B>, SMatrix<f64, 2, B>) {
 /// The parameters of a model, flattened in visiting order.
 struct Params(Flat<f64>);
 
-impl GradVisitor<f64> for Params {
+impl Visitor<f64> for Params {
     fn visit<const R: usize, const C: usize>(
         &mut self,
         p: &mut SMatrix<f64, R, C>,
-        _: &SMatrix<f64, R, C>,
+        _: Grad<'_, f64, R, C>,
     ) -> Result<(), Error> {
         self.0.push(p.iter().copied());
         Ok(())
@@ -445,4 +451,81 @@ fn step_model_and_the_compiled_step_flush_what_they_write() {
         "{}",
         net.2.bias[0]
     );
+}
+
+/// One visitor for both kinds of gradients: a hand-written model whose compiled
+/// gradients hand an id instead of a value has nothing to read it from. The step says so
+/// ([`Error::Foreign`]) and changes nothing; handed by value, the same model steps.
+#[test]
+fn compiled_gradients_handed_as_an_id_are_refused() {
+    use crate::nn::LinearVars;
+    use crate::{Graph, Usage, Var};
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Mine {
+        layer: Linear<f64, 1, 1>,
+        by_id: bool,
+    }
+    impl Module<f64> for Mine {
+        const PARAMS: usize = 2;
+        const TENSORS: usize = 2;
+        const PENALTY: Usage = Usage::ZERO;
+        type Vars<'g> = LinearVars<'g, f64, 1, 1>;
+        type Ids = <Linear<f64, 1, 1> as Module<f64>>::Ids;
+        fn bind<'g, 'a, const S: usize, const N: usize>(
+            &'a self,
+            g: &'g Graph<'a, f64, S, N>,
+        ) -> Self::Vars<'g> {
+            self.layer.bind(g)
+        }
+        fn ids(vars: &Self::Vars<'_>) -> Self::Ids {
+            Linear::ids(vars)
+        }
+        fn visit<V: Visitor<f64>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
+            self.layer.visit(ids, v)
+        }
+        fn penalty<'g>(_: &Self::Vars<'g>, _: f64) -> Option<Var<'g, f64, 1, 1>> {
+            None
+        }
+    }
+    impl ParamGrads<f64> for Mine {
+        type Grads = Linear<f64, 1, 1>;
+        fn visit_grads<V: Visitor<f64>>(
+            &mut self,
+            g: &Self::Grads,
+            v: &mut V,
+        ) -> Result<(), Error> {
+            if self.by_id {
+                // An id of a variable on some tape: not where these gradients are.
+                let mut tape: Tape<f64, 8, 4> = Tape::new();
+                let graph = tape.graph();
+                let id = graph.param(&self.layer.weight).id();
+                let mut copy = self.layer.weight;
+                v.visit(&mut copy, Grad::Id(id))?;
+            } else {
+                v.visit(&mut self.layer.weight, (&g.weight).into())?;
+            }
+            v.visit(&mut self.layer.bias, (&g.bias).into())
+        }
+        fn penalty_value(&self, _: f64) -> Option<f64> {
+            None
+        }
+    }
+    let mut grads = Linear::<f64, 1, 1>::zeroed();
+    grads.weight[0] = 1.0;
+    grads.bias[0] = 1.0;
+    let start = Linear::<f64, 1, 1>::zeroed();
+    let mut bad = Mine {
+        layer: start,
+        by_id: true,
+    };
+    let mut opt = Sgd::new(0.5);
+    assert_eq!(opt.step_with((&mut bad, &grads)), Err(Error::Foreign));
+    assert_eq!(bad.layer, start);
+    let mut good = Mine {
+        layer: start,
+        by_id: false,
+    };
+    assert_eq!(opt.step_with((&mut good, &grads)), Ok(()));
+    assert_eq!((good.layer.weight[0], good.layer.bias[0]), (-0.5, -0.5));
 }

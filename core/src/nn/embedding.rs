@@ -60,7 +60,7 @@ impl<T: Real, const VOCAB: usize, const DIM: usize> Module<T> for Embedding<T, V
     }
 
     fn visit<V: Visitor<T>>(&mut self, id: &VarId<VOCAB, DIM>, v: &mut V) -> Result<(), Error> {
-        v.visit(&mut self.table, *id)
+        v.visit(&mut self.table, (*id).into())
     }
 
     /// Word vectors are not penalised.

@@ -3,7 +3,7 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::loss::l2_penalty;
-use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
+use super::{Backprop, ParamGrads, Zeroed};
 use super::{Init, Layer, Mat, Module, Rng, Shape, Visitor};
 use crate::ops::bias::{add_bias_backward_b, add_bias_in_place};
 use crate::ops::matmul::{matmul_backward_a_penalized, matmul_backward_b, matmul_forward};
@@ -96,8 +96,8 @@ impl<T: Real, const IN: usize, const OUT: usize> Module<T> for Linear<T, IN, OUT
     }
 
     fn visit<V: Visitor<T>>(&mut self, ids: &LinearIds<IN, OUT>, v: &mut V) -> Result<(), Error> {
-        v.visit(&mut self.weight, ids.weight)?;
-        v.visit(&mut self.bias, ids.bias)
+        v.visit(&mut self.weight, ids.weight.into())?;
+        v.visit(&mut self.bias, ids.bias.into())
     }
 
     /// `λ/2·‖W‖²` (the bias is not penalised).
@@ -161,9 +161,9 @@ impl<T: Real, const IN: usize, const OUT: usize> Zeroed for Linear<T, IN, OUT> {
 impl<T: Real, const IN: usize, const OUT: usize> ParamGrads<T> for Linear<T, IN, OUT> {
     type Grads = Linear<T, IN, OUT>;
 
-    fn visit_grads<V: GradVisitor<T>>(&mut self, g: &Self::Grads, v: &mut V) -> Result<(), Error> {
-        v.visit(&mut self.weight, &g.weight)?;
-        v.visit(&mut self.bias, &g.bias)
+    fn visit_grads<V: Visitor<T>>(&mut self, g: &Self::Grads, v: &mut V) -> Result<(), Error> {
+        v.visit(&mut self.weight, (&g.weight).into())?;
+        v.visit(&mut self.bias, (&g.bias).into())
     }
 
     /// `(λ·½)·‖W‖²`, as the tape's `norm_squared` then `scale`.

@@ -42,12 +42,12 @@ pub use init::Init;
 pub use linear::{Linear, LinearIds, LinearVars};
 pub use mlp::{mlp, predict, Mlp};
 pub use module::{
-    add_penalties, add_penalties_value, for_each_param, penalty_sum, Layer, Mat, Module, Shape,
-    Visitor,
+    add_penalties, add_penalties_value, for_each_param, penalty_sum, Grad, Layer, Mat, Module,
+    Shape, Visitor,
 };
 pub use prelu::PRelu;
 pub use rng::{splitmix64, Rng};
 // The compiled path's traits, implemented in each layer's file beside `Module` and
 // `Layer`; public as `stackgrad::compiled::…`.
-pub(crate) use backprop::{Backprop, GradVisitor, ParamGrads};
+pub(crate) use backprop::{Backprop, ParamGrads};
 pub(crate) use zeroed::Zeroed;

@@ -54,14 +54,52 @@ use nalgebra::SMatrix;
 
 use crate::{Error, Graph, Real, Usage, Var, VarId};
 
-/// A parameter tensor visitor: [`Module::visit`] calls it once per parameter, with the
-/// parameter and the id of its variable on the graph that computed its gradient.
+/// Where a parameter's gradient is, as a [`Visitor`] is handed it: on a tape, named by
+/// the id of the parameter's variable on the graph that computed it ([`Module::visit`]),
+/// or in a compiled pass's buffers, by value
+/// ([`ParamGrads::visit_grads`](crate::compiled::ParamGrads::visit_grads)). One visitor
+/// serves both: an optimizer steps a model with either.
+///
+/// A model written by hand hands an id with `.into()`:
+/// `v.visit(&mut self.u, ids.u.into())`.
+#[derive(Debug)]
+pub enum Grad<'a, T, const R: usize, const C: usize> {
+    /// The id of the parameter's variable; read it with [`Tape::grad`](crate::Tape::grad).
+    Id(VarId<R, C>),
+    /// The gradient itself.
+    Value(&'a SMatrix<T, R, C>),
+}
+
+impl<T, const R: usize, const C: usize> Clone for Grad<'_, T, R, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, const R: usize, const C: usize> Copy for Grad<'_, T, R, C> {}
+
+impl<T, const R: usize, const C: usize> From<VarId<R, C>> for Grad<'_, T, R, C> {
+    fn from(id: VarId<R, C>) -> Self {
+        Grad::Id(id)
+    }
+}
+
+impl<'a, T, const R: usize, const C: usize> From<&'a SMatrix<T, R, C>> for Grad<'a, T, R, C> {
+    fn from(g: &'a SMatrix<T, R, C>) -> Self {
+        Grad::Value(g)
+    }
+}
+
+/// A parameter tensor visitor: [`Module::visit`] (gradients on a tape) and
+/// [`ParamGrads::visit_grads`](crate::compiled::ParamGrads::visit_grads) (gradients of a
+/// compiled pass) call it once per parameter, in the same order, with the parameter and
+/// where its gradient is ([`Grad`]).
 pub trait Visitor<T> {
     /// Visits one parameter. An error stops the visit and is returned by it.
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<T, R, C>,
-        id: VarId<R, C>,
+        grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error>;
 }
 
@@ -155,7 +193,7 @@ pub fn for_each_param<T: Real, M: Module<T> + ?Sized>(model: &mut M, mut f: impl
         fn visit<const R: usize, const C: usize>(
             &mut self,
             param: &mut SMatrix<T, R, C>,
-            _: VarId<R, C>,
+            _: Grad<'_, T, R, C>,
         ) -> Result<(), Error> {
             (self.0)(param.as_mut_slice());
             Ok(())

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use super::{Backprop, GradVisitor, ParamGrads, Zeroed};
+use super::{Backprop, ParamGrads, Zeroed};
 use super::{Layer, Mat, Module, Shape, Visitor};
 use crate::ops::prelu::{prelu_backward_a, prelu_backward_x, prelu_forward};
 use crate::{Error, Graph, Real, Usage, Var, VarId};
@@ -73,7 +73,7 @@ impl<T: Real> Module<T> for PRelu<T> {
     }
 
     fn visit<V: Visitor<T>>(&mut self, id: &VarId<1, 1>, v: &mut V) -> Result<(), Error> {
-        v.visit(&mut self.slope, *id)
+        v.visit(&mut self.slope, (*id).into())
     }
 
     /// The slope is not penalised.
@@ -122,8 +122,8 @@ impl<T: Real> Zeroed for PRelu<T> {
 impl<T: Real> ParamGrads<T> for PRelu<T> {
     type Grads = PRelu<T>;
 
-    fn visit_grads<V: GradVisitor<T>>(&mut self, g: &Self::Grads, v: &mut V) -> Result<(), Error> {
-        v.visit(&mut self.slope, &g.slope)
+    fn visit_grads<V: Visitor<T>>(&mut self, g: &Self::Grads, v: &mut V) -> Result<(), Error> {
+        v.visit(&mut self.slope, (&g.slope).into())
     }
 
     fn penalty_value(&self, _: T) -> Option<T> {

@@ -9,8 +9,8 @@ use nalgebra::SMatrix;
 
 use super::module::{position, prefixed};
 use super::{
-    add_penalties, add_penalties_value, penalty_sum, Backprop, GradVisitor, Layer, Mat, Module,
-    ParamGrads, Shape, Visitor, Zeroed,
+    add_penalties, add_penalties_value, penalty_sum, Backprop, Layer, Mat, Module, ParamGrads,
+    Shape, Visitor, Zeroed,
 };
 use crate::{Error, Graph, Real, Usage, Var};
 
@@ -129,7 +129,7 @@ macro_rules! tuple_grads {
         impl<T: Real, $($p: ParamGrads<T>),+> ParamGrads<T> for ($($p,)+) {
             type Grads = ($($p::Grads,)+);
 
-            fn visit_grads<V: GradVisitor<T>>(
+            fn visit_grads<V: Visitor<T>>(
                 &mut self,
                 g: &Self::Grads,
                 v: &mut V,

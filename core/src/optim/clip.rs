@@ -2,8 +2,9 @@
 
 use nalgebra::SMatrix;
 
-use crate::nn::{Module, Visitor};
-use crate::{Error, Real, Tape, VarId};
+use super::pairs::Source;
+use crate::nn::{Grad, Module, Visitor};
+use crate::{Error, Real, Tape};
 
 /// `‖g‖₂ = √Σ gᵢ²` over all the gradients of a model, accumulated in `f64` so that
 /// `f32` gradients up to `f32::MAX` do not overflow. NaN if any entry is NaN, `+∞` if
@@ -65,10 +66,10 @@ pub fn clip_model_grad_norm<T: Real, M: Module<T>, const S: usize, const N: usiz
     impl<T: Real, const S: usize, const N: usize> Visitor<T> for Norm<'_, T, S, N> {
         fn visit<const R: usize, const C: usize>(
             &mut self,
-            _: &mut SMatrix<T, R, C>,
-            id: VarId<R, C>,
+            param: &mut SMatrix<T, R, C>,
+            grad: Grad<'_, T, R, C>,
         ) -> Result<(), Error> {
-            for g in self.0.grad(id)?.iter() {
+            for g in self.0.read(param, grad)? {
                 let x = g.to_f64();
                 self.1 += x * x;
             }
@@ -80,8 +81,12 @@ pub fn clip_model_grad_norm<T: Real, M: Module<T>, const S: usize, const N: usiz
         fn visit<const R: usize, const C: usize>(
             &mut self,
             _: &mut SMatrix<T, R, C>,
-            id: VarId<R, C>,
+            grad: Grad<'_, T, R, C>,
         ) -> Result<(), Error> {
+            // Gradients handed by value are not the tape's to scale.
+            let Grad::Id(id) = grad else {
+                return Err(Error::Foreign);
+            };
             for g in self.0.grad_mut(id)?.iter_mut() {
                 *g *= self.1;
             }

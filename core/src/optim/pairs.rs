@@ -2,8 +2,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::nn::{GradVisitor, Module, ParamGrads, Visitor};
-use crate::{Error, Real, Tape, VarId};
+use crate::nn::{Grad, Module, ParamGrads, Visitor};
+use crate::{Error, Real, Tape};
 
 /// Parameter scalars paired with their gradients, for [`Optimizer::step_with`]
 /// (`super::Optimizer::step_with`). Implement it to step parameters kept some other way.
@@ -86,44 +86,104 @@ impl<'a, M: Module<T>, T: Real, const S: usize, const N: usize> ModelPairs<'a, M
     }
 }
 
-struct Checker<'t, T: 'static, const S: usize, const N: usize> {
-    tape: &'t Tape<T, S, N>,
+/// Where the visitors below read a gradient: through a tape for an id ([`Module::visit`]),
+/// or as handed ([`ParamGrads::visit_grads`]). One pair of visitors serves both kinds of
+/// [`Pairs`].
+pub(crate) trait Source<T> {
+    /// The gradient's values, after checking that they are `param`'s.
+    fn read<'a, const R: usize, const C: usize>(
+        &'a self,
+        param: &SMatrix<T, R, C>,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error>;
+}
+
+impl<T: Real, const S: usize, const N: usize> Source<T> for Tape<T, S, N> {
+    fn read<'a, const R: usize, const C: usize>(
+        &'a self,
+        param: &SMatrix<T, R, C>,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error> {
+        match grad {
+            Grad::Id(id) => {
+                let g = self.grad_slice(id)?;
+                if !id.borrowed_from(param) {
+                    return Err(Error::ParamMismatch);
+                }
+                Ok(g)
+            }
+            Grad::Value(g) => Ok(g.as_slice()),
+        }
+    }
+}
+
+/// No tape: gradients come by value (a compiled pass's buffers), and an id has no tape to
+/// be read from ([`Error::Foreign`]).
+struct ByValue;
+
+impl<T: Real> Source<T> for ByValue {
+    #[inline]
+    fn read<'a, const R: usize, const C: usize>(
+        &'a self,
+        _: &SMatrix<T, R, C>,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error> {
+        match grad {
+            Grad::Value(g) => Ok(g.as_slice()),
+            Grad::Id(_) => Err(Error::Foreign),
+        }
+    }
+}
+
+/// Counts the scalars, checking that every gradient can be read and is its parameter's.
+struct Checker<'s, Src> {
+    source: &'s Src,
     count: usize,
 }
 
-impl<T: Real, const S: usize, const N: usize> Visitor<T> for Checker<'_, T, S, N> {
+impl<T: Real, Src: Source<T>> Visitor<T> for Checker<'_, Src> {
+    #[inline]
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<T, R, C>,
-        id: VarId<R, C>,
+        grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error> {
-        self.tape.grad(id)?;
-        if !id.borrowed_from(param) {
-            return Err(Error::ParamMismatch);
-        }
+        self.source.read(param, grad)?;
         self.count += R * C;
         Ok(())
     }
 }
 
-struct Chunks<'t, T: 'static, F, const S: usize, const N: usize> {
-    tape: &'t Tape<T, S, N>,
+/// Hands `f` each parameter with its gradient and offset.
+struct Chunks<'s, Src, F> {
+    source: &'s Src,
     offset: usize,
     f: F,
 }
 
-impl<T: Real, F: FnMut(usize, &mut [T], &[T]), const S: usize, const N: usize> Visitor<T>
-    for Chunks<'_, T, F, S, N>
-{
+impl<T: Real, Src: Source<T>, F: FnMut(usize, &mut [T], &[T])> Visitor<T> for Chunks<'_, Src, F> {
+    #[inline]
     fn visit<const R: usize, const C: usize>(
         &mut self,
         param: &mut SMatrix<T, R, C>,
-        id: VarId<R, C>,
+        grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error> {
-        let g = self.tape.grad_slice(id)?;
+        let g = self.source.read(param, grad)?;
         (self.f)(self.offset, param.as_mut_slice(), g);
         self.offset += R * C;
         Ok(())
+    }
+}
+
+/// [`Pairs::check`] of a model's visit: every gradient readable and its parameter's, and
+/// `expected` scalars if given.
+fn check_count(count: usize, expected: Option<usize>) -> Result<(), Error> {
+    match expected {
+        Some(n) if n != count => Err(Error::LengthMismatch {
+            expected: n,
+            found: count,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -132,61 +192,21 @@ impl<M: Module<T>, T: Real, const S: usize, const N: usize> Pairs<T>
 {
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error> {
         let mut c = Checker {
-            tape: self.tape,
+            source: self.tape,
             count: 0,
         };
         self.model.visit(self.ids, &mut c)?;
-        match expected {
-            Some(n) if n != c.count => Err(Error::LengthMismatch {
-                expected: n,
-                found: c.count,
-            }),
-            _ => Ok(()),
-        }
+        check_count(c.count, expected)
     }
 
     fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T])) {
         let mut c = Chunks {
-            tape: self.tape,
+            source: self.tape,
             offset: 0,
             f,
         };
         // Every gradient was readable in `check`, and nothing changed since.
         let _ = self.model.visit(self.ids, &mut c);
-    }
-}
-// Optimizers step a model with the gradients of a compiled pass: `(model, grads)` is a
-// `Pairs`.
-
-struct GradCounter {
-    count: usize,
-}
-
-impl<T: Real> GradVisitor<T> for GradCounter {
-    fn visit<const R: usize, const C: usize>(
-        &mut self,
-        _: &mut SMatrix<T, R, C>,
-        _: &SMatrix<T, R, C>,
-    ) -> Result<(), Error> {
-        self.count += R * C;
-        Ok(())
-    }
-}
-
-struct GradChunks<F> {
-    offset: usize,
-    f: F,
-}
-
-impl<T: Real, F: FnMut(usize, &mut [T], &[T])> GradVisitor<T> for GradChunks<F> {
-    fn visit<const R: usize, const C: usize>(
-        &mut self,
-        param: &mut SMatrix<T, R, C>,
-        grad: &SMatrix<T, R, C>,
-    ) -> Result<(), Error> {
-        (self.f)(self.offset, param.as_mut_slice(), grad.as_slice());
-        self.offset += R * C;
-        Ok(())
     }
 }
 
@@ -208,19 +228,21 @@ impl<T: Real, F: FnMut(usize, &mut [T], &[T])> GradVisitor<T> for GradChunks<F> 
 /// ```
 impl<T: Real, M: ParamGrads<T>> Pairs<T> for (&mut M, &M::Grads) {
     fn check(&mut self, expected: Option<usize>) -> Result<(), Error> {
-        let mut c = GradCounter { count: 0 };
+        let mut c = Checker {
+            source: &ByValue,
+            count: 0,
+        };
         self.0.visit_grads(self.1, &mut c)?;
-        match expected {
-            Some(n) if n != c.count => Err(Error::LengthMismatch {
-                expected: n,
-                found: c.count,
-            }),
-            _ => Ok(()),
-        }
+        check_count(c.count, expected)
     }
 
     fn for_each_chunk(&mut self, f: impl FnMut(usize, &mut [T], &[T])) {
-        // The visitor never fails.
-        let _ = self.0.visit_grads(self.1, &mut GradChunks { offset: 0, f });
+        let mut c = Chunks {
+            source: &ByValue,
+            offset: 0,
+            f,
+        };
+        // Every gradient was readable in `check`, and nothing changed since.
+        let _ = self.0.visit_grads(self.1, &mut c);
     }
 }

@@ -137,7 +137,7 @@ impl Module<f64> for Window {
     fn visit<V: Visitor<f64>>(&mut self, ids: &Self::Ids, v: &mut V) -> Result<(), Error> {
         self.words.visit(&ids.0, v)?;
         self.layer.visit(&ids.1, v)?;
-        v.visit(&mut self.u, ids.2)
+        v.visit(&mut self.u, ids.2.into())
     }
     fn penalty<'g>(_: &Self::Vars<'g>, _: f64) -> Option<Var<'g, f64, 1, 1>> {
         None
