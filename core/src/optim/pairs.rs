@@ -90,6 +90,13 @@ impl<'a, M: Module<T>, T: Real, const S: usize, const N: usize> ModelPairs<'a, M
 /// or as handed ([`ParamGrads::visit_grads`]). One pair of visitors serves both kinds of
 /// [`Pairs`].
 pub(crate) trait Source<T> {
+    /// The gradient's values, without checking whose they are (what [`Source::read`]
+    /// checked before).
+    fn slice<'a, const R: usize, const C: usize>(
+        &'a self,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error>;
+
     /// The gradient's values, after checking that they are `param`'s.
     fn read<'a, const R: usize, const C: usize>(
         &'a self,
@@ -99,6 +106,17 @@ pub(crate) trait Source<T> {
 }
 
 impl<T: Real, const S: usize, const N: usize> Source<T> for Tape<T, S, N> {
+    #[inline]
+    fn slice<'a, const R: usize, const C: usize>(
+        &'a self,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error> {
+        match grad {
+            Grad::Id(id) => self.grad_slice(id),
+            Grad::Value(g) => Ok(g.as_slice()),
+        }
+    }
+
     fn read<'a, const R: usize, const C: usize>(
         &'a self,
         param: &SMatrix<T, R, C>,
@@ -123,15 +141,23 @@ struct ByValue;
 
 impl<T: Real> Source<T> for ByValue {
     #[inline]
-    fn read<'a, const R: usize, const C: usize>(
+    fn slice<'a, const R: usize, const C: usize>(
         &'a self,
-        _: &SMatrix<T, R, C>,
         grad: Grad<'a, T, R, C>,
     ) -> Result<&'a [T], Error> {
         match grad {
             Grad::Value(g) => Ok(g.as_slice()),
             Grad::Id(_) => Err(Error::Foreign),
         }
+    }
+
+    #[inline]
+    fn read<'a, const R: usize, const C: usize>(
+        &'a self,
+        _: &SMatrix<T, R, C>,
+        grad: Grad<'a, T, R, C>,
+    ) -> Result<&'a [T], Error> {
+        self.slice(grad)
     }
 }
 
@@ -168,7 +194,8 @@ impl<T: Real, Src: Source<T>, F: FnMut(usize, &mut [T], &[T])> Visitor<T> for Ch
         param: &mut SMatrix<T, R, C>,
         grad: Grad<'_, T, R, C>,
     ) -> Result<(), Error> {
-        let g = self.source.read(param, grad)?;
+        // `check` read every gradient and checked whose it is; nothing changed since.
+        let g = self.source.slice(grad)?;
         (self.f)(self.offset, param.as_mut_slice(), g);
         self.offset += R * C;
         Ok(())
