@@ -97,12 +97,20 @@ pub(crate) trait Source<T> {
         grad: Grad<'a, T, R, C>,
     ) -> Result<&'a [T], Error>;
 
-    /// The gradient's values, after checking that they are `param`'s.
+    /// The gradient's values, after checking that they are `param`'s: an id must be
+    /// the one `param` was bound as ([`Error::ParamMismatch`]).
+    #[inline]
     fn read<'a, const R: usize, const C: usize>(
         &'a self,
         param: &SMatrix<T, R, C>,
         grad: Grad<'a, T, R, C>,
-    ) -> Result<&'a [T], Error>;
+    ) -> Result<&'a [T], Error> {
+        let g = self.slice(grad)?;
+        match grad {
+            Grad::Id(id) if !id.borrowed_from(param) => Err(Error::ParamMismatch),
+            _ => Ok(g),
+        }
+    }
 }
 
 impl<T: Real, const S: usize, const N: usize> Source<T> for Tape<T, S, N> {
@@ -113,23 +121,6 @@ impl<T: Real, const S: usize, const N: usize> Source<T> for Tape<T, S, N> {
     ) -> Result<&'a [T], Error> {
         match grad {
             Grad::Id(id) => self.grad_slice(id),
-            Grad::Value(g) => Ok(g.as_slice()),
-        }
-    }
-
-    fn read<'a, const R: usize, const C: usize>(
-        &'a self,
-        param: &SMatrix<T, R, C>,
-        grad: Grad<'a, T, R, C>,
-    ) -> Result<&'a [T], Error> {
-        match grad {
-            Grad::Id(id) => {
-                let g = self.grad_slice(id)?;
-                if !id.borrowed_from(param) {
-                    return Err(Error::ParamMismatch);
-                }
-                Ok(g)
-            }
             Grad::Value(g) => Ok(g.as_slice()),
         }
     }
@@ -149,15 +140,6 @@ impl<T: Real> Source<T> for ByValue {
             Grad::Value(g) => Ok(g.as_slice()),
             Grad::Id(_) => Err(Error::Foreign),
         }
-    }
-
-    #[inline]
-    fn read<'a, const R: usize, const C: usize>(
-        &'a self,
-        _: &SMatrix<T, R, C>,
-        grad: Grad<'a, T, R, C>,
-    ) -> Result<&'a [T], Error> {
-        self.slice(grad)
     }
 }
 

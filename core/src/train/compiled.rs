@@ -116,13 +116,8 @@ where
     let inv_b = T::one() / T::constant(B as f64);
     let ce = softmax_ce_forward::<T, K>(b.logits.as_slice(), y.as_slice(), inv_b);
     // No penalty work at λ = 0, as on the tape.
-    let penalize = lambda != T::zero();
-    let penalty = if penalize {
-        model.penalty_value(lambda)
-    } else {
-        None
-    };
-    let loss = match penalty {
+    let penalty = (lambda != T::zero()).then_some(lambda);
+    let loss = match penalty.and_then(|lambda| model.penalty_value(lambda)) {
         Some(p) => ce + p,
         None => ce,
     };
@@ -134,7 +129,6 @@ where
         b.dlogits.as_mut_slice(),
         true,
     );
-    let penalty = if penalize { Some(lambda) } else { None };
     model.backward(
         x,
         &b.logits,
