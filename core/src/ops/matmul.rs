@@ -330,10 +330,18 @@ fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(
 ) {
     let (a, b, up) = (s.input(0), s.input(1), s.upstream());
     if let Some((ga, fresh)) = s.grad_fresh(0) {
-        matmul_backward_a::<T, R, K, C>(b, up, ga, fresh);
+        if fresh {
+            matmul_backward_a::<T, R, K, C>(b, up, ga, true);
+        } else {
+            matmul_backward_a::<T, R, K, C>(b, up, ga, false);
+        }
     }
     if let Some((gb, fresh)) = s.grad_fresh(1) {
-        matmul_backward_b::<T, R, K, C>(a, up, gb, fresh);
+        if fresh {
+            matmul_backward_b::<T, R, K, C>(a, up, gb, true);
+        } else {
+            matmul_backward_b::<T, R, K, C>(a, up, gb, false);
+        }
     }
 }
 

@@ -311,20 +311,31 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
 
     /// The error that poisoned the current graph, if any. It stays after the graph is
     /// dropped, until the next graph starts.
+    #[inline]
     pub fn error(&self) -> Option<Error> {
         match self.poison.get() {
             POISON_NONE => None,
-            POISON_CAPACITY => Some(Error::Capacity {
+            code => Some(self.poison_error(code)),
+        }
+    }
+
+    /// The error a poison code stands for: out of line, so that the test every
+    /// recording step makes for "not poisoned" is one comparison, not a jump table.
+    #[cold]
+    #[inline(never)]
+    fn poison_error(&self, code: u8) -> Error {
+        match code {
+            POISON_CAPACITY => Error::Capacity {
                 needed: self.need,
                 capacity: self.capacity(),
-            }),
-            POISON_GRADS_BORROWED => Some(Error::GradsBorrowed),
-            POISON_FOREIGN => Some(Error::Foreign),
-            POISON_EXHAUSTED => Some(Error::Exhausted),
-            POISON_NO_FORWARD => Some(Error::NoForward),
-            POISON_NOT_RECORDED => Some(Error::NotRecorded),
-            POISON_UNBOUND => Some(Error::Unbound),
-            _ => Some(Error::Internal),
+            },
+            POISON_GRADS_BORROWED => Error::GradsBorrowed,
+            POISON_FOREIGN => Error::Foreign,
+            POISON_EXHAUSTED => Error::Exhausted,
+            POISON_NO_FORWARD => Error::NoForward,
+            POISON_NOT_RECORDED => Error::NotRecorded,
+            POISON_UNBOUND => Error::Unbound,
+            _ => Error::Internal,
         }
     }
 
@@ -496,6 +507,49 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             write(out, hi, split, self.nodes.get(..self.len).unwrap_or(&[]));
         } else {
             node.value = NONE_OFFSET;
+        }
+        node.grad = if tracked {
+            self.grad_end as u32
+        } else {
+            NONE_OFFSET
+        };
+        let index = self.len;
+        *self.nodes.get_mut(index).ok_or(Error::Internal)? = node;
+        self.len += 1;
+        self.grad_end += grad_len;
+        self.value_len += value_len;
+        Ok((index as u16, node.grad))
+    }
+
+    /// Appends a leaf of `len` scalars and `rows` rows: its gradient slot if `tracked`,
+    /// and, for `copied`, a value slot holding a copy. Returns its index and gradient
+    /// offset. The same bookkeeping as [`Tape::append`] without a computed value, kept
+    /// lean: every parameter and constant of every step passes here.
+    #[inline]
+    pub(crate) fn append_leaf(
+        &mut self,
+        len: usize,
+        rows: usize,
+        tracked: bool,
+        copied: Option<&[T]>,
+    ) -> Result<(u16, u32), Error> {
+        let value_len = if copied.is_some() { len } else { 0 };
+        let grad_len = if tracked { len } else { 0 };
+        self.reserve(value_len, grad_len)?;
+        let mut node = Node::EMPTY;
+        node.len = len as u32;
+        node.rows = rows as u32;
+        node.value = NONE_OFFSET;
+        if let Some(src) = copied {
+            let vstart = SCALARS - self.value_len - value_len;
+            let out = self
+                .pool
+                .get_mut(vstart..vstart + len)
+                .ok_or(Error::Internal)?;
+            for (o, &x) in out.iter_mut().zip(src) {
+                *o = x;
+            }
+            node.value = vstart as u32;
         }
         node.grad = if tracked {
             self.grad_end as u32

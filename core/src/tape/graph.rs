@@ -366,7 +366,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS, NODES> {
-    #[inline]
+    #[inline(always)]
     fn leaf(
         &mut self,
         borrowed: Option<&'a [T]>,
@@ -378,25 +378,17 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if self.replay.is_some() {
             return self.rebind(borrowed, copied, rows, len, tracked);
         }
-        let mut node = Node::EMPTY;
-        node.len = len as u32;
-        node.rows = rows as u32;
-        let (node, grad) = self
-            .tape
-            .append(node, copied.is_some(), tracked, |out, _, _, _| {
-                if let Some(src) = copied {
-                    for (o, &x) in out.iter_mut().zip(src) {
-                        *o = x;
-                    }
-                }
-            })?;
+        let (node, grad) = self.tape.append_leaf(len, rows, tracked, copied)?;
         if let Some(slot) = self.refs.get_mut(node as usize) {
             *slot = borrowed;
         }
         Ok(Handle { node, grad })
     }
 
-    /// Binds the next recorded leaf again, if it has the same shape and kind.
+    /// Binds the next recorded leaf again, if it has the same shape and kind. Out of
+    /// line: [`Inner::leaf`] is inlined into every leaf's binding, and recording is the
+    /// common case.
+    #[inline(never)]
     fn rebind(
         &mut self,
         borrowed: Option<&'a [T]>,
@@ -559,14 +551,20 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 *w = true;
             }
         }
-        for (i, node) in nodes.iter().enumerate().take(root + 1).rev() {
-            let Some((written_lower, written_upper)) = written.split_at_mut_checked(i) else {
-                break;
+        // By index, newest first: a node's inputs are older, so its upstream gradient is
+        // complete when its turn comes. Leaves (no operation) and nodes nobody wrote to
+        // are passed over at the price of two tests.
+        for i in (0..=root).rev() {
+            let (Some(node), Some(&true)) = (nodes.get(i), written.get(i)) else {
+                continue;
             };
             let Some(op) = node.op else {
                 continue;
             };
-            if node.grad == NONE_OFFSET || written_upper.first() != Some(&true) {
+            let Some(written_lower) = written.get_mut(..i) else {
+                continue;
+            };
+            if node.grad == NONE_OFFSET {
                 continue;
             }
             let Some((lower, upper)) = grads.split_at_mut_checked(node.grad as usize) else {
