@@ -542,8 +542,10 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             base,
         };
         // Gradients are not zeroed up front: the first contribution to a node may
-        // overwrite its slot (see `Backward::grad_fresh`), and slots nobody wrote are zeroed
-        // at the end. This saves a pass over the largest gradients (the weights').
+        // overwrite its slot (see `Backward::grad_fresh`), and a slot nobody wrote is
+        // zeroed when the sweep reaches its node (every node that could have written it
+        // is newer, so done by then). This saves a pass over the largest gradients (the
+        // weights').
         written.fill(false);
         if let (Some(n), Some(w)) = (nodes.get(root), written.get_mut(root)) {
             if let Some(g) = grads.get_mut(n.grad as usize) {
@@ -551,13 +553,20 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 *w = true;
             }
         }
+        // Nodes recorded after the root have a zero gradient.
+        for node in nodes.iter().skip(root + 1) {
+            zero_grad(grads, node);
+        }
         // By index, newest first: a node's inputs are older, so its upstream gradient is
-        // complete when its turn comes. Leaves (no operation) and nodes nobody wrote to
-        // are passed over at the price of two tests.
+        // complete when its turn comes.
         for i in (0..=root).rev() {
-            let (Some(node), Some(&true)) = (nodes.get(i), written.get(i)) else {
+            let (Some(node), Some(&was_written)) = (nodes.get(i), written.get(i)) else {
                 continue;
             };
+            if !was_written {
+                zero_grad(grads, node);
+                continue;
+            }
             let Some(op) = node.op else {
                 continue;
             };
@@ -580,14 +589,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 values,
             };
             op.run(&mut context);
-        }
-        for (node, w) in nodes.iter().zip(written.iter()) {
-            if !*w && node.grad != NONE_OFFSET {
-                let start = node.grad as usize;
-                if let Some(g) = grads.get_mut(start..start + node.len as usize) {
-                    g.fill(T::zero());
-                }
-            }
         }
         self.tape.finish_backward(root as u16);
         Ok(())
@@ -677,5 +678,16 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
 
     fn stamp(&self) -> (u64, u32) {
         self.stamp
+    }
+}
+
+/// Zeroes a node's gradient slot, if it has one (a node no contribution reached).
+#[inline]
+fn zero_grad<T: Real>(grads: &mut [T], node: &Node<T>) {
+    if node.grad != NONE_OFFSET {
+        let start = node.grad as usize;
+        if let Some(g) = grads.get_mut(start..start + node.len as usize) {
+            g.fill(T::zero());
+        }
     }
 }
