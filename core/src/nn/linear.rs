@@ -8,6 +8,7 @@ use super::{Init, Layer, Mat, Module, Rng, Shape, Visitor};
 use crate::ops::bias::{add_bias_backward_b, add_bias_in_place};
 use crate::ops::matmul::{matmul_backward_a_penalized, matmul_backward_b, matmul_forward};
 use crate::ops::norm::norm_squared_forward;
+use crate::ops::Backward;
 use crate::{Error, Graph, Real, Usage, Var, VarId};
 
 /// A fully connected layer: weights `W: OUT×IN`, bias `b: OUT`, `y = Wx + b`.
@@ -19,15 +20,16 @@ use crate::{Error, Graph, Real, Usage, Var, VarId};
 /// # Tape memory
 ///
 /// Binding costs `OUT·IN + OUT` scalars (the gradients) and 2 nodes; a forward pass on a
-/// batch of `B` columns costs `4·OUT·B` scalars (value and gradient of `Wx`, then of
-/// `+ b`) and 2 nodes; the L2 penalty on `W`, 4 scalars and 2 nodes.
+/// batch of `B` columns costs `2·OUT·B` scalars (the value and gradient of `Wx + b`) and
+/// 1 node (`linear`: the product and the bias in one, by the functions the compiled path
+/// runs); the L2 penalty on `W`, 4 scalars and 2 nodes.
 ///
 /// ```
 /// use stackgrad::nalgebra::{SMatrix, Vector2};
 /// use stackgrad::nn::{Layer, Linear, Mat, Module};
 /// type L = Linear<f32, 2, 3>;
 /// assert_eq!(<L as Module<f32>>::PARAMS, 9);
-/// assert_eq!(<L as Layer<f32, Mat<2, 4>>>::FORWARD.scalars, 4 * 3 * 4);
+/// assert_eq!(<L as Layer<f32, Mat<2, 4>>>::FORWARD.scalars, 2 * 3 * 4);
 /// let layer = L { weight: SMatrix::repeat(1.0), bias: SMatrix::repeat(0.5) };
 /// assert_eq!(layer.eval(&Vector2::new(1.0, 2.0)), SMatrix::<f32, 3, 1>::repeat(3.5));
 /// ```
@@ -117,8 +119,8 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Layer<T, Mat<IN
 {
     type Output = Mat<OUT, B>;
     const FORWARD: Usage = Usage {
-        scalars: 4 * OUT * B,
-        nodes: 2,
+        scalars: 2 * OUT * B,
+        nodes: 1,
     };
 
     /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns. Gradients: `∂/∂W = Ḡ Xᵀ`,
@@ -141,9 +143,103 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Layer<T, Mat<IN
 }
 
 impl<'g, T: Real, const IN: usize, const OUT: usize> LinearVars<'g, T, IN, OUT> {
-    /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns (`B = 1` for one input).
+    /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns (`B = 1` for one input): one tape
+    /// node, named `linear`, whose value and backward rule are [`linear_forward`] and
+    /// [`linear_backward`], the functions the compiled path runs.
     pub fn forward<const B: usize>(&self, x: Var<'g, T, IN, B>) -> Var<'g, T, OUT, B> {
-        (self.weight * x).add_bias(self.bias)
+        self.weight.apply_ternary(
+            x,
+            self.bias,
+            &const {
+                crate::ops::Op::with_forward3(
+                    "linear",
+                    linear_op_forward::<T, IN, OUT, B>,
+                    linear_op_backward::<T, IN, OUT, B>,
+                )
+            },
+            [T::zero(); 2],
+        )
+    }
+}
+
+// The layer's computation, written once over column-major slices: the tape's node, the
+// compiled pass and `eval` all run these two functions.
+
+/// `Y = W·X + b𝟙ᵀ`: the product's kernel, then the bias added to each column.
+#[inline]
+fn linear_forward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
+    w: &[T],
+    x: &[T],
+    b: &[T],
+    y: &mut [T],
+) {
+    matmul_forward::<T, OUT, IN, B>(w, x, y);
+    add_bias_in_place::<T, OUT>(y, b);
+}
+
+/// A gradient to compute: its slot, and whether this is the first contribution to it
+/// (then it is written, else added to).
+type Slot<'s, T> = Option<(&'s mut [T], bool)>;
+
+/// The backward pass from `Ḡ = up`: `∂b = Σ_c Ḡ[:, c]`, `∂W = Ḡ·Xᵀ` (then `+ k·W` for
+/// `penalty = Some((k, W))`, in the same loop), `∂X = Wᵀ·Ḡ`, in this order, each into
+/// the slot given (none for an input without a gradient).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn linear_backward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
+    w: &[T],
+    x: &[T],
+    up: &[T],
+    gw: Slot<'_, T>,
+    gb: Slot<'_, T>,
+    gx: Slot<'_, T>,
+    penalty: Option<(T, &[T])>,
+) {
+    if let Some((gb, fresh)) = gb {
+        add_bias_backward_b::<T, OUT>(up, gb, fresh);
+    }
+    // Each kernel is called with a constant flag: its loops are then compiled for
+    // writing or for adding, not for both (the 64×320 tape gradient: 8 % fewer
+    // instructions).
+    match gw {
+        Some((gw, true)) => matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, true, penalty),
+        Some((gw, false)) => {
+            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, false, penalty)
+        }
+        None => {}
+    }
+    match gx {
+        Some((gx, true)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, true),
+        Some((gx, false)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, false),
+        None => {}
+    }
+}
+
+fn linear_op_forward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
+    w: &[T],
+    x: &[T],
+    b: &[T],
+    _: [T; 2],
+    y: &mut [T],
+) {
+    linear_forward::<T, IN, OUT, B>(w, x, b, y);
+}
+
+/// The tape's rule: inputs `W`, `X`, `b`. Without a penalty (on the tape it is a node
+/// of its own).
+fn linear_op_backward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
+    s: &mut Backward<'_, T>,
+) {
+    let (w, x, up) = (s.input(0), s.input(1), s.upstream());
+    // One slot at a time (each borrows the context mutably): `∂b`, `∂W`, `∂X`.
+    if let Some(gb) = s.grad_fresh(2) {
+        linear_backward::<T, IN, OUT, B>(w, x, up, None, Some(gb), None, None);
+    }
+    if let Some(gw) = s.grad_fresh(0) {
+        linear_backward::<T, IN, OUT, B>(w, x, up, Some(gw), None, None, None);
+    }
+    if let Some(gx) = s.grad_fresh(1) {
+        linear_backward::<T, IN, OUT, B>(w, x, up, None, None, Some(gx), None);
     }
 }
 
@@ -183,8 +279,12 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat
 
     #[inline]
     fn forward_cached(&self, x: &SMatrix<T, IN, B>, _: &mut (), y: &mut SMatrix<T, OUT, B>) {
-        matmul_forward::<T, OUT, IN, B>(self.weight.as_slice(), x.as_slice(), y.as_mut_slice());
-        add_bias_in_place::<T, OUT>(y.as_mut_slice(), self.bias.as_slice());
+        linear_forward::<T, IN, OUT, B>(
+            self.weight.as_slice(),
+            x.as_slice(),
+            self.bias.as_slice(),
+            y.as_mut_slice(),
+        );
     }
 
     #[inline]
@@ -198,8 +298,6 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat
         dx: Option<&mut SMatrix<T, IN, B>>,
         penalty: Option<T>,
     ) {
-        let up = up.as_slice();
-        add_bias_backward_b::<T, OUT>(up, grads.bias.as_mut_slice(), true);
         // The tape's `scale` node passes `u = (λ·½)·1` down to `norm_squared`, whose rule
         // adds `(u + u)·W`.
         let w = self.weight.as_slice();
@@ -207,16 +305,15 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat
             let u = lambda * T::constant(0.5) * T::one();
             (u + u, w)
         });
-        matmul_backward_a_penalized::<T, OUT, IN, B>(
+        linear_backward::<T, IN, OUT, B>(
+            w,
             x.as_slice(),
-            up,
-            grads.weight.as_mut_slice(),
-            true,
+            up.as_slice(),
+            Some((grads.weight.as_mut_slice(), true)),
+            Some((grads.bias.as_mut_slice(), true)),
+            dx.map(|dx| (dx.as_mut_slice(), true)),
             penalty,
         );
-        if let Some(dx) = dx {
-            matmul_backward_b::<T, OUT, IN, B>(self.weight.as_slice(), up, dx.as_mut_slice(), true);
-        }
     }
 }
 

@@ -243,7 +243,8 @@ pub(crate) fn write<W: Write, T: Real>(
                 edge_label(out, v, input, opts)?;
                 // Which operand, where the order matters (a − b, A·B).
                 if n.inputs[1] != NONE {
-                    write!(out, "\", headlabel=\"{}", if k == 0 { "a" } else { "b" })?;
+                    let operand = ["a", "b", "c"].get(k).copied().unwrap_or("");
+                    write!(out, "\", headlabel=\"{operand}")?;
                 }
                 writeln!(out, "\"];")?;
             }

@@ -11,7 +11,7 @@ use nalgebra::SMatrix;
 
 use super::arena::Tape;
 use super::dot::{DotOptions, View};
-use super::node::{Backward, Node, Values, NONE_OFFSET};
+use super::node::{Backward, Compute, Node, Values, NONE_OFFSET};
 use super::record::{Forward, Handle, Record, Spec};
 use super::var::Var;
 use crate::{Error, Real};
@@ -479,9 +479,12 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 pool: hi,
                 base: split,
             };
-            let a = values.get(nodes, n.inputs[0]);
-            let b = values.get(nodes, n.inputs[1]);
-            forward(a, b, n.attr, out);
+            let [a, b, c] = n.inputs;
+            let (a, b) = (values.get(nodes, a), values.get(nodes, b));
+            match forward {
+                Compute::Two(f) => f(a, b, n.attr, out),
+                Compute::Three(f) => f(a, b, values.get(nodes, c), n.attr, out),
+            }
         }
         Ok(Handle {
             node: root as u16,
@@ -514,11 +517,14 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                     pool: hi,
                     base,
                 };
-                let a = values.get(nodes, spec.inputs[0]);
-                let b = values.get(nodes, spec.inputs[1]);
+                let [a, b, c] = spec.inputs;
+                let (a, b) = (values.get(nodes, a), values.get(nodes, b));
                 match (forward, spec.op.forward()) {
                     (Some(f), _) => f(a, b, out),
-                    (None, Some(f)) => f(a, b, spec.attr, out),
+                    (None, Some(Compute::Two(f))) => f(a, b, spec.attr, out),
+                    (None, Some(Compute::Three(f))) => {
+                        f(a, b, values.get(nodes, c), spec.attr, out)
+                    }
                     // `Var::apply_*` push only operations with a forward function.
                     (None, None) => {}
                 }

@@ -32,9 +32,29 @@ pub(crate) const NONE_OFFSET: u32 = u32::MAX;
 /// ```
 pub struct Op<T: 'static> {
     name: &'static str,
-    forward: Option<ForwardFn<T>>,
+    forward: Option<Compute<T>>,
     backward: BackwardFn<T>,
 }
+
+/// How an operation computes its value: from up to two inputs (every public operation,
+/// [`ForwardFn`]) or from three (a fused layer of the crate, [`Forward3Fn`]).
+pub(crate) enum Compute<T: 'static> {
+    Two(ForwardFn<T>),
+    Three(Forward3Fn<T>),
+}
+
+// By hand: a derive would ask `T: Copy`, and function pointers are `Copy` for any `T`.
+impl<T> Clone for Compute<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Compute<T> {}
+
+/// The forward function of an operation of three inputs (the crate's fused layers, as
+/// [`nn::Linear`](crate::nn::Linear)'s `W·X + b`): as [`ForwardFn`], with a third input.
+pub(crate) type Forward3Fn<T> =
+    fn(input0: &[T], input1: &[T], input2: &[T], attr: [T; 2], out: &mut [T]);
 
 impl<T: 'static> Op<T> {
     /// An operation called `name` whose backward rule is `backward`, and whose value
@@ -61,13 +81,27 @@ impl<T: 'static> Op<T> {
     ) -> Self {
         Op {
             name,
-            forward: Some(forward),
+            forward: Some(Compute::Two(forward)),
+            backward,
+        }
+    }
+
+    /// An operation of three inputs, for the crate's fused layers: recorded with
+    /// `Var::apply_ternary`, replayable as any other.
+    pub(crate) const fn with_forward3(
+        name: &'static str,
+        forward: Forward3Fn<T>,
+        backward: BackwardFn<T>,
+    ) -> Self {
+        Op {
+            name,
+            forward: Some(Compute::Three(forward)),
             backward,
         }
     }
 
     /// The forward function, if the operation has one.
-    pub(crate) fn forward(&self) -> Option<ForwardFn<T>> {
+    pub(crate) fn forward(&self) -> Option<Compute<T>> {
         self.forward
     }
 
@@ -113,7 +147,8 @@ pub type BackwardFn<T> = fn(&mut Backward<'_, T>);
 pub(crate) struct Node<T: 'static> {
     /// The operation; `None` for a leaf.
     pub(crate) op: Option<&'static Op<T>>,
-    pub(crate) inputs: [u16; 2],
+    /// Inputs 0, 1 and 2 ([`NONE`] where the operation has fewer).
+    pub(crate) inputs: [u16; 3],
     /// Offset of the value in the pool, or `NONE_OFFSET` for a borrowed leaf.
     pub(crate) value: u32,
     /// Offset of the gradient in the pool, or `NONE_OFFSET` if the node is not tracked.
@@ -131,7 +166,7 @@ impl<T: Real> Node<T> {
     /// contents are never read (only the first `len` nodes of a tape are).
     pub(crate) const EMPTY: Node<T> = Node {
         op: None,
-        inputs: [0, 0],
+        inputs: [0, 0, 0],
         value: 0,
         grad: 0,
         len: 0,

@@ -9,7 +9,7 @@ use crate::Error;
 
 /// What an operation asks the graph to append.
 pub(crate) struct Spec<T: 'static> {
-    pub(crate) inputs: [u16; 2],
+    pub(crate) inputs: [u16; 3],
     /// Whether any input depends on a parameter (the variables know it).
     pub(crate) tracked: bool,
     pub(crate) len: usize,

@@ -238,7 +238,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             Handle::invalid(tracked)
         } else {
             let spec = Spec {
-                inputs: [self.node, NONE],
+                inputs: [self.node, NONE, NONE],
                 tracked,
                 len: R2 * C2,
                 rows: R2,
@@ -273,7 +273,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             Handle::invalid(tracked)
         } else {
             let spec = Spec {
-                inputs: [self.node, other.node],
+                inputs: [self.node, other.node, NONE],
                 tracked,
                 len: R2 * C2,
                 rows: R2,
@@ -341,7 +341,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             }
             Some(_) => {
                 let spec = Spec {
-                    inputs: [self.node, NONE],
+                    inputs: [self.node, NONE, NONE],
                     tracked,
                     len: R2 * C2,
                     rows: R2,
@@ -382,10 +382,64 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             }
             Some(_) => {
                 let spec = Spec {
-                    inputs: [self.node, other.node],
+                    inputs: [self.node, other.node, NONE],
                     tracked,
                     len: R2 * C2,
                     rows: R2,
+                    op,
+                    attr,
+                    replayable: true,
+                };
+                self.graph.push(spec, None)
+            }
+        };
+        Var::from_handle(self.graph, h)
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// An operation of three inputs (`self`, `b`, `c`: inputs 0, 1 and 2), for the
+    /// crate's fused layers ([`nn::Linear`](crate::nn::Linear) records `W·X + b` as one
+    /// node): as [`Var::apply_binary`], with an [`Op`] made by `Op::with_forward3`. All
+    /// three inputs must belong to the same graph (else [`Error::Foreign`]).
+    #[inline]
+    pub(crate) fn apply_ternary<
+        const R1: usize,
+        const C1: usize,
+        const R2: usize,
+        const C2: usize,
+        const R3: usize,
+        const C3: usize,
+    >(
+        self,
+        b: Var<'g, T, R1, C1>,
+        c: Var<'g, T, R2, C2>,
+        op: &'static Op<T>,
+        attr: [T; 2],
+    ) -> Var<'g, T, R3, C3> {
+        let tracked = self.is_tracked() || b.is_tracked() || c.is_tracked();
+        if !core::ptr::addr_eq(self.graph, b.graph) || !core::ptr::addr_eq(self.graph, c.graph)
+        {
+            for g in [self.graph, b.graph, c.graph] {
+                g.fail(Error::Foreign);
+            }
+            return Var::from_handle(self.graph, Handle::invalid(tracked));
+        }
+        let h = match op.forward() {
+            None => {
+                self.graph.fail(Error::NoForward);
+                Handle::invalid(tracked)
+            }
+            Some(_) if self.node == NONE || b.node == NONE || c.node == NONE => {
+                self.graph.count(R3 * C3, tracked);
+                Handle::invalid(tracked)
+            }
+            Some(_) => {
+                let spec = Spec {
+                    inputs: [self.node, b.node, c.node],
+                    tracked,
+                    len: R3 * C3,
+                    rows: R3,
                     op,
                     attr,
                     replayable: true,

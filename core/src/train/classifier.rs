@@ -247,12 +247,12 @@ mod tests {
     #[test]
     fn sizes_are_computed_by_the_compiler() {
         assert_eq!(P, 3 * 4 + 4 + 4 * 2 + 2);
-        // 4 parameters, X, Y; W₁X, +b₁, relu, W₂H, +b₂, cross-entropy; two L2 terms of 2
-        // nodes, their sum, and the sum with the cross-entropy.
-        assert_eq!(Step::USAGE.nodes, 18);
+        // 4 parameters, X, Y; W₁X + b₁ (one node), relu, W₂H + b₂, cross-entropy; two L2
+        // terms of 2 nodes, their sum, and the sum with the cross-entropy.
+        assert_eq!(Step::USAGE.nodes, 16);
         assert_eq!(
             Step::USAGE.scalars,
-            P + 6 * 4 * B + 4 * 2 * B + 2 + 4 + 4 + 2 + 2
+            P + 4 * 4 * B + 2 * 2 * B + 2 + 4 + 4 + 2 + 2
         );
     }
 
