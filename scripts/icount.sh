@@ -21,7 +21,8 @@ count() { # ARGS... -> total instructions
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 |
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+# Rounded to two decimals (bc alone would truncate).
+ratio() { printf "%.2f" "$(echo "scale=6; $1 / $2" | bc -l)"; }
 
 if [ "$mode" = iris ]; then
     iters=1000
@@ -63,17 +64,19 @@ if [ "$mode" = step ]; then
 fi
 
 iters=200
-printf '%-8s %9s %9s %9s %9s %9s %9s %9s %10s %10s %14s\n' size forward tape replay compiled hand hand_dot \
-    tape/hand repl/hand comp/hand comp/hand_dot
+printf '%-8s %9s %9s %10s %9s %9s %9s %9s %9s %10s %10s %10s %14s\n' size forward tape tape_layer \
+    replay compiled hand hand_dot tape/hand layer/hand repl/hand comp/hand comp/hand_dot
 for size in small large; do
     base=$(count "$size" none "$iters")
     f=$(( ($(count "$size" forward "$iters") - base) / iters ))
     t=$(( ($(count "$size" tape "$iters") - base) / iters ))
+    tl=$(( ($(count "$size" tape_layer "$iters") - base) / iters ))
     # Replay records once first: subtract a run of no replays.
     r=$(( ($(count "$size" replay "$iters") - $(count "$size" replay 0)) / iters ))
     c=$(( ($(count "$size" compiled "$iters") - base) / iters ))
     h=$(( ($(count "$size" hand "$iters") - base) / iters ))
     d=$(( ($(count "$size" hand_dot "$iters") - base) / iters ))
-    printf '%-8s %9d %9d %9d %9d %9d %9d %9s %10s %10s %14s\n' "$size" "$f" "$t" "$r" "$c" "$h" "$d" \
-        "$(ratio "$t" "$h")" "$(ratio "$r" "$h")" "$(ratio "$c" "$h")" "$(ratio "$c" "$d")"
+    printf '%-8s %9d %9d %10d %9d %9d %9d %9d %9s %10s %10s %10s %14s\n' "$size" "$f" "$t" "$tl" "$r" "$c" \
+        "$h" "$d" "$(ratio "$t" "$h")" "$(ratio "$tl" "$h")" "$(ratio "$r" "$h")" "$(ratio "$c" "$h")" \
+        "$(ratio "$c" "$d")"
 done

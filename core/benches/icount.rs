@@ -6,7 +6,8 @@
 //! ```
 //!
 //! `SIZE` is `small` (8×20) or `large` (64×320), `VARIANT` is `forward`, `tape`,
-//! `replay` (recorded once, then [`Tape::replay`](stackgrad::Tape::replay)ed),
+//! `tape_layer` (the hidden layer through `nn::Linear`'s one node), `replay` (recorded
+//! once, then [`Tape::replay`](stackgrad::Tape::replay)ed),
 //! `compiled` (the model's compiled backward pass), `hand`, `hand_dot` (the hand-written
 //! code with the tape's dot-product kernel) or `none`
 //! (setup only, to subtract). `.ci`-independent: `scripts/icount.sh` runs all.
@@ -18,7 +19,8 @@ use stackgrad::Tape;
 #[path = "window_impl/mod.rs"]
 mod window_impl;
 use window_impl::{
-    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, CompiledGrads, HandGrads,
+    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, tape_layer, CompiledGrads,
+    HandGrads,
 };
 
 fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usize) -> f32 {
@@ -48,6 +50,16 @@ fn run<const H: usize, const D: usize, const S: usize>(variant: &str, iters: usi
             "forward" => forward(black_box(&w), black_box(&b), black_box(&u), black_box(&x)),
             "tape" => {
                 let (s, p) = tape(
+                    &mut t,
+                    black_box(&w),
+                    black_box(&b),
+                    black_box(&u),
+                    black_box(&x),
+                );
+                s + p
+            }
+            "tape_layer" => {
+                let (s, p) = tape_layer(
                     &mut t,
                     black_box(&w),
                     black_box(&b),

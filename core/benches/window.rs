@@ -2,6 +2,7 @@
 //!
 //! - `forward`: the score alone, plain nalgebra (the cost of one forward pass);
 //! - `tape`: the score and `∂s/∂W, ∂s/∂b, ∂s/∂u, ∂s/∂x` by the tape, read in place;
+//! - `tape_layer`: the same with `Wx + b` recorded through `nn::Linear` (one node);
 //! - `replay`: the same by replaying the graph `tape` recorded (`Tape::replay`);
 //! - `compiled`: the same by the model's compiled backward pass (`stackgrad::compiled`);
 //! - `hand`: the same four gradients by a careful hand-written backprop (outputs written
@@ -16,7 +17,8 @@ use stackgrad::Tape;
 #[path = "window_impl/mod.rs"]
 mod window_impl;
 use window_impl::{
-    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, CompiledGrads, HandGrads,
+    compiled, data, forward, hand, hand_dot, hidden_model, replay, tape, tape_layer, CompiledGrads,
+    HandGrads,
 };
 
 fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion) {
@@ -38,6 +40,19 @@ fn bench_size<const H: usize, const D: usize, const S: usize>(c: &mut Criterion)
         bench.iter(|| {
             tape(
                 &mut t,
+                black_box(&w0),
+                black_box(&b0),
+                black_box(&u0),
+                black_box(&x0),
+            )
+        })
+    });
+
+    let mut tl: Box<Tape<f32, S, 16>> = Box::new(Tape::new());
+    group.bench_function(BenchmarkId::new("tape_layer", ""), |bench| {
+        bench.iter(|| {
+            tape_layer(
+                &mut tl,
                 black_box(&w0),
                 black_box(&b0),
                 black_box(&u0),

@@ -3,7 +3,7 @@
 
 use stackgrad::compiled::{Backprop, ParamGrads, Zeroed};
 use stackgrad::nalgebra::{SMatrix, SVector};
-use stackgrad::nn::{Linear, Mat};
+use stackgrad::nn::{Linear, LinearVars, Mat};
 use stackgrad::ops::unary::Tanh;
 use stackgrad::{Real, Tape};
 
@@ -159,6 +159,31 @@ pub fn tape<const H: usize, const D: usize, const S: usize>(
     let g = tape.graph();
     let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
     let s = u.dot((w * x + b).tanh());
+    let Ok(grads) = s.backward() else {
+        return (f32::NAN, f32::NAN);
+    };
+    let (Ok(dw), Ok(db), Ok(du), Ok(dx)) = (grads.wrt(w), grads.wrt(b), grads.wrt(u), grads.wrt(x))
+    else {
+        return (f32::NAN, f32::NAN);
+    };
+    let probe = dw[(H - 1, D - 1)] + db[H - 1] + du[0] + dx[D - 1];
+    drop(grads);
+    (s.scalar(), probe)
+}
+
+/// [`tape`] with the hidden layer recorded through [`Linear`]'s forward pass: `Wx + b` is
+/// one node (`linear`, the layer's own kernels) instead of the product and the sum.
+pub fn tape_layer<const H: usize, const D: usize, const S: usize>(
+    tape: &mut Tape<f32, S, 16>,
+    w0: &SMatrix<f32, H, D>,
+    b0: &SVector<f32, H>,
+    u0: &SVector<f32, H>,
+    x0: &SVector<f32, D>,
+) -> (f32, f32) {
+    let g = tape.graph();
+    let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
+    let hidden = LinearVars { weight: w, bias: b };
+    let s = u.dot(hidden.forward(x).tanh());
     let Ok(grads) = s.backward() else {
         return (f32::NAN, f32::NAN);
     };

@@ -180,8 +180,8 @@ impl<T: Real> Node<T> {
 /// rule receives ([`Var::custom_unary`](crate::Var::custom_unary)).
 ///
 /// Values and gradients are column-major slices of the shapes the operation was
-/// recorded with: input `k` (0 or 1), the operation's output, and the upstream gradient
-/// `Ḡ = ∂loss/∂output`. The rule *adds* `Ḡ × local gradient` into each tracked input's
+/// recorded with: input `k` (0 or 1; 2 for the crate's fused layers), the operation's
+/// output, and the upstream gradient `Ḡ = ∂loss/∂output`. The rule *adds* `Ḡ × local gradient` into each tracked input's
 /// gradient ([`Backward::grad`](Backward::grad) or
 /// [`Backward::accumulate`](Backward::accumulate)), so gradients sum where
 /// a value fans out.
@@ -230,8 +230,8 @@ impl<'v, T> Values<'v, T> {
 }
 
 impl<'s, T: Real> Backward<'s, T> {
-    /// The value of input `k` (0 or 1), column-major; empty for an input the operation
-    /// does not have.
+    /// The value of input `k` (0 or 1; 2 for the crate's fused layers), column-major;
+    /// empty for an input the operation does not have.
     #[inline]
     pub fn input(&self, k: usize) -> &'s [T] {
         match self.node.inputs.get(k) {

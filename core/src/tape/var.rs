@@ -418,8 +418,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         attr: [T; 2],
     ) -> Var<'g, T, R3, C3> {
         let tracked = self.is_tracked() || b.is_tracked() || c.is_tracked();
-        if !core::ptr::addr_eq(self.graph, b.graph) || !core::ptr::addr_eq(self.graph, c.graph)
-        {
+        if !core::ptr::addr_eq(self.graph, b.graph) || !core::ptr::addr_eq(self.graph, c.graph) {
             for g in [self.graph, b.graph, c.graph] {
                 g.fail(Error::Foreign);
             }

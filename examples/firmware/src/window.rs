@@ -136,13 +136,20 @@ impl<S: Real> Window<S> {
 pub type Hidden<S> = (Linear<S, INPUTS, HIDDEN>, Tanh);
 
 /// What the window classifier records when every leaf is tracked (a gradient step): the
-/// four leaves' gradients (`W`, `b`, `u`, `x`), the hidden layer's forward pass and the
-/// score `u·h` (2 scalars, 1 node). Computed by the compiler from the layers' constants.
+/// four leaves' gradients (`W`, `b`, `u`, `x`), the operations as the lecture writes
+/// them, `W·x` and `+ b` (a value and a gradient of `HIDDEN` scalars each, 1 node each),
+/// `tanh` (the `Tanh` layer's constant) and the score `u·h` (2 scalars, 1 node).
+/// Computed by the compiler. (Recorded through [`Linear`]'s forward pass instead, `Wx + b`
+/// is one node: its `FORWARD`.)
 pub const WINDOW_USAGE: Usage = Usage {
     scalars: <Hidden<f32> as Module<f32>>::PARAMS + HIDDEN + INPUTS,
     nodes: 4,
 }
-.plus(<Hidden<f32> as Layer<f32, Mat<INPUTS, 1>>>::FORWARD)
+.plus(Usage {
+    scalars: 4 * HIDDEN,
+    nodes: 2,
+})
+.plus(<Tanh as Layer<f32, Mat<HIDDEN, 1>>>::FORWARD)
 .plus(Usage {
     scalars: 2,
     nodes: 1,
