@@ -51,6 +51,10 @@ pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], wr
     }
 }
 
+/// Whether the target is a host with vector registers (x86-64, AArch64), where the
+/// compiler vectorises the kernels' loops; a microcontroller's are compiled for size.
+const HOST_VECTORS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
 /// From how many terms on a column a product keeps its running sum in a local rather
 /// than in the output. On a host with vector registers (x86-64, AArch64) always: the sum
 /// stays in registers, and a column swept in the output once let the compiler vectorise
@@ -60,11 +64,7 @@ pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], wr
 /// (measured on the Cortex-M4F: +6 % on the 4-8-3 step with locals everywhere). Both
 /// ways add the same terms in the same order, so the choice never changes a result, and
 /// a test runs both.
-const LOCAL_SUM_TERMS: usize = if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
-    1
-} else {
-    16
-};
+const LOCAL_SUM_TERMS: usize = if HOST_VECTORS { 1 } else { 16 };
 
 /// `Σ xᵢyᵢ` as eight interleaved partial sums, added pairwise at the end. On a host with
 /// SIMD the eight sums map to vector lanes (one running sum would serialise every
@@ -243,13 +243,16 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
     };
     // A weight of another shape has no penalty here (the callers pass `A`'s own).
     let penalty = penalty.and_then(|(scale, w)| Some((scale, mat::<T, R, K>(w)?)));
-    if C == 1 && penalty.is_none() {
-        // One column: `∂A = ḡ·bᵀ`, an outer product whose entries are single products
-        // (`b[k]·ḡ[i]`, added to the slot when not writing), so every loop order gives
-        // the same bits. nalgebra's `ger` (with `α = 1`, exact; `β = 0` never reads the
-        // stale slot) compiles to a better loop than ours, which the compiler vectorised
-        // across columns with transposes: the 8×20 window's gradient, 150 instructions
-        // fewer on x86-64. All sizes are constants, so its shape checks fold away.
+    if HOST_VECTORS && C == 1 && penalty.is_none() {
+        // One column on a host with vector registers: `∂A = ḡ·bᵀ`, an outer product
+        // whose entries are single products (`b[k]·ḡ[i]`, added to the slot when not
+        // writing), so every loop gives the same bits. nalgebra's `ger` (with `α = 1`,
+        // exact; `β = 0` never reads the stale slot) compiles to a better loop than ours,
+        // which the compiler vectorised across columns with transposes: the 8×20
+        // window's gradient takes 150 instructions fewer on x86-64 (the same loop
+        // written here took none fewer). A microcontroller keeps the loop below: there
+        // `ger`'s shape checks did not all fold away at `opt-level = "s"`, and a panic
+        // path linked.
         if let (Some(ucol), Some(bcol)) = (up.first(), b.first()) {
             let mut gm = nalgebra::SMatrixViewMut::<T, R, K>::from_slice(ga.as_flattened_mut());
             let uv = nalgebra::SVectorView::<T, R>::from_slice(ucol);
