@@ -347,18 +347,22 @@ fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(
     s: &mut Backward<'_, T>,
 ) {
     let (a, b, up) = (s.input(0), s.input(1), s.upstream());
+    // On a host, each kernel is called with a constant flag, so that its loops are
+    // compiled for writing or for adding, not for both (the 64×320 window's gradient:
+    // 8 % fewer instructions); a microcontroller keeps one copy of each (the two cost
+    // the M4F's `gradients` program 230 bytes).
     if let Some((ga, fresh)) = s.grad_fresh(0) {
-        if fresh {
-            matmul_backward_a::<T, R, K, C>(b, up, ga, true);
-        } else {
-            matmul_backward_a::<T, R, K, C>(b, up, ga, false);
+        match (HOST_VECTORS, fresh) {
+            (true, true) => matmul_backward_a::<T, R, K, C>(b, up, ga, true),
+            (true, false) => matmul_backward_a::<T, R, K, C>(b, up, ga, false),
+            (false, _) => matmul_backward_a::<T, R, K, C>(b, up, ga, fresh),
         }
     }
     if let Some((gb, fresh)) = s.grad_fresh(1) {
-        if fresh {
-            matmul_backward_b::<T, R, K, C>(a, up, gb, true);
-        } else {
-            matmul_backward_b::<T, R, K, C>(a, up, gb, false);
+        match (HOST_VECTORS, fresh) {
+            (true, true) => matmul_backward_b::<T, R, K, C>(a, up, gb, true),
+            (true, false) => matmul_backward_b::<T, R, K, C>(a, up, gb, false),
+            (false, _) => matmul_backward_b::<T, R, K, C>(a, up, gb, fresh),
         }
     }
 }

@@ -521,49 +521,6 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         Ok((index as u16, node.grad))
     }
 
-    /// Appends a leaf of `len` scalars and `rows` rows: its gradient slot if `tracked`,
-    /// and, for `copied`, a value slot holding a copy. Returns its index and gradient
-    /// offset. The same bookkeeping as [`Tape::append`] without a computed value, kept
-    /// lean: every parameter and constant of every step passes here.
-    #[inline]
-    pub(crate) fn append_leaf(
-        &mut self,
-        len: usize,
-        rows: usize,
-        tracked: bool,
-        copied: Option<&[T]>,
-    ) -> Result<(u16, u32), Error> {
-        let value_len = if copied.is_some() { len } else { 0 };
-        let grad_len = if tracked { len } else { 0 };
-        self.reserve(value_len, grad_len)?;
-        let mut node = Node::EMPTY;
-        node.len = len as u32;
-        node.rows = rows as u32;
-        node.value = NONE_OFFSET;
-        if let Some(src) = copied {
-            let vstart = SCALARS - self.value_len - value_len;
-            let out = self
-                .pool
-                .get_mut(vstart..vstart + len)
-                .ok_or(Error::Internal)?;
-            for (o, &x) in out.iter_mut().zip(src) {
-                *o = x;
-            }
-            node.value = vstart as u32;
-        }
-        node.grad = if tracked {
-            self.grad_end as u32
-        } else {
-            NONE_OFFSET
-        };
-        let index = self.len;
-        *self.nodes.get_mut(index).ok_or(Error::Internal)? = node;
-        self.len += 1;
-        self.grad_end += grad_len;
-        self.value_len += value_len;
-        Ok((index as u16, node.grad))
-    }
-
     /// The pool split for a backward pass: gradients below, values above (starting at
     /// the returned offset), with the nodes and their written flags.
     #[allow(clippy::type_complexity)]

@@ -378,7 +378,18 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if self.replay.is_some() {
             return self.rebind(borrowed, copied, rows, len, tracked);
         }
-        let (node, grad) = self.tape.append_leaf(len, rows, tracked, copied)?;
+        let mut node = Node::EMPTY;
+        node.len = len as u32;
+        node.rows = rows as u32;
+        let (node, grad) = self
+            .tape
+            .append(node, copied.is_some(), tracked, |out, _, _, _| {
+                if let Some(src) = copied {
+                    for (o, &x) in out.iter_mut().zip(src) {
+                        *o = x;
+                    }
+                }
+            })?;
         if let Some(slot) = self.refs.get_mut(node as usize) {
             *slot = borrowed;
         }
@@ -559,13 +570,10 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 *w = true;
             }
         }
-        // Nodes recorded after the root have a zero gradient.
-        for node in nodes.iter().skip(root + 1) {
-            zero_grad(grads, node);
-        }
         // By index, newest first: a node's inputs are older, so its upstream gradient is
-        // complete when its turn comes.
-        for i in (0..=root).rev() {
+        // complete when its turn comes. (Nodes recorded after the root were written by
+        // nobody: their gradient is zero.)
+        for i in (0..nodes.len()).rev() {
             let (Some(node), Some(&was_written)) = (nodes.get(i), written.get(i)) else {
                 continue;
             };
