@@ -361,6 +361,33 @@ mod tests {
     }
 
     #[test]
+    fn one_variable_in_several_slots_of_the_node_sums_its_gradients() {
+        // The `linear` node's rule takes one input's slot at a time: where one variable
+        // is the weight and the input (a square `W·W + b`), or all three (`w·w + w`),
+        // its contributions must add up, not overwrite each other.
+        let (w0, b0) = (mat::<3, 3>(5), mat::<3, 1>(6));
+        let weights = mat::<3, 3>(7);
+        check(w0, |g, w| {
+            let l = LinearVars {
+                weight: w,
+                bias: g.constant_value(b0),
+            };
+            l.forward(w).tanh().dot(g.constant_value(weights))
+        });
+        let s0 = mat::<1, 1>(8);
+        check(s0, |_, s| LinearVars { weight: s, bias: s }.forward(s).tanh());
+        // And the value: `w·w + w`.
+        let mut tape: Tape<f64, 16, 4> = Tape::new();
+        let g = tape.graph();
+        let s = g.param(&s0);
+        let y = LinearVars { weight: s, bias: s }.forward(s);
+        assert_eq!(y.scalar(), s0[0] * s0[0] + s0[0]);
+        let grads = y.backward().unwrap();
+        // In the rule's order: `∂b` (1), then `∂W` (`x·ḡ`), then `∂X` (`W·ḡ`).
+        assert_eq!(grads.wrt(s).unwrap()[0], (1.0 + s0[0]) + s0[0]);
+    }
+
+    #[test]
     fn tape_forward_equals_eval_and_memory_is_as_stated() {
         let layer = Linear::<f64, 4, 3> {
             weight: mat(1),
