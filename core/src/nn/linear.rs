@@ -6,7 +6,9 @@ use super::loss::l2_penalty;
 use super::{Backprop, ParamGrads, Zeroed};
 use super::{Init, Layer, Mat, Module, Rng, Shape, Visitor};
 use crate::ops::bias::{add_bias_backward_b, add_bias_in_place};
-use crate::ops::matmul::{matmul_backward_a_penalized, matmul_backward_b, matmul_forward};
+use crate::ops::matmul::{
+    matmul_backward_a, matmul_backward_a_penalized, matmul_backward_b, matmul_forward,
+};
 use crate::ops::norm::norm_squared_forward;
 use crate::ops::Backward;
 use crate::{Error, Graph, Real, Usage, Var, VarId};
@@ -183,7 +185,10 @@ type Slot<'s, T> = Option<(&'s mut [T], bool)>;
 
 /// The backward pass from `Ḡ = up`: `∂b = Σ_c Ḡ[:, c]`, `∂W = Ḡ·Xᵀ` (then `+ k·W` for
 /// `penalty = Some((k, W))`, in the same loop), `∂X = Wᵀ·Ḡ`, in this order, each into
-/// the slot given (none for an input without a gradient).
+/// the slot given (none for an input without a gradient). `PENALISED` says whether a
+/// penalty may be given (the compiled pass, whose `λ` is known only when it runs: `∂W`
+/// then takes the penalised kernel, which also serves `None`); the tape's rule passes
+/// none (its penalty is a node of its own), and its `∂W` takes the plain kernel.
 ///
 /// Always inlined: each caller passes constant slots (the tape's rule one slot per call),
 /// so each copy keeps only its kernels, each compiled for writing or for adding. Out of
@@ -191,7 +196,13 @@ type Slot<'s, T> = Option<(&'s mut [T], bool)>;
 /// gradient cost 35 % more).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn linear_backward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
+fn linear_backward<
+    T: Real,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const PENALISED: bool,
+>(
     w: &[T],
     x: &[T],
     up: &[T],
@@ -207,10 +218,14 @@ fn linear_backward<T: Real, const IN: usize, const OUT: usize, const B: usize>(
     // writing or for adding, not for both (the 64×320 tape gradient: 8 % fewer
     // instructions).
     match gw {
-        Some((gw, true)) => matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, true, penalty),
-        Some((gw, false)) => {
+        Some((gw, true)) if PENALISED => {
+            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, true, penalty)
+        }
+        Some((gw, false)) if PENALISED => {
             matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, false, penalty)
         }
+        Some((gw, true)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, true),
+        Some((gw, false)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, false),
         None => {}
     }
     match gx {
@@ -238,13 +253,13 @@ fn linear_op_backward<T: Real, const IN: usize, const OUT: usize, const B: usize
     let (w, x, up) = (s.input(0), s.input(1), s.upstream());
     // One slot at a time (each borrows the context mutably): `∂b`, `∂W`, `∂X`.
     if let Some(gb) = s.grad_fresh(2) {
-        linear_backward::<T, IN, OUT, B>(w, x, up, None, Some(gb), None, None);
+        linear_backward::<T, IN, OUT, B, false>(w, x, up, None, Some(gb), None, None);
     }
     if let Some(gw) = s.grad_fresh(0) {
-        linear_backward::<T, IN, OUT, B>(w, x, up, Some(gw), None, None, None);
+        linear_backward::<T, IN, OUT, B, false>(w, x, up, Some(gw), None, None, None);
     }
     if let Some(gx) = s.grad_fresh(1) {
-        linear_backward::<T, IN, OUT, B>(w, x, up, None, None, Some(gx), None);
+        linear_backward::<T, IN, OUT, B, false>(w, x, up, None, None, Some(gx), None);
     }
 }
 
@@ -310,7 +325,7 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Backprop<T, Mat
             let u = lambda * T::constant(0.5) * T::one();
             (u + u, w)
         });
-        linear_backward::<T, IN, OUT, B>(
+        linear_backward::<T, IN, OUT, B, true>(
             w,
             x.as_slice(),
             up.as_slice(),
@@ -375,7 +390,9 @@ mod tests {
             l.forward(w).tanh().dot(g.constant_value(weights))
         });
         let s0 = mat::<1, 1>(8);
-        check(s0, |_, s| LinearVars { weight: s, bias: s }.forward(s).tanh());
+        check(s0, |_, s| {
+            LinearVars { weight: s, bias: s }.forward(s).tanh()
+        });
         // And the value: `w·w + w`.
         let mut tape: Tape<f64, 16, 4> = Tape::new();
         let g = tape.graph();

@@ -200,7 +200,44 @@ pub(crate) fn matmul_backward_a<T: Real, const R: usize, const K: usize, const C
     ga: &mut [T],
     write: bool,
 ) {
+    if HOST_VECTORS && C == 1 {
+        outer_product::<T, R, K, C>(b, up, ga, write);
+        return;
+    }
     matmul_backward_a_sums::<T, R, K, C>(b, up, ga, write, C >= LOCAL_SUM_TERMS, None);
+}
+
+/// `∂A = ḡ·bᵀ` for one column (`C = 1`) on a host with vector registers: an outer
+/// product whose entries are single products (`b[k]·ḡ[i]`, added to the slot when not
+/// writing), so every loop gives the same bits. nalgebra's `ger` (with `α = 1`, exact;
+/// `β = 0` never reads the stale slot) compiles to a better loop than ours, which the
+/// compiler vectorised across columns with transposes: the 8×20 window's gradient takes
+/// 150 instructions fewer on x86-64 (the same loop written here took none fewer). Only
+/// the unpenalised kernel comes here: in the penalised one (the compiled step's) this
+/// branch made a larger function that compiled worse (+900 instructions on the MLP's
+/// batch-1 step). A microcontroller keeps [`matmul_backward_a`]'s loop: there `ger`'s
+/// shape checks did not all fold away at `opt-level = "s"`, and a panic path linked.
+#[inline]
+fn outer_product<T: Real, const R: usize, const K: usize, const C: usize>(
+    b: &[T],
+    up: &[T],
+    ga: &mut [T],
+    write: bool,
+) {
+    let (Some(b), Some(up), Some(ga)) = (
+        mat::<T, K, C>(b),
+        mat::<T, R, C>(up),
+        mat_mut::<T, R, K>(ga),
+    ) else {
+        return;
+    };
+    let (Some(ucol), Some(bcol)) = (up.first(), b.first()) else {
+        return;
+    };
+    let mut gm = nalgebra::SMatrixViewMut::<T, R, K>::from_slice(ga.as_flattened_mut());
+    let uv = nalgebra::SVectorView::<T, R>::from_slice(ucol);
+    let bv = nalgebra::SVectorView::<T, K>::from_slice(bcol);
+    gm.ger(T::one(), &uv, &bv, if write { T::zero() } else { T::one() });
 }
 
 /// [`matmul_backward_a`], then `∂A += k·W` for `penalty = Some((k, W))` (`W` shaped as
@@ -243,24 +280,6 @@ fn matmul_backward_a_sums<T: Real, const R: usize, const K: usize, const C: usiz
     };
     // A weight of another shape has no penalty here (the callers pass `A`'s own).
     let penalty = penalty.and_then(|(scale, w)| Some((scale, mat::<T, R, K>(w)?)));
-    if HOST_VECTORS && C == 1 && penalty.is_none() {
-        // One column on a host with vector registers: `∂A = ḡ·bᵀ`, an outer product
-        // whose entries are single products (`b[k]·ḡ[i]`, added to the slot when not
-        // writing), so every loop gives the same bits. nalgebra's `ger` (with `α = 1`,
-        // exact; `β = 0` never reads the stale slot) compiles to a better loop than ours,
-        // which the compiler vectorised across columns with transposes: the 8×20
-        // window's gradient takes 150 instructions fewer on x86-64 (the same loop
-        // written here took none fewer). A microcontroller keeps the loop below: there
-        // `ger`'s shape checks did not all fold away at `opt-level = "s"`, and a panic
-        // path linked.
-        if let (Some(ucol), Some(bcol)) = (up.first(), b.first()) {
-            let mut gm = nalgebra::SMatrixViewMut::<T, R, K>::from_slice(ga.as_flattened_mut());
-            let uv = nalgebra::SVectorView::<T, R>::from_slice(ucol);
-            let bv = nalgebra::SVectorView::<T, K>::from_slice(bcol);
-            gm.ger(T::one(), &uv, &bv, if write { T::zero() } else { T::one() });
-        }
-        return;
-    }
     if !local {
         // Column after column of `Ḡ` (for a batch of one, `ger`).
         if C == 0 && write {
