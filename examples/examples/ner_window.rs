@@ -366,9 +366,12 @@ impl WindowModel {
             let (good, bad) = (Words::indices(&g, good), Words::indices(&g, bad));
             let (table, lin, u) = vars;
             let j = g.output(|| {
+                // `s = uᵀ tanh(Wx + b)` with `Wx + b` by the layer's forward pass: one
+                // node, the kernels its `eval` runs (`window_score` writes the lecture's
+                // operations one by one, as part one draws them).
                 let score = |w| {
                     let x = table.gather::<WIN, X>(w);
-                    window_score(lin.weight, lin.bias, u, x)
+                    u.dot(lin.forward(x).tanh())
                 };
                 max_margin(score(good), score(bad))
             });
