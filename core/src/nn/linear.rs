@@ -146,8 +146,9 @@ impl<T: Real, const IN: usize, const OUT: usize, const B: usize> Layer<T, Mat<IN
 
 impl<'g, T: Real, const IN: usize, const OUT: usize> LinearVars<'g, T, IN, OUT> {
     /// `W·X + b𝟙ᵀ` for a batch `X` of `B` columns (`B = 1` for one input): one tape
-    /// node, named `linear`, whose value and backward rule are [`linear_forward`] and
-    /// [`linear_backward`], the functions the compiled path runs.
+    /// node, named `linear`, whose value and backward rule are the layer's own two
+    /// functions (`linear_forward`, `linear_backward`), which its compiled pass
+    /// ([`Backprop`]) and [`Layer::eval`] run too.
     pub fn forward<const B: usize>(&self, x: Var<'g, T, IN, B>) -> Var<'g, T, OUT, B> {
         self.weight.apply_ternary(
             x,
