@@ -112,3 +112,39 @@ fn any_digit_count_writes_without_panicking() {
     assert!(most.contains("0.33333333333333331"), "{most}");
     assert_eq!(write(0), write(1));
 }
+
+#[test]
+fn a_layer_of_three_inputs_is_one_box_with_three_labelled_edges() {
+    use stackgrad::nalgebra::{Matrix2, Vector2};
+    use stackgrad::nn::LinearVars;
+    let (w0, b0, x0) = (
+        Matrix2::new(1.0, 2.0, 3.0, 4.0),
+        Vector2::new(0.5, -0.5),
+        Vector2::new(1.0, -1.0),
+    );
+    let mut tape: Tape<f64, 64, 8> = Tape::new();
+    let g = tape.graph();
+    let (w, b, x) = (g.param(&w0), g.param(&b0), g.constant(&x0));
+    let y = LinearVars { weight: w, bias: b }.forward(x).sum();
+    let grads = y.backward().unwrap();
+    let mut dot = String::new();
+    g.write_dot(&mut dot, &DotOptions::default()).unwrap();
+    drop(grads);
+    // Leaves n0 (W), n1 (b), n2 (x); the layer is n3: W, X and b in that order.
+    assert!(
+        dot.contains(r##"n3 [shape=box, style=rounded, label="linear\n2×1"];"##),
+        "{dot}"
+    );
+    for (from, operand) in [("n0", "a"), ("n2", "b"), ("n1", "c")] {
+        let edge = format!("  {from} -> n3 [");
+        let line = dot.lines().find(|l| l.starts_with(&edge));
+        assert!(
+            line.is_some_and(|l| l.ends_with(&format!("headlabel=\"{operand}\"];"))),
+            "{from} → linear: {line:?} in\n{dot}"
+        );
+    }
+    assert!(
+        !dot.contains("matmul") && !dot.contains("add_bias"),
+        "{dot}"
+    );
+}
