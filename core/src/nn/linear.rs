@@ -215,23 +215,24 @@ fn linear_backward<
     if let Some((gb, fresh)) = gb {
         add_bias_backward_b::<T, OUT>(up, gb, fresh);
     }
-    // Each kernel is called with a constant flag: its loops are then compiled for
-    // writing or for adding, not for both (the 64×320 tape gradient: 8 % fewer
-    // instructions).
+    // On a host each kernel is called with a constant flag: its loops are then compiled
+    // for writing or for adding, not for both (the 64×320 tape gradient: 8 % fewer
+    // instructions); a microcontroller keeps one copy of each.
+    let host = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
     match gw {
-        Some((gw, true)) if PENALISED => {
+        Some((gw, true)) if PENALISED && host => {
             matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, true, penalty)
         }
-        Some((gw, false)) if PENALISED => {
-            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, false, penalty)
+        Some((gw, fresh)) if PENALISED => {
+            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, fresh, penalty)
         }
-        Some((gw, true)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, true),
-        Some((gw, false)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, false),
+        Some((gw, true)) if host => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, true),
+        Some((gw, fresh)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, fresh),
         None => {}
     }
     match gx {
-        Some((gx, true)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, true),
-        Some((gx, false)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, false),
+        Some((gx, true)) if host => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, true),
+        Some((gx, fresh)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, fresh),
         None => {}
     }
 }

@@ -181,10 +181,10 @@ impl<T: Real> Node<T> {
 ///
 /// Values and gradients are column-major slices of the shapes the operation was
 /// recorded with: input `k` (0 or 1; 2 for the crate's fused layers), the operation's
-/// output, and the upstream gradient `Ḡ = ∂loss/∂output`. The rule *adds* `Ḡ × local gradient` into each tracked input's
-/// gradient ([`Backward::grad`](Backward::grad) or
-/// [`Backward::accumulate`](Backward::accumulate)), so gradients sum where
-/// a value fans out.
+/// output, and the upstream gradient `Ḡ = ∂loss/∂output`. The rule *adds*
+/// `Ḡ × local gradient` into each tracked input's gradient
+/// ([`Backward::grad`](Backward::grad) or [`Backward::accumulate`](Backward::accumulate)),
+/// so gradients sum where a value fans out.
 pub struct Backward<'s, T: 'static> {
     pub(crate) node: &'s Node<T>,
     /// The node's own index.
