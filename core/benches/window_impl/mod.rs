@@ -156,19 +156,7 @@ pub fn tape<const H: usize, const D: usize, const S: usize>(
     u0: &SVector<f32, H>,
     x0: &SVector<f32, D>,
 ) -> (f32, f32) {
-    let g = tape.graph();
-    let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
-    let s = u.dot((w * x + b).tanh());
-    let Ok(grads) = s.backward() else {
-        return (f32::NAN, f32::NAN);
-    };
-    let (Ok(dw), Ok(db), Ok(du), Ok(dx)) = (grads.wrt(w), grads.wrt(b), grads.wrt(u), grads.wrt(x))
-    else {
-        return (f32::NAN, f32::NAN);
-    };
-    let probe = dw[(H - 1, D - 1)] + db[H - 1] + du[0] + dx[D - 1];
-    drop(grads);
-    (s.scalar(), probe)
+    gradient_on_tape::<H, D, S, false>(tape, w0, b0, u0, x0)
 }
 
 /// [`tape`] with the hidden layer recorded through [`Linear`]'s forward pass: `Wx + b` is
@@ -180,10 +168,25 @@ pub fn tape_layer<const H: usize, const D: usize, const S: usize>(
     u0: &SVector<f32, H>,
     x0: &SVector<f32, D>,
 ) -> (f32, f32) {
+    gradient_on_tape::<H, D, S, true>(tape, w0, b0, u0, x0)
+}
+
+/// [`tape`] (`LAYER = false`: the lecture's operations) or [`tape_layer`].
+fn gradient_on_tape<const H: usize, const D: usize, const S: usize, const LAYER: bool>(
+    tape: &mut Tape<f32, S, 16>,
+    w0: &SMatrix<f32, H, D>,
+    b0: &SVector<f32, H>,
+    u0: &SVector<f32, H>,
+    x0: &SVector<f32, D>,
+) -> (f32, f32) {
     let g = tape.graph();
     let (w, b, u, x) = (g.param(w0), g.param(b0), g.param(u0), g.param(x0));
-    let hidden = LinearVars { weight: w, bias: b };
-    let s = u.dot(hidden.forward(x).tanh());
+    let z = if LAYER {
+        LinearVars { weight: w, bias: b }.forward(x)
+    } else {
+        w * x + b
+    };
+    let s = u.dot(z.tanh());
     let Ok(grads) = s.backward() else {
         return (f32::NAN, f32::NAN);
     };

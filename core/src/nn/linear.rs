@@ -8,6 +8,7 @@ use super::{Init, Layer, Mat, Module, Rng, Shape, Visitor};
 use crate::ops::bias::{add_bias_backward_b, add_bias_in_place};
 use crate::ops::matmul::{
     matmul_backward_a, matmul_backward_a_penalized, matmul_backward_b, matmul_forward,
+    with_write_flag,
 };
 use crate::ops::norm::norm_squared_forward;
 use crate::ops::Backward;
@@ -192,7 +193,7 @@ type Slot<'s, T> = Option<(&'s mut [T], bool)>;
 /// none (its penalty is a node of its own), and its `∂W` takes the plain kernel.
 ///
 /// Always inlined: each caller passes constant slots (the tape's rule one slot per call),
-/// so each copy keeps only its kernels, each compiled for writing or for adding. Out of
+/// so each copy keeps only its kernels (each called through `with_write_flag`). Out of
 /// line, the kernels' column sums were copied through memory (the 64×320 window's
 /// gradient cost 35 % more).
 #[inline(always)]
@@ -215,25 +216,19 @@ fn linear_backward<
     if let Some((gb, fresh)) = gb {
         add_bias_backward_b::<T, OUT>(up, gb, fresh);
     }
-    // On a host each kernel is called with a constant flag: its loops are then compiled
-    // for writing or for adding, not for both (the 64×320 tape gradient: 8 % fewer
-    // instructions); a microcontroller keeps one copy of each.
-    let host = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
-    match gw {
-        Some((gw, true)) if PENALISED && host => {
-            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, true, penalty)
-        }
-        Some((gw, fresh)) if PENALISED => {
-            matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, fresh, penalty)
-        }
-        Some((gw, true)) if host => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, true),
-        Some((gw, fresh)) => matmul_backward_a::<T, OUT, IN, B>(x, up, gw, fresh),
-        None => {}
+    if let Some((gw, fresh)) = gw {
+        with_write_flag(fresh, |write| {
+            if PENALISED {
+                matmul_backward_a_penalized::<T, OUT, IN, B>(x, up, gw, write, penalty)
+            } else {
+                matmul_backward_a::<T, OUT, IN, B>(x, up, gw, write)
+            }
+        });
     }
-    match gx {
-        Some((gx, true)) if host => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, true),
-        Some((gx, fresh)) => matmul_backward_b::<T, OUT, IN, B>(w, up, gx, fresh),
-        None => {}
+    if let Some((gx, fresh)) = gx {
+        with_write_flag(fresh, |write| {
+            matmul_backward_b::<T, OUT, IN, B>(w, up, gx, write)
+        });
     }
 }
 

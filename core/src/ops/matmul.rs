@@ -55,6 +55,21 @@ pub(crate) fn axpy<T: Real, const R: usize>(y: &mut [T; R], a: T, x: &[T; R], wr
 /// compiler vectorises the kernels' loops; a microcontroller's are compiled for size.
 const HOST_VECTORS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
+/// Runs `kernel(write)`. On a host, `write` is passed as a constant, so that each call
+/// site compiles the kernel's loops for writing or for adding alone, not for both (the
+/// 64×320 window's tape gradient: 8 % fewer instructions); a microcontroller keeps one
+/// copy of each kernel (two cost the M4F's `gradients` program 230 bytes).
+#[inline(always)]
+pub(crate) fn with_write_flag(write: bool, kernel: impl FnOnce(bool)) {
+    if !HOST_VECTORS {
+        kernel(write)
+    } else if write {
+        kernel(true)
+    } else {
+        kernel(false)
+    }
+}
+
 /// From how many terms on a column a product keeps its running sum in a local rather
 /// than in the output. On a host with vector registers (x86-64, AArch64) always: the sum
 /// stays in registers, and a column swept in the output once let the compiler vectorise
@@ -366,23 +381,15 @@ fn matmul_backward<T: Real, const R: usize, const K: usize, const C: usize>(
     s: &mut Backward<'_, T>,
 ) {
     let (a, b, up) = (s.input(0), s.input(1), s.upstream());
-    // On a host, each kernel is called with a constant flag, so that its loops are
-    // compiled for writing or for adding, not for both (the 64×320 window's gradient:
-    // 8 % fewer instructions); a microcontroller keeps one copy of each (the two cost
-    // the M4F's `gradients` program 230 bytes).
     if let Some((ga, fresh)) = s.grad_fresh(0) {
-        match (HOST_VECTORS, fresh) {
-            (true, true) => matmul_backward_a::<T, R, K, C>(b, up, ga, true),
-            (true, false) => matmul_backward_a::<T, R, K, C>(b, up, ga, false),
-            (false, _) => matmul_backward_a::<T, R, K, C>(b, up, ga, fresh),
-        }
+        with_write_flag(fresh, |write| {
+            matmul_backward_a::<T, R, K, C>(b, up, ga, write)
+        });
     }
     if let Some((gb, fresh)) = s.grad_fresh(1) {
-        match (HOST_VECTORS, fresh) {
-            (true, true) => matmul_backward_b::<T, R, K, C>(a, up, gb, true),
-            (true, false) => matmul_backward_b::<T, R, K, C>(a, up, gb, false),
-            (false, _) => matmul_backward_b::<T, R, K, C>(a, up, gb, fresh),
-        }
+        with_write_flag(fresh, |write| {
+            matmul_backward_b::<T, R, K, C>(a, up, gb, write)
+        });
     }
 }
 

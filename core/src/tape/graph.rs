@@ -396,10 +396,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         Ok(Handle { node, grad })
     }
 
-    /// Binds the next recorded leaf again, if it has the same shape and kind. Out of
-    /// line: [`Inner::leaf`] is inlined into every leaf's binding, and recording is the
-    /// common case.
-    #[inline(never)]
+    /// Binds the next recorded leaf again, if it has the same shape and kind.
     fn rebind(
         &mut self,
         borrowed: Option<&'a [T]>,
