@@ -134,9 +134,17 @@ pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
         return (s[0] + s[1]) + (s[2] + s[3]) + tail;
     }
     // Written out lane by lane, so it is unrolled even where the firmware optimises for
-    // size.
-    let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = [z, z, z, z, z, z, z, z];
-    for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in xs.iter().zip(ys) {
+    // size. The sums start from the first chunk's products, not from `0 + x·y`: the
+    // zero would cost an addition per lane (the compiler must keep it, as it turns a −0
+    // into +0), and it cannot change the result. A sum of products differs only in the
+    // sign of a zero, and no zero's sign survives the final `+ tail`, which is +0 or not
+    // zero (it starts at +0); the test below checks signed zeros.
+    let mut chunks = xs.iter().zip(ys);
+    let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = match chunks.next() {
+        Some((a, b)) => core::array::from_fn(|i| a[i] * b[i]),
+        None => [z; 8],
+    };
+    for ([a0, a1, a2, a3, a4, a5, a6, a7], [b0, b1, b2, b3, b4, b5, b6, b7]) in chunks {
         s0 += *a0 * *b0;
         s1 += *a1 * *b1;
         s2 += *a2 * *b2;
@@ -447,6 +455,32 @@ mod tests {
                 "{n}"
             );
             assert_eq!(super::dot_slices(x, x).to_bits(), reference(x, x).to_bits());
+        }
+        // Signed zeros: products of −0 and +0 in every lane, and sums that cancel.
+        let z: [f32; 40] = core::array::from_fn(|i| match i % 5 {
+            0 => -0.0,
+            1 => 0.0,
+            2 => 1.5,
+            3 => -1.5,
+            _ => -0.0,
+        });
+        let w: [f32; 40] = core::array::from_fn(|i| if i % 3 == 0 { 1.0 } else { -0.0 });
+        let (neg_zeros, ones) = ([-0.0f32; 40], [1.0f32; 40]);
+        for n in 0..40 {
+            let cases = [
+                (&z[..n], &w[..n]),
+                (&w[..n], &w[..n]),
+                (&z[..n], &z[..n]),
+                // Every product −0: the sum is +0.
+                (&neg_zeros[..n], &ones[..n]),
+            ];
+            for (x, y) in cases {
+                assert_eq!(
+                    super::dot_slices(x, y).to_bits(),
+                    reference(x, y).to_bits(),
+                    "{n}"
+                );
+            }
         }
     }
 

@@ -121,8 +121,10 @@ pub struct Tape<T: 'static, const SCALARS: usize, const NODES: usize> {
     grad_end: usize,
     /// Values occupy the last `value_len` scalars of the pool, growing down.
     value_len: usize,
-    /// What the current graph needs, counted on even after an overflow.
-    need: Usage,
+    /// What the current graph recorded but did not store (after an overflow, or on a
+    /// poisoned graph): its need is its usage plus this. Nothing is counted per node
+    /// while everything fits.
+    extra: Usage,
     /// The highest usage of graphs before the current one.
     high: Usage,
     /// This tape's identity, drawn from a global counter when it records its first graph
@@ -226,7 +228,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             len: 0,
             grad_end: 0,
             value_len: 0,
-            need: Usage::ZERO,
+            extra: Usage::ZERO,
             high: Usage::ZERO,
             serial: 0,
             retired: 0,
@@ -252,7 +254,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.len = 0;
         self.grad_end = 0;
         self.value_len = 0;
-        self.need = Usage::ZERO;
+        self.extra = Usage::ZERO;
         self.root = 0;
         self.opaque = false;
         self.new_generation(next);
@@ -289,15 +291,19 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// What the current graph needs: its usage, plus everything recorded after an
     /// overflow (counted, not stored).
     pub fn needed(&self) -> Usage {
-        self.need
+        let used = self.used();
+        Usage {
+            scalars: used.scalars + self.extra.scalars,
+            nodes: used.nodes + self.extra.nodes,
+        }
     }
 
     /// The most any graph on this tape has needed, across resets: size a tape by
     /// running one step on a generous tape and reading this.
     pub fn high_water(&self) -> Usage {
         Usage {
-            scalars: self.high.scalars.max(self.need.scalars),
-            nodes: self.high.nodes.max(self.need.nodes),
+            scalars: self.high.scalars.max(self.needed().scalars),
+            nodes: self.high.nodes.max(self.needed().nodes),
         }
     }
 
@@ -326,7 +332,7 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     fn poison_error(&self, code: u8) -> Error {
         match code {
             POISON_CAPACITY => Error::Capacity {
-                needed: self.need,
+                needed: self.needed(),
                 capacity: self.capacity(),
             },
             POISON_GRADS_BORROWED => Error::GradsBorrowed,
@@ -453,17 +459,19 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     // ----- recording, for `Graph` -----
 
     /// Counts a node that needs `value_len + grad_len` scalars and checks that it fits.
-    /// On overflow, poisons the graph; either way the need is counted.
+    /// On overflow, poisons the graph; a node not stored is counted in `extra`.
     fn reserve(&mut self, value_len: usize, grad_len: usize) -> Result<(), Error> {
-        self.need.nodes += 1;
-        self.need.scalars += value_len + grad_len;
         if self.poison.get() != POISON_NONE {
+            self.extra.nodes += 1;
+            self.extra.scalars += value_len + grad_len;
             return Err(self.error().unwrap_or(Error::Internal));
         }
         let free = SCALARS - self.grad_end - self.value_len;
         if self.len >= NODES || value_len + grad_len > free {
+            self.extra.nodes += 1;
+            self.extra.scalars += value_len + grad_len;
             let e = Error::Capacity {
-                needed: self.need,
+                needed: self.needed(),
                 capacity: self.capacity(),
             };
             self.fail(e);
@@ -474,8 +482,8 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
 
     /// Counts a node recorded after a failure (nothing is stored).
     pub(crate) fn count(&mut self, len: usize, tracked: bool) {
-        self.need.nodes += 1;
-        self.need.scalars += len + if tracked { len } else { 0 };
+        self.extra.nodes += 1;
+        self.extra.scalars += len + if tracked { len } else { 0 };
     }
 
     /// Appends a node; `value` says whether it stores a value of `node.len` scalars in

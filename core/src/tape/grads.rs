@@ -4,7 +4,8 @@
 use core::cell::Ref;
 
 use super::node::{NONE, NONE_OFFSET};
-use super::var::{Var, VarId};
+use super::record::Record;
+use super::var::Var;
 use crate::{Error, Real};
 
 /// The gradients of one backward pass, borrowed from the tape: the one way to read a
@@ -15,7 +16,10 @@ use crate::{Error, Real};
 /// [`Tape::grad`](crate::Tape::grad).
 pub struct Grads<'g, T> {
     pub(crate) grads: Ref<'g, [T]>,
-    pub(crate) stamp: (u64, u32),
+    /// The graph the gradients belong to. A [`Var`] borrows its graph, so every variable
+    /// handed to [`Grads::wrt`] belongs to a live graph, and two live graphs never share
+    /// an address: the graph's address names it (no call for its stamp).
+    pub(crate) graph: &'g dyn Record<T>,
 }
 
 impl<T> core::fmt::Debug for Grads<'_, T> {
@@ -50,14 +54,13 @@ impl<'g, T: Real> Grads<'g, T> {
         &self,
         v: Var<'_, T, R, C>,
     ) -> Result<nalgebra::SMatrixView<'_, T, R, C>, Error> {
-        let id: VarId<R, C> = v.stamped();
-        if (id.tape, id.generation) != self.stamp || id.tape == 0 {
+        if !core::ptr::addr_eq(v.graph, self.graph) {
             return Err(Error::Foreign);
         }
-        if id.grad == NONE_OFFSET {
+        if v.grad == NONE_OFFSET {
             return Err(Error::Untracked);
         }
-        let start = id.grad as usize;
+        let start = v.grad as usize;
         let s = self
             .grads
             .get(start..start + R * C)
@@ -84,7 +87,7 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
         let grads = self.graph.backward(self.node)?;
         Ok(Grads {
             grads,
-            stamp: self.graph.stamp(),
+            graph: self.graph,
         })
     }
 
