@@ -395,6 +395,8 @@ impl<T: Real, const N: usize> Real for Dual<T, N> {
         re: T::ZERO,
         eps: SVector::from_array_storage(nalgebra::ArrayStorage([[T::ZERO; N]; 1])),
     };
+    /// Componentwise, as `T`'s.
+    const ZERO_ADD_EXACT: bool = T::ZERO_ADD_EXACT;
 
     /// The constant `x` (tangents 0).
     #[inline]

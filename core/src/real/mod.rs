@@ -105,6 +105,12 @@ pub trait Real:
     /// Zero as a constant, for `const` contexts such as [`Tape::new`](crate::Tape::new).
     /// Its bytes are all zero (`+0.0`), so a zero-initialised `static` lands in `.bss`.
     const ZERO: Self;
+    /// Whether `0 + x` is `x` bit for bit for every `x`: true in fixed point, false for
+    /// floating point (where it turns −0 into +0). A hint for kernels, never needed for
+    /// a correct result: where it is false, a sum starts from its first term instead of
+    /// from zero, which saves an addition per sum (a software one on a chip without an
+    /// FPU) at the price of a second copy of the first term's code.
+    const ZERO_ADD_EXACT: bool = false;
 
     /// Converts an `f64` constant to `Self` (how generic code writes `100.0`).
     /// Rounds to nearest for `f32`; NaN and ±inf are preserved.

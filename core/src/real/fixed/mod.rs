@@ -401,6 +401,7 @@ impl fmt::Debug for Q16 {
 impl Real for Q16 {
     const BACKEND: &'static str = "fixed";
     const ZERO: Q16 = Q16::ZERO;
+    const ZERO_ADD_EXACT: bool = true;
 
     #[inline]
     fn constant(x: f64) -> Q16 {
