@@ -243,3 +243,25 @@ fn products_and_conversions_match_wide_references() {
     assert_eq!(q(-0.5 / 65536.0).to_bits(), -1);
     assert_eq!(q(32767.99999), Q16::INFINITY);
 }
+
+/// `Real::ZERO_ADD_EXACT` says what it claims: in `Q16`, `0 + x` is `x` bit for bit for
+/// every value, the saturated ends and NaN's code included; in `f32` it is not (`0 + −0`
+/// is `+0`), and a dual number says what its scalar says.
+#[test]
+fn zero_add_exact_is_true_to_its_word() {
+    use crate::forward::Dual;
+    assert!(<Q16 as Real>::ZERO_ADD_EXACT);
+    let mut bits: std::vec::Vec<i32> = (-70_000..70_000).collect();
+    bits.extend([i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]);
+    bits.extend(
+        (0..64u32).map(|k| 0x5bd1_e995u32.wrapping_mul(k.wrapping_mul(2_654_435_761)) as i32),
+    );
+    for b in bits {
+        let x = Q16::from_bits(b);
+        assert_eq!((Q16::ZERO + x).to_bits(), b);
+    }
+    assert!(!<f32 as Real>::ZERO_ADD_EXACT);
+    assert_ne!((0.0f32 + -0.0f32).to_bits(), (-0.0f32).to_bits());
+    assert!(<Dual<Q16, 2> as Real>::ZERO_ADD_EXACT);
+    assert!(!<Dual<f32, 2> as Real>::ZERO_ADD_EXACT);
+}
