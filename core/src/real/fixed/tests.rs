@@ -250,7 +250,7 @@ fn products_and_conversions_match_wide_references() {
 #[test]
 fn zero_add_exact_is_true_to_its_word() {
     use crate::forward::Dual;
-    assert!(<Q16 as Real>::ZERO_ADD_EXACT);
+    const { assert!(<Q16 as Real>::ZERO_ADD_EXACT) };
     let mut bits: std::vec::Vec<i32> = (-70_000..70_000).collect();
     bits.extend([i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]);
     bits.extend(
@@ -260,8 +260,8 @@ fn zero_add_exact_is_true_to_its_word() {
         let x = Q16::from_bits(b);
         assert_eq!((Q16::ZERO + x).to_bits(), b);
     }
-    assert!(!<f32 as Real>::ZERO_ADD_EXACT);
+    const { assert!(!<f32 as Real>::ZERO_ADD_EXACT) };
     assert_ne!((0.0f32 + -0.0f32).to_bits(), (-0.0f32).to_bits());
-    assert!(<Dual<Q16, 2> as Real>::ZERO_ADD_EXACT);
-    assert!(!<Dual<f32, 2> as Real>::ZERO_ADD_EXACT);
+    const { assert!(<Dual<Q16, 2> as Real>::ZERO_ADD_EXACT) };
+    const { assert!(!<Dual<f32, 2> as Real>::ZERO_ADD_EXACT) };
 }
