@@ -522,3 +522,54 @@ fn a_replay_is_a_new_graph_for_ids() {
         .into_owned();
     assert_eq!(tape.grad(new).unwrap(), want);
 }
+
+/// Set to make the next call of [`flaky_backward`] panic.
+static PANIC_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `y = 2x`, whose rule panics once when [`PANIC_NEXT`] is set: a caller's rule that
+/// fails in the middle of a sweep.
+fn flaky_backward(b: &mut stackgrad::ops::Backward<'_, f64>) {
+    if PANIC_NEXT.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        panic!("a rule that panics");
+    }
+    let up = b.upstream();
+    b.accumulate(0, up.iter().map(|&u| 2.0 * u));
+}
+fn flaky_forward(x: &[f64], _: &[f64], _: [f64; 2], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = 2.0 * v;
+    }
+}
+static FLAKY: stackgrad::ops::Op<f64> =
+    stackgrad::ops::Op::with_forward("flaky", flaky_forward, flaky_backward);
+
+/// `Σ (flaky(a) + a)` with `a = w·x`, and `∂/∂w`: the sum's rule marks `a`'s slot as
+/// written before the flaky rule runs.
+fn flaky_gradient(tape: &mut T, w0: &Matrix2<f64>, x0: &Vector2<f64>) -> Matrix2<f64> {
+    let g = tape.graph();
+    let w = g.param(w0);
+    let a = w * g.constant(x0);
+    let s = (a.apply_unary::<2, 1>(&FLAKY, [0.0; 2]) + a).sum();
+    let grads = s.backward().unwrap();
+    grads.wrt(w).unwrap().into_owned()
+}
+
+/// A rule that panics in the middle of a sweep (the panic caught) leaves no state that
+/// the tape's next graph could read: its gradients are those of a fresh tape. (A sweep
+/// keeps per-node "written" flags; the interrupted one left some set, and a tape that
+/// skipped clearing them before a pass failed this test.)
+#[test]
+fn a_panic_in_a_rule_leaves_nothing_for_the_next_graph() {
+    let (w0, x0) = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Vector2::new(1.0, -2.0));
+    let expected = flaky_gradient(&mut Tape::new(), &w0, &x0);
+    assert_eq!(expected, 3.0 * Matrix2::new(1.0, -2.0, 1.0, -2.0));
+    let mut tape: T = Tape::new();
+    PANIC_NEXT.store(true, std::sync::atomic::Ordering::SeqCst);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        flaky_gradient(&mut tape, &w0, &x0)
+    }));
+    assert!(caught.is_err());
+    // The same tape, a new graph: the same gradient as a fresh tape's, twice.
+    assert_eq!(flaky_gradient(&mut tape, &w0, &x0), expected);
+    assert_eq!(flaky_gradient(&mut tape, &w0, &x0), expected);
+}
