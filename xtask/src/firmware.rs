@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::output::{compare, metric};
-use crate::{cargo, elf, root, step, Result};
+use crate::{cargo, cargo_in, elf, root, step, Result};
 
 /// A QEMU board: its name, Rust target and QEMU command line (before `-kernel ELF`).
 struct Board {
@@ -203,9 +203,10 @@ pub fn qemu(args: &[String]) -> Result {
     let _ = fs::remove_dir_all(&out);
 
     step("cargo fmt --check, clippy (host, thumbv6m, riscv32)");
-    cargo(&fw, &["fmt", "--all", "--check"])?;
-    cargo(
+    cargo_in(&fw, &target, &["fmt", "--all", "--check"])?;
+    cargo_in(
         &fw,
+        &target,
         &[
             "clippy",
             "-q",
@@ -218,8 +219,9 @@ pub fn qemu(args: &[String]) -> Result {
         ],
     )?;
     for t in ["thumbv6m-none-eabi", "riscv32imac-unknown-none-elf"] {
-        cargo(
+        cargo_in(
             &qemu_dir,
+            &target,
             &[
                 "clippy",
                 "-q",
@@ -238,8 +240,9 @@ pub fn qemu(args: &[String]) -> Result {
     for be in &backends {
         step(&format!("host tests ({be})"));
         let features = ["--no-default-features", "--features", be];
-        cargo(
+        cargo_in(
             &fw,
+            &target,
             &[
                 &["test", "-q", "--release", "-p", "stackgrad-firmware"][..],
                 &features,
@@ -264,8 +267,9 @@ pub fn qemu(args: &[String]) -> Result {
             args
         };
         step(&format!("build host ({be})"));
-        cargo(
+        cargo_in(
             &qemu_dir,
+            &target,
             &[&["build", "-q", "--release"][..], &bins(false), &features].concat(),
         )?;
         let dir = out.join(be).join("host");
@@ -275,8 +279,9 @@ pub fn qemu(args: &[String]) -> Result {
         }
         for b in &BOARDS {
             step(&format!("build {} {} ({be})", b.name, b.target));
-            cargo(
+            cargo_in(
                 &qemu_dir,
+                &target,
                 &[
                     &["build", "-q", "--release", "--target", b.target][..],
                     &bins(i == 0),

@@ -107,8 +107,22 @@ pub fn root() -> PathBuf {
 /// Runs `cargo ARGS` in `dir` (so that `dir`'s `.cargo/config.toml` applies), failing
 /// with the command line if it does.
 pub fn cargo(dir: &Path, args: &[&str]) -> Result {
+    run_cargo(dir, None, args)
+}
+
+/// [`cargo`] with the target directory `target`, whatever `CARGO_TARGET_DIR` says: for a
+/// task that reads the binaries it builds from there.
+pub fn cargo_in(dir: &Path, target: &Path, args: &[&str]) -> Result {
+    run_cargo(dir, Some(target), args)
+}
+
+fn run_cargo(dir: &Path, target: Option<&Path>, args: &[&str]) -> Result {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut cmd = Command::new(cargo);
+    if let Some(target) = target {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cmd
         .args(args)
         .current_dir(dir)
         .status()
