@@ -112,7 +112,7 @@ pub(crate) fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
         tail += *a * *b;
     }
     let z = T::zero();
-    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) && xs.len() >= LONG_DOT_CHUNKS {
+    if HOST_VECTORS && xs.len() >= LONG_DOT_CHUNKS {
         // A long sum on a host with vector registers (a penalty's `‖W‖²`): lanes 0–3 and
         // 4–7 as two arrays, which the compiler keeps in two vector registers (with eight
         // named sums it shuffles them into pairs: two instructions per term where about

@@ -301,9 +301,10 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// The most any graph on this tape has needed, across resets: size a tape by
     /// running one step on a generous tape and reading this.
     pub fn high_water(&self) -> Usage {
+        let needed = self.needed();
         Usage {
-            scalars: self.high.scalars.max(self.needed().scalars),
-            nodes: self.high.nodes.max(self.needed().nodes),
+            scalars: self.high.scalars.max(needed.scalars),
+            nodes: self.high.nodes.max(needed.nodes),
         }
     }
 
@@ -462,14 +463,12 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// On overflow, poisons the graph; a node not stored is counted in `extra`.
     fn reserve(&mut self, value_len: usize, grad_len: usize) -> Result<(), Error> {
         if self.poison.get() != POISON_NONE {
-            self.extra.nodes += 1;
-            self.extra.scalars += value_len + grad_len;
+            self.count_unstored(value_len + grad_len);
             return Err(self.error().unwrap_or(Error::Internal));
         }
         let free = SCALARS - self.grad_end - self.value_len;
         if self.len >= NODES || value_len + grad_len > free {
-            self.extra.nodes += 1;
-            self.extra.scalars += value_len + grad_len;
+            self.count_unstored(value_len + grad_len);
             let e = Error::Capacity {
                 needed: self.needed(),
                 capacity: self.capacity(),
@@ -482,8 +481,13 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
 
     /// Counts a node recorded after a failure (nothing is stored).
     pub(crate) fn count(&mut self, len: usize, tracked: bool) {
+        self.count_unstored(len + if tracked { len } else { 0 });
+    }
+
+    /// Adds a node of `scalars` that was not stored to what the graph needs.
+    fn count_unstored(&mut self, scalars: usize) {
         self.extra.nodes += 1;
-        self.extra.scalars += len + if tracked { len } else { 0 };
+        self.extra.scalars += scalars;
     }
 
     /// Appends a node; `value` says whether it stores a value of `node.len` scalars in
