@@ -533,6 +533,35 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         Ok((index as u16, node.grad))
     }
 
+    /// Appends a leaf that borrows its value (nothing of it is stored in the pool):
+    /// [`Tape::append`] for the most common node, without the value's bookkeeping.
+    #[inline]
+    pub(crate) fn append_borrowed(
+        &mut self,
+        len: usize,
+        rows: usize,
+        tracked: bool,
+    ) -> Result<(u16, u32), Error> {
+        let grad_len = if tracked { len } else { 0 };
+        self.reserve(0, grad_len)?;
+        let grad = if tracked {
+            self.grad_end as u32
+        } else {
+            NONE_OFFSET
+        };
+        let index = self.len;
+        *self.nodes.get_mut(index).ok_or(Error::Internal)? = Node {
+            value: NONE_OFFSET,
+            grad,
+            len: len as u32,
+            rows: rows as u32,
+            ..Node::EMPTY
+        };
+        self.len += 1;
+        self.grad_end += grad_len;
+        Ok((index as u16, grad))
+    }
+
     /// The pool split for a backward pass: gradients below, values above (starting at
     /// the returned offset), with the nodes and their written flags.
     #[allow(clippy::type_complexity)]

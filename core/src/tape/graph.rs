@@ -305,15 +305,26 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         copied: Option<&[T]>,
         tracked: bool,
     ) -> Var<'_, T, R, C> {
+        Var::from_handle(self, self.leaf_handle(borrowed, copied, R, R * C, tracked))
+    }
+
+    /// [`Graph::leaf`] without the shape's type: one copy for the leaves of every shape.
+    fn leaf_handle(
+        &self,
+        borrowed: Option<&'a [T]>,
+        copied: Option<&[T]>,
+        rows: usize,
+        len: usize,
+        tracked: bool,
+    ) -> Handle {
         let h = match self.inner.try_borrow_mut() {
-            Ok(mut inner) => inner.leaf(borrowed, copied, R, R * C, tracked),
+            Ok(mut inner) => inner.leaf(borrowed, copied, rows, len, tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
-        let h = h.unwrap_or_else(|e| {
+        h.unwrap_or_else(|e| {
             self.fail(e);
             Handle::invalid(tracked)
-        });
-        Var::from_handle(self, h)
+        })
     }
 
     /// What the tape holds so far (zero while the gradients are borrowed).
@@ -377,6 +388,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
     ) -> Result<Handle, Error> {
         if self.replay.is_some() {
             return self.rebind(borrowed, copied, rows, len, tracked);
+        }
+        if copied.is_none() {
+            let (node, grad) = self.tape.append_borrowed(len, rows, tracked)?;
+            if let Some(slot) = self.refs.get_mut(node as usize) {
+                *slot = borrowed;
+            }
+            return Ok(Handle { node, grad });
         }
         let mut node = Node::EMPTY;
         node.len = len as u32;
