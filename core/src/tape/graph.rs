@@ -236,7 +236,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         &self,
         m: &'a SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.leaf(Some(m.as_slice()), None, true)
+        Var::from_handle(self, self.borrowed_leaf(m.as_slice(), R, true))
     }
 
     /// An untracked leaf borrowed from the caller (no copy); it has no gradient
@@ -246,7 +246,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         &self,
         m: &'a SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.leaf(Some(m.as_slice()), None, false)
+        Var::from_handle(self, self.borrowed_leaf(m.as_slice(), R, false))
     }
 
     /// An untracked leaf holding a copy of `m` in the tape: for values computed on the
@@ -255,7 +255,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         &self,
         m: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.leaf(None, Some(m.as_slice()), false)
+        Var::from_handle(self, self.copied_leaf(m.as_slice(), R))
     }
 
     /// On a replaying graph ([`Tape::replay`]), once its leaves are bound again: computes
@@ -299,31 +299,29 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         }
     }
 
-    fn leaf<const R: usize, const C: usize>(
-        &self,
-        borrowed: Option<&'a [T]>,
-        copied: Option<&[T]>,
-        tracked: bool,
-    ) -> Var<'_, T, R, C> {
-        Var::from_handle(self, self.leaf_handle(borrowed, copied, R, R * C, tracked))
-    }
-
-    /// [`Graph::leaf`] without the shape's type: one copy for the leaves of every shape.
-    fn leaf_handle(
-        &self,
-        borrowed: Option<&'a [T]>,
-        copied: Option<&[T]>,
-        rows: usize,
-        len: usize,
-        tracked: bool,
-    ) -> Handle {
+    /// A leaf that borrows `m`, of `rows` rows: for the leaves of every shape, one copy.
+    fn borrowed_leaf(&self, m: &'a [T], rows: usize, tracked: bool) -> Handle {
         let h = match self.inner.try_borrow_mut() {
-            Ok(mut inner) => inner.leaf(borrowed, copied, rows, len, tracked),
+            Ok(mut inner) if inner.replay.is_none() => inner.borrowed_leaf(m, rows, tracked),
+            Ok(mut inner) => inner.leaf(Some(m), None, rows, m.len(), tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
         h.unwrap_or_else(|e| {
             self.fail(e);
             Handle::invalid(tracked)
+        })
+    }
+
+    /// A leaf holding a copy of `m`, of `rows` rows: for the leaves of every shape, one
+    /// copy.
+    fn copied_leaf(&self, m: &[T], rows: usize) -> Handle {
+        let h = match self.inner.try_borrow_mut() {
+            Ok(mut inner) => inner.leaf(None, Some(m), rows, m.len(), false),
+            Err(_) => Err(Error::GradsBorrowed),
+        };
+        h.unwrap_or_else(|e| {
+            self.fail(e);
+            Handle::invalid(false)
         })
     }
 
@@ -389,13 +387,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if self.replay.is_some() {
             return self.rebind(borrowed, copied, rows, len, tracked);
         }
-        if copied.is_none() {
-            let (node, grad) = self.tape.append_borrowed(len, rows, tracked)?;
-            if let Some(slot) = self.refs.get_mut(node as usize) {
-                *slot = borrowed;
-            }
-            return Ok(Handle { node, grad });
-        }
         let mut node = Node::EMPTY;
         node.len = len as u32;
         node.rows = rows as u32;
@@ -410,6 +401,16 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             })?;
         if let Some(slot) = self.refs.get_mut(node as usize) {
             *slot = borrowed;
+        }
+        Ok(Handle { node, grad })
+    }
+
+    /// Records a leaf that borrows its value `m` (while recording, not replaying).
+    #[inline(always)]
+    fn borrowed_leaf(&mut self, m: &'a [T], rows: usize, tracked: bool) -> Result<Handle, Error> {
+        let (node, grad) = self.tape.append_borrowed(m.len(), rows, tracked)?;
+        if let Some(slot) = self.refs.get_mut(node as usize) {
+            *slot = Some(m);
         }
         Ok(Handle { node, grad })
     }
