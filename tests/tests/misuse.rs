@@ -523,6 +523,52 @@ fn a_replay_is_a_new_graph_for_ids() {
     assert_eq!(tape.grad(new).unwrap(), want);
 }
 
+#[test]
+fn a_replay_that_stops_at_an_unbound_leaf_leaves_nothing_stale() {
+    // `s = Σ tanh(w·x + c)`: the product comes before the leaf `c`, so a replay that
+    // binds `w` and `x` only computes the product, then stops at `c`.
+    let (w0, w1, x0) = (
+        Matrix2::new(1.0, 2.0, 3.0, 4.0),
+        Matrix2::new(-1.0, 0.5, 0.25, 2.0),
+        Vector2::new(1.0, 2.0),
+    );
+    let (c0, c1) = (Vector2::new(0.5, -0.5), Vector2::new(-2.0, 1.5));
+    let mut tape: T = Tape::new();
+    {
+        let g = tape.graph();
+        let (w, x) = (g.param(&w0), g.constant(&x0));
+        let p = w * x;
+        (p + g.param(&c0)).tanh().sum().backward().unwrap();
+    }
+    {
+        let g = tape.replay();
+        let _ = (g.param(&w1), g.constant(&x0));
+        let s = g.replayed::<1, 1>();
+        assert!(!s.is_valid());
+        assert_eq!(s.backward().err(), Some(Error::Unbound));
+    }
+    // A full replay after it: the same bits as recording the graph afresh.
+    let (value, dw, dc) = {
+        let g = tape.replay();
+        let (w, _, c) = (g.param(&w1), g.constant(&x0), g.param(&c1));
+        let s = g.replayed::<1, 1>();
+        let grads = s.backward().unwrap();
+        let (dw, dc) = (
+            grads.wrt(w).unwrap().into_owned(),
+            grads.wrt(c).unwrap().into_owned(),
+        );
+        (s.scalar(), dw, dc)
+    };
+    let mut fresh: T = Tape::new();
+    let g = fresh.graph();
+    let (w, x, c) = (g.param(&w1), g.constant(&x0), g.param(&c1));
+    let s = (w * x + c).tanh().sum();
+    let grads = s.backward().unwrap();
+    assert_eq!(value.to_bits(), s.scalar().to_bits());
+    assert_eq!(dw, grads.wrt(w).unwrap());
+    assert_eq!(dc, grads.wrt(c).unwrap());
+}
+
 /// Set to make the next call of [`flaky_backward`] panic.
 static PANIC_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -69,6 +69,10 @@ impl Usage {
     }
 }
 
+/// The most nodes for which a backward pass clears every written flag of the tape, not
+/// only those of the nodes in use (one fixed-size clear the compiler writes in line).
+const SMALL_TABLE: usize = 64;
+
 /// What poisoned the current graph (0: nothing). A code rather than an `Option<Error>`
 /// so that a fresh tape's bytes are all zero.
 const POISON_NONE: u8 = 0;
@@ -574,7 +578,15 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             .split_at_mut_checked(split)
             .ok_or(Error::Internal)?;
         let nodes = self.nodes.get(..self.len).ok_or(Error::Internal)?;
+        // Cleared for the pass: a small table whole (a few stores in line, no `memset`
+        // call), a large one up to the nodes in use.
+        if NODES <= SMALL_TABLE {
+            self.written = [false; NODES];
+        }
         let written = self.written.get_mut(..self.len).ok_or(Error::Internal)?;
+        if NODES > SMALL_TABLE {
+            written.fill(false);
+        }
         Ok((grads, values, split, nodes, written))
     }
 

@@ -303,7 +303,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     fn borrowed_leaf(&self, m: &'a [T], rows: usize, tracked: bool) -> Handle {
         let h = match self.inner.try_borrow_mut() {
             Ok(mut inner) if inner.replay.is_none() => inner.borrowed_leaf(m, rows, tracked),
-            Ok(mut inner) => inner.leaf(Some(m), None, rows, m.len(), tracked),
+            Ok(mut inner) => inner.rebind_borrowed(m, rows, tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
         h.unwrap_or_else(|e| {
@@ -424,13 +424,45 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         len: usize,
         tracked: bool,
     ) -> Result<Handle, Error> {
+        let (node, grad, value) = self.next_leaf(borrowed, rows, len, tracked)?;
+        if let Some(src) = copied {
+            let (pool, _) = self.tape.pool_mut_and_nodes();
+            let start = value as usize;
+            let out = pool.get_mut(start..start + len).ok_or(Error::Internal)?;
+            for (o, &x) in out.iter_mut().zip(src) {
+                *o = x;
+            }
+        }
+        Ok(Handle { node, grad })
+    }
+
+    /// [`Inner::rebind`] for a leaf that borrows its value `m`: the common case, without
+    /// the copy's branch.
+    fn rebind_borrowed(&mut self, m: &'a [T], rows: usize, tracked: bool) -> Result<Handle, Error> {
+        let (node, grad, _) = self.next_leaf(Some(m), rows, m.len(), tracked)?;
+        Ok(Handle { node, grad })
+    }
+
+    /// Binds the next recorded leaf to `borrowed` (`None` for a leaf that holds a copy)
+    /// if it has this shape and kind, and moves the replay past it: its index, gradient
+    /// and value offsets. Else [`Error::Unbound`]. The one place that moves past a leaf,
+    /// so every borrowed leaf before the replay's `next` has its value
+    /// ([`Inner::replayed`] relies on it).
+    #[inline(always)]
+    fn next_leaf(
+        &mut self,
+        borrowed: Option<&'a [T]>,
+        rows: usize,
+        len: usize,
+        tracked: bool,
+    ) -> Result<(u16, u32, u32), Error> {
         if let Some(e) = self.tape.error() {
             return Err(e);
         }
         let Some(replay) = self.replay.as_mut() else {
             return Err(Error::Internal);
         };
-        let (pool, nodes) = self.tape.pool_mut_and_nodes();
+        let (_, nodes) = self.tape.pool_and_nodes();
         let found = nodes
             .iter()
             .enumerate()
@@ -444,25 +476,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             && n.rows as usize == rows
             && (n.grad != NONE_OFFSET) == tracked
             && (n.value == NONE_OFFSET) == borrowed.is_some();
-        if !same {
+        let slot = self.refs.get_mut(i);
+        let (true, Some(slot)) = (same, slot) else {
             return Err(Error::Unbound);
-        }
+        };
+        *slot = borrowed;
         replay.next = i + 1;
-        if let Some(src) = copied {
-            let start = n.value as usize;
-            let out = pool.get_mut(start..start + len).ok_or(Error::Internal)?;
-            for (o, &x) in out.iter_mut().zip(src) {
-                *o = x;
-            }
-        }
-        let grad = n.grad;
-        if let Some(slot) = self.refs.get_mut(i) {
-            *slot = borrowed;
-        }
-        Ok(Handle {
-            node: i as u16,
-            grad,
-        })
+        Ok((i as u16, n.grad, n.value))
     }
 
     /// A replay's forward pass: every operation up to the recorded output, in order.
@@ -484,15 +504,14 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if out.len as usize != len || out.rows as usize != rows {
             return Err(Error::Unbound);
         }
-        // Every leaf up to the output must have been bound again (in order, so all
-        // before `next` were): a copied constant left as recorded could be stale data.
-        if nodes.iter().skip(next).any(|n| n.op.is_none()) {
-            return Err(Error::Unbound);
-        }
         for (i, n) in nodes.iter().enumerate() {
             let Some(op) = n.op else {
-                if n.value == NONE_OFFSET && refs.get(i).is_none_or(|r| r.is_none()) {
-                    return Err(Error::Internal);
+                // Every leaf up to the output must have been bound again (in order, so
+                // all before `next` were, each to its value: `next_leaf`): a copied
+                // constant left as recorded could be stale data. (Stopping here leaves
+                // the values computed so far, which the next replay computes again.)
+                if i >= next {
+                    return Err(Error::Unbound);
                 }
                 continue;
             };
@@ -579,7 +598,6 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         // zeroed when the sweep reaches its node (every node that could have written it
         // is newer, so done by then). This saves a pass over the largest gradients (the
         // weights').
-        written.fill(false);
         if let (Some(n), Some(w)) = (nodes.get(root), written.get_mut(root)) {
             if let Some(g) = grads.get_mut(n.grad as usize) {
                 *g = T::one();
