@@ -390,8 +390,8 @@ pub fn qemu(args: &[String]) -> Result {
     println!();
     println!("Instructions per call ({be0}; `-icount shift=0`, SysTick on Cortex-M, `minstret` on RISC-V; mean of 16):");
     println!();
-    println!("| board | hand forward | hand step | tape forward | tape step | compiled step | tape step ÷ forward | tape ÷ hand | compiled ÷ hand | micromath ÷ libm (tape step) | train step, tape | train step, compiled |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| board | hand forward | hand step | tape forward | tape step | compiled step | tape step ÷ forward | tape ÷ hand | compiled ÷ hand | micromath ÷ libm (tape step) | train step, tape | train step, replay | train step, compiled |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut goals = Vec::new();
     for b in &BOARDS {
         let g = read(be0, b.name, "gradients");
@@ -412,12 +412,13 @@ pub fn qemu(args: &[String]) -> Result {
             "-".into()
         };
         let t = read(be0, b.name, "train");
-        let (train_tape, train_compiled) = (
+        let (train_tape, train_replay, train_compiled) = (
             metric(&t, "train_step_tape"),
+            metric(&t, "train_step_replay"),
             metric(&t, "train_step_compiled"),
         );
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {mm} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {mm} | {} | {} | {} |",
             b.name,
             show(hf),
             show(hs),
@@ -428,6 +429,7 @@ pub fn qemu(args: &[String]) -> Result {
             ratio(ss, hs),
             ratio(cs, hs),
             show(train_tape),
+            show(train_replay),
             show(train_compiled),
         );
         let r = |a: Option<u64>, c: Option<u64>| a.zip(c).map(|(a, c)| a as f64 / c as f64);
