@@ -494,36 +494,29 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         self.extra.scalars += scalars;
     }
 
-    /// Appends a node; `value` says whether it stores a value of `node.len` scalars in
-    /// the pool (then `write` fills it, given the values below it). Returns its index and
-    /// gradient offset.
+    /// Appends a node that stores a value of `node.len` scalars in the pool (`write`
+    /// fills it, given the values below it). Returns its index and gradient offset.
     #[inline]
     pub(crate) fn append(
         &mut self,
         mut node: Node<T>,
-        value: bool,
         tracked: bool,
         write: impl FnOnce(&mut [T], &[T], usize, &[Node<T>]),
     ) -> Result<(u16, u32), Error> {
         let len = node.len as usize;
-        let value_len = if value { len } else { 0 };
         let grad_len = if tracked { len } else { 0 };
-        self.reserve(value_len, grad_len)?;
-        let vstart = SCALARS - self.value_len - value_len;
-        if value {
-            node.value = vstart as u32;
-            // Values grow down, so every existing value lies in `hi` and the new one at
-            // the end of `lo`.
-            let split = SCALARS - self.value_len;
-            let (lo, hi) = self
-                .pool
-                .split_at_mut_checked(split)
-                .ok_or(Error::Internal)?;
-            let out = lo.get_mut(vstart..).ok_or(Error::Internal)?;
-            write(out, hi, split, self.nodes.get(..self.len).unwrap_or(&[]));
-        } else {
-            node.value = NONE_OFFSET;
-        }
+        self.reserve(len, grad_len)?;
+        let vstart = SCALARS - self.value_len - len;
+        node.value = vstart as u32;
+        // Values grow down, so every existing value lies in `hi` and the new one at the
+        // end of `lo`.
+        let split = SCALARS - self.value_len;
+        let (lo, hi) = self
+            .pool
+            .split_at_mut_checked(split)
+            .ok_or(Error::Internal)?;
+        let out = lo.get_mut(vstart..).ok_or(Error::Internal)?;
+        write(out, hi, split, self.nodes.get(..self.len).unwrap_or(&[]));
         node.grad = if tracked {
             self.grad_end as u32
         } else {
@@ -533,12 +526,12 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         *self.nodes.get_mut(index).ok_or(Error::Internal)? = node;
         self.len += 1;
         self.grad_end += grad_len;
-        self.value_len += value_len;
+        self.value_len += len;
         Ok((index as u16, node.grad))
     }
 
-    /// Appends a leaf that borrows its value (nothing of it is stored in the pool):
-    /// [`Tape::append`] for the most common node, without the value's bookkeeping.
+    /// Appends a leaf that borrows its value (nothing of it is stored in the pool): the
+    /// most common node, without [`Tape::append`]'s value bookkeeping.
     #[inline]
     pub(crate) fn append_borrowed(
         &mut self,

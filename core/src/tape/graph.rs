@@ -316,7 +316,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
     /// copy.
     fn copied_leaf(&self, m: &[T], rows: usize) -> Handle {
         let h = match self.inner.try_borrow_mut() {
-            Ok(mut inner) => inner.leaf(None, Some(m), rows, m.len(), false),
+            Ok(mut inner) => inner.copied_leaf(m, rows),
             Err(_) => Err(Error::GradsBorrowed),
         };
         h.unwrap_or_else(|e| {
@@ -375,33 +375,20 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
 }
 
 impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS, NODES> {
-    #[inline(always)]
-    fn leaf(
-        &mut self,
-        borrowed: Option<&'a [T]>,
-        copied: Option<&[T]>,
-        rows: usize,
-        len: usize,
-        tracked: bool,
-    ) -> Result<Handle, Error> {
+    /// Records a leaf holding a copy of `m` (untracked), or binds the next recorded one
+    /// again when replaying.
+    fn copied_leaf(&mut self, m: &[T], rows: usize) -> Result<Handle, Error> {
         if self.replay.is_some() {
-            return self.rebind(borrowed, copied, rows, len, tracked);
+            return self.rebind_copied(m, rows);
         }
         let mut node = Node::EMPTY;
-        node.len = len as u32;
+        node.len = m.len() as u32;
         node.rows = rows as u32;
-        let (node, grad) = self
-            .tape
-            .append(node, copied.is_some(), tracked, |out, _, _, _| {
-                if let Some(src) = copied {
-                    for (o, &x) in out.iter_mut().zip(src) {
-                        *o = x;
-                    }
-                }
-            })?;
-        if let Some(slot) = self.refs.get_mut(node as usize) {
-            *slot = borrowed;
-        }
+        let (node, grad) = self.tape.append(node, false, |out, _, _, _| {
+            for (o, &x) in out.iter_mut().zip(m) {
+                *o = x;
+            }
+        })?;
         Ok(Handle { node, grad })
     }
 
@@ -415,29 +402,23 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         Ok(Handle { node, grad })
     }
 
-    /// Binds the next recorded leaf again, if it has the same shape and kind.
-    fn rebind(
-        &mut self,
-        borrowed: Option<&'a [T]>,
-        copied: Option<&[T]>,
-        rows: usize,
-        len: usize,
-        tracked: bool,
-    ) -> Result<Handle, Error> {
-        let (node, grad, value) = self.next_leaf(borrowed, rows, len, tracked)?;
-        if let Some(src) = copied {
-            let (pool, _) = self.tape.pool_mut_and_nodes();
-            let start = value as usize;
-            let out = pool.get_mut(start..start + len).ok_or(Error::Internal)?;
-            for (o, &x) in out.iter_mut().zip(src) {
-                *o = x;
-            }
+    /// Binds the next recorded leaf again to a copy of `m`, if it is a copied leaf of
+    /// this shape.
+    fn rebind_copied(&mut self, m: &[T], rows: usize) -> Result<Handle, Error> {
+        let (node, grad, value) = self.next_leaf(None, rows, m.len(), false)?;
+        let (pool, _) = self.tape.pool_mut_and_nodes();
+        let start = value as usize;
+        let out = pool
+            .get_mut(start..start + m.len())
+            .ok_or(Error::Internal)?;
+        for (o, &x) in out.iter_mut().zip(m) {
+            *o = x;
         }
         Ok(Handle { node, grad })
     }
 
-    /// [`Inner::rebind`] for a leaf that borrows its value `m`: the common case, without
-    /// the copy's branch.
+    /// Binds the next recorded leaf again to `m`, if it is a borrowed leaf of this shape
+    /// and kind.
     fn rebind_borrowed(&mut self, m: &'a [T], rows: usize, tracked: bool) -> Result<Handle, Error> {
         let (node, grad, _) = self.next_leaf(Some(m), rows, m.len(), tracked)?;
         Ok(Handle { node, grad })
@@ -557,7 +538,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         let refs = &self.refs;
         let (node, grad) = self
             .tape
-            .append(node, true, spec.tracked, |out, hi, base, nodes| {
+            .append(node, spec.tracked, |out, hi, base, nodes| {
                 let values = Values {
                     refs,
                     pool: hi,
