@@ -526,36 +526,24 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if !spec.replayable {
             self.tape.mark_opaque();
         }
-        let node = Node {
-            op: Some(spec.op),
-            inputs: spec.inputs,
-            value: NONE_OFFSET,
-            grad: NONE_OFFSET,
-            len: spec.len as u32,
-            rows: spec.rows as u32,
-            attr: spec.attr,
-        };
+        let Spec { node, tracked, .. } = spec;
         let refs = &self.refs;
-        let (node, grad) = self
-            .tape
-            .append(node, spec.tracked, |out, hi, base, nodes| {
-                let values = Values {
-                    refs,
-                    pool: hi,
-                    base,
-                };
-                let [a, b, c] = spec.inputs;
-                let (a, b) = (values.get(nodes, a), values.get(nodes, b));
-                match (forward, spec.op.forward()) {
-                    (Some(f), _) => f(a, b, out),
-                    (None, Some(Compute::Two(f))) => f(a, b, spec.attr, out),
-                    (None, Some(Compute::Three(f))) => {
-                        f(a, b, values.get(nodes, c), spec.attr, out)
-                    }
-                    // `Var::apply_*` push only operations with a forward function.
-                    (None, None) => {}
-                }
-            })?;
+        let (node, grad) = self.tape.append(node, tracked, |out, hi, base, nodes| {
+            let values = Values {
+                refs,
+                pool: hi,
+                base,
+            };
+            let [a, b, c] = node.inputs;
+            let (a, b) = (values.get(nodes, a), values.get(nodes, b));
+            match (forward, node.op.and_then(|op| op.forward())) {
+                (Some(f), _) => f(a, b, out),
+                (None, Some(Compute::Two(f))) => f(a, b, node.attr, out),
+                (None, Some(Compute::Three(f))) => f(a, b, values.get(nodes, c), node.attr, out),
+                // `Var::apply_*` push only operations with a forward function.
+                (None, None) => {}
+            }
+        })?;
         Ok(Handle { node, grad })
     }
 

@@ -4,22 +4,48 @@
 
 use core::cell::Ref;
 
-use super::node::{Op, NONE, NONE_OFFSET};
+use super::node::{Node, Op, NONE, NONE_OFFSET};
 use crate::Error;
 
 /// What an operation asks the graph to append.
 pub(crate) struct Spec<T: 'static> {
-    pub(crate) inputs: [u16; 3],
+    /// The node as it will be stored, but for its value and gradient offsets (the tape
+    /// fills them in).
+    pub(crate) node: Node<T>,
     /// Whether any input depends on a parameter (the variables know it).
     pub(crate) tracked: bool,
-    pub(crate) len: usize,
-    /// Rows of the output.
-    pub(crate) rows: usize,
-    pub(crate) op: &'static Op<T>,
-    pub(crate) attr: [T; 2],
     /// Whether `forward` is the op's own forward function, so that a replay may run it
     /// again (`false` for a value a caller's closure computed).
     pub(crate) replayable: bool,
+}
+
+impl<T: 'static> Spec<T> {
+    /// An operation's node: `op` on `inputs` ([`NONE`] where it has fewer), with an
+    /// output of `len` scalars in `rows` rows.
+    #[inline(always)]
+    pub(crate) fn new(
+        op: &'static Op<T>,
+        inputs: [u16; 3],
+        len: usize,
+        rows: usize,
+        attr: [T; 2],
+        tracked: bool,
+        replayable: bool,
+    ) -> Self {
+        Spec {
+            node: Node {
+                op: Some(op),
+                inputs,
+                value: NONE_OFFSET,
+                grad: NONE_OFFSET,
+                len: len as u32,
+                rows: rows as u32,
+                attr,
+            },
+            tracked,
+            replayable,
+        }
+    }
 }
 
 /// An operation's forward computation: `(input0, input1, out)`.

@@ -237,15 +237,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             self.graph.count(R2 * C2, tracked);
             Handle::invalid(tracked)
         } else {
-            let spec = Spec {
-                inputs: [self.node, NONE, NONE],
-                tracked,
-                len: R2 * C2,
-                rows: R2,
+            let spec = Spec::new(
                 op,
-                attr: [attr, T::zero()],
-                replayable: false,
-            };
+                [self.node, NONE, NONE],
+                R2 * C2,
+                R2,
+                [attr, T::zero()],
+                tracked,
+                false,
+            );
             self.graph
                 .push(spec, Some(&mut |a, _, out| forward(a, out)))
         };
@@ -272,15 +272,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
             self.graph.count(R2 * C2, tracked);
             Handle::invalid(tracked)
         } else {
-            let spec = Spec {
-                inputs: [self.node, other.node, NONE],
-                tracked,
-                len: R2 * C2,
-                rows: R2,
+            let spec = Spec::new(
                 op,
-                attr: [attr, T::zero()],
-                replayable: false,
-            };
+                [self.node, other.node, NONE],
+                R2 * C2,
+                R2,
+                [attr, T::zero()],
+                tracked,
+                false,
+            );
             self.graph.push(spec, Some(&mut forward))
         };
         Var::from_handle(self.graph, h)
@@ -340,15 +340,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 Handle::invalid(tracked)
             }
             Some(_) => {
-                let spec = Spec {
-                    inputs: [self.node, NONE, NONE],
-                    tracked,
-                    len: R2 * C2,
-                    rows: R2,
+                let spec = Spec::new(
                     op,
+                    [self.node, NONE, NONE],
+                    R2 * C2,
+                    R2,
                     attr,
-                    replayable: true,
-                };
+                    tracked,
+                    true,
+                );
                 self.graph.push(spec, None)
             }
         };
@@ -381,15 +381,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 Handle::invalid(tracked)
             }
             Some(_) => {
-                let spec = Spec {
-                    inputs: [self.node, other.node, NONE],
-                    tracked,
-                    len: R2 * C2,
-                    rows: R2,
+                let spec = Spec::new(
                     op,
+                    [self.node, other.node, NONE],
+                    R2 * C2,
+                    R2,
                     attr,
-                    replayable: true,
-                };
+                    tracked,
+                    true,
+                );
                 self.graph.push(spec, None)
             }
         };
@@ -438,15 +438,15 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
                 Handle::invalid(tracked)
             }
             Some(_) => {
-                let spec = Spec {
-                    inputs: [self.node, b.node, c.node],
-                    tracked,
-                    len: R3 * C3,
-                    rows: R3,
+                let spec = Spec::new(
                     op,
+                    [self.node, b.node, c.node],
+                    R3 * C3,
+                    R3,
                     attr,
-                    replayable: true,
-                };
+                    tracked,
+                    true,
+                );
                 self.graph.push(spec, None)
             }
         };
