@@ -506,24 +506,30 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
         let len = node.len as usize;
         let grad_len = if tracked { len } else { 0 };
         self.reserve(len, grad_len)?;
-        let vstart = SCALARS - self.value_len - len;
-        node.value = vstart as u32;
+        let index = self.len;
         // Values grow down, so every existing value lies in `hi` and the new one at the
         // end of `lo`.
         let split = SCALARS - self.value_len;
+        let vstart = split - len;
         let (lo, hi) = self
             .pool
             .split_at_mut_checked(split)
             .ok_or(Error::Internal)?;
         let out = lo.get_mut(vstart..).ok_or(Error::Internal)?;
-        write(out, hi, split, self.nodes.get(..self.len).unwrap_or(&[]));
+        // The nodes so far (for the values `write` reads) and the new one's slot.
+        let (below, slot) = self
+            .nodes
+            .split_at_mut_checked(index)
+            .ok_or(Error::Internal)?;
+        let slot = slot.first_mut().ok_or(Error::Internal)?;
+        write(out, hi, split, below);
+        node.value = vstart as u32;
         node.grad = if tracked {
             self.grad_end as u32
         } else {
             NONE_OFFSET
         };
-        let index = self.len;
-        *self.nodes.get_mut(index).ok_or(Error::Internal)? = node;
+        *slot = node;
         self.len += 1;
         self.grad_end += grad_len;
         self.value_len += len;
