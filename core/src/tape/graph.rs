@@ -11,7 +11,7 @@ use nalgebra::SMatrix;
 
 use super::arena::Tape;
 use super::dot::{DotOptions, View};
-use super::node::{Backward, Compute, Node, Values, NONE_OFFSET};
+use super::node::{Backward, Compute, Node, Recorded, Values, NONE_OFFSET};
 use super::record::{Forward, Handle, Record, Spec};
 use super::var::Var;
 use crate::{Error, Real};
@@ -557,10 +557,13 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         if root >= nodes.len() {
             return Err(Error::Internal);
         }
-        let values = Values {
-            refs,
-            pool: hi,
-            base,
+        let graph = Recorded {
+            nodes,
+            values: Values {
+                refs,
+                pool: hi,
+                base,
+            },
         };
         // Gradients are not zeroed up front: the first contribution to a node may
         // overwrite its slot (see `Backward::grad_fresh`), and a slot nobody wrote is
@@ -602,8 +605,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
                 up: upper.get(..node.len as usize).unwrap_or(&[]),
                 lower,
                 written: written_lower,
-                nodes,
-                values,
+                graph: &graph,
             };
             op.run(&mut context);
         }

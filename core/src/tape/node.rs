@@ -195,8 +195,15 @@ pub struct Backward<'s, T: 'static> {
     pub(crate) lower: &'s mut [T],
     /// Whether each earlier node's gradient has been written in this pass.
     pub(crate) written: &'s mut [bool],
+    /// What is the same for every node of the pass: one pointer, so that the sweep
+    /// writes less per node.
+    pub(crate) graph: &'s Recorded<'s, T>,
+}
+
+/// The recorded graph as a backward pass reads it: its nodes, and where their values
+/// live (looked up only when a rule asks for one).
+pub(crate) struct Recorded<'s, T: 'static> {
     pub(crate) nodes: &'s [Node<T>],
-    /// Where node values live, looked up only when a rule asks for one.
     pub(crate) values: Values<'s, T>,
 }
 
@@ -235,7 +242,7 @@ impl<'s, T: Real> Backward<'s, T> {
     #[inline]
     pub fn input(&self, k: usize) -> &'s [T] {
         match self.node.inputs.get(k) {
-            Some(&i) => self.values.get(self.nodes, i),
+            Some(&i) => self.graph.values.get(self.graph.nodes, i),
             None => &[],
         }
     }
@@ -255,7 +262,7 @@ impl<'s, T: Real> Backward<'s, T> {
     /// The node's own value.
     #[inline]
     pub(crate) fn out(&self) -> &'s [T] {
-        self.values.get(self.nodes, self.index)
+        self.graph.values.get(self.graph.nodes, self.index)
     }
 
     /// The gradient accumulator of input `k` (zeroed on first use), or `None` if that
@@ -276,7 +283,7 @@ impl<'s, T: Real> Backward<'s, T> {
     #[inline]
     pub(crate) fn grad_fresh(&mut self, k: usize) -> Option<(&mut [T], bool)> {
         let i = *self.node.inputs.get(k)? as usize;
-        let n = self.nodes.get(i)?;
+        let n = self.graph.nodes.get(i)?;
         if n.grad == NONE_OFFSET {
             return None;
         }
