@@ -273,10 +273,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             Ok(mut inner) => inner.replayed(R, R * C),
             Err(_) => Err(Error::GradsBorrowed),
         };
-        let h = h.unwrap_or_else(|e| {
-            self.fail(e);
-            Handle::invalid(true)
-        });
+        let h = h.unwrap_or_else(|e| self.failed(e, true));
         Var::from_handle(self, h)
     }
 
@@ -306,10 +303,15 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             Ok(mut inner) => inner.rebind_borrowed(m, rows, tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
-        h.unwrap_or_else(|e| {
-            self.fail(e);
-            Handle::invalid(tracked)
-        })
+        h.unwrap_or_else(|e| self.failed(e, tracked))
+    }
+
+    /// Records why a node was not recorded, and hands out the invalid variable's handle.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, e: Error, tracked: bool) -> Handle {
+        self.fail(e);
+        Handle::invalid(tracked)
     }
 
     /// A leaf holding a copy of `m`, of `rows` rows: for the leaves of every shape, one
@@ -319,10 +321,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
             Ok(mut inner) => inner.copied_leaf(m, rows),
             Err(_) => Err(Error::GradsBorrowed),
         };
-        h.unwrap_or_else(|e| {
-            self.fail(e);
-            Handle::invalid(false)
-        })
+        h.unwrap_or_else(|e| self.failed(e, false))
     }
 
     /// What the tape holds so far (zero while the gradients are borrowed).
@@ -623,10 +622,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
             Ok(mut inner) => inner.push(spec, forward),
             Err(_) => Err(Error::GradsBorrowed),
         };
-        r.unwrap_or_else(|e| {
-            self.fail(e);
-            Handle::invalid(tracked)
-        })
+        r.unwrap_or_else(|e| self.failed(e, tracked))
     }
 
     fn count(&self, len: usize, tracked: bool) {
