@@ -264,9 +264,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ) -> Var<'g, T, R2, C2> {
         let tracked = self.is_tracked() || other.is_tracked();
         if !core::ptr::addr_eq(self.graph, other.graph) {
-            self.graph.fail(Error::Foreign);
-            other.graph.fail(Error::Foreign);
-            return Var::from_handle(self.graph, Handle::invalid(tracked));
+            return Var::from_handle(self.graph, foreign(&[self.graph, other.graph], tracked));
         }
         let h = if self.node == NONE || other.node == NONE {
             self.graph.count(R2 * C2, tracked);
@@ -367,9 +365,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ) -> Var<'g, T, R2, C2> {
         let tracked = self.is_tracked() || other.is_tracked();
         if !core::ptr::addr_eq(self.graph, other.graph) {
-            self.graph.fail(Error::Foreign);
-            other.graph.fail(Error::Foreign);
-            return Var::from_handle(self.graph, Handle::invalid(tracked));
+            return Var::from_handle(self.graph, foreign(&[self.graph, other.graph], tracked));
         }
         let h = match op.forward() {
             None => {
@@ -423,10 +419,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ) -> Var<'g, T, R3, C3> {
         let tracked = self.is_tracked() || b.is_tracked() || c.is_tracked();
         if !core::ptr::addr_eq(self.graph, b.graph) || !core::ptr::addr_eq(self.graph, c.graph) {
-            for g in [self.graph, b.graph, c.graph] {
-                g.fail(Error::Foreign);
-            }
-            return Var::from_handle(self.graph, Handle::invalid(tracked));
+            return Var::from_handle(
+                self.graph,
+                foreign(&[self.graph, b.graph, c.graph], tracked),
+            );
         }
         let h = match op.forward() {
             None => {
@@ -455,6 +451,17 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 }
 
 /// Copies a custom operation's result into its slot (the same length by construction).
+/// An operation on variables of different graphs: poisons each graph, and hands out the
+/// invalid result's handle. Out of line: no correct program comes here.
+#[cold]
+#[inline(never)]
+fn foreign<T>(graphs: &[&dyn Record<T>], tracked: bool) -> Handle {
+    for g in graphs {
+        g.fail(Error::Foreign);
+    }
+    Handle::invalid(tracked)
+}
+
 fn copy<T: Copy>(to: &mut [T], from: &[T]) {
     for (t, &f) in to.iter_mut().zip(from) {
         *t = f;
