@@ -385,13 +385,19 @@ pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C
     ) else {
         return;
     };
+    if !HOST_VECTORS || R >= 8 * LONG_DOT_CHUNKS {
+        // One dot product per column.
+        for (gcol, ucol) in gb.iter_mut().zip(up) {
+            for (g, acol) in gcol.iter_mut().zip(a) {
+                let d = dot(acol, ucol);
+                *g = if write { d } else { *g + d };
+            }
+        }
+        return;
+    }
     // On a host, four columns of `A` at a time while the sums are short (below the long
     // path of `dot_slices`): the four dot products side by side, one per vector lane.
-    let quads = if HOST_VECTORS && R < 8 * LONG_DOT_CHUNKS {
-        K / 4
-    } else {
-        0
-    };
+    let quads = K / 4;
     let (a4, a1) = a.split_at(4 * quads);
     for (gcol, ucol) in gb.iter_mut().zip(up) {
         let (g4, g1) = gcol.split_at_mut(4 * quads);
