@@ -127,6 +127,7 @@ impl<T: Real> Unary<T> for Hinge {
             T::zero()
         }
     }
+    const DF_READS_Y: bool = false;
 }
 
 /// The window classifier's max-margin loss `J = max(0, 1 − s + s_c)` (CS224n lecture 3),

@@ -17,6 +17,7 @@ impl<T: Real> Unary<T> for Abs {
     fn df(x: T, _: T, _: T) -> T {
         rules::abs(x).1
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

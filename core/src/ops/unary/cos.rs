@@ -16,6 +16,7 @@ impl<T: Real> Unary<T> for Cos {
     fn df(x: T, _: T, _: T) -> T {
         rules::cos(x).1
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

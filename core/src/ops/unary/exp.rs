@@ -16,6 +16,7 @@ impl<T: Real> Unary<T> for Exp {
     fn df(_: T, y: T, _: T) -> T {
         y
     }
+    const DF_READS_X: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

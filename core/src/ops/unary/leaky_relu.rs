@@ -26,6 +26,7 @@ impl<T: Real> Unary<T> for LeakyRelu {
             alpha
         }
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

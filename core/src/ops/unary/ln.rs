@@ -16,6 +16,7 @@ impl<T: Real> Unary<T> for Ln {
     fn df(x: T, _: T, _: T) -> T {
         T::one() / x
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -29,6 +29,7 @@ impl<T: Real> Unary<T> for Powf {
             rules::powf(x, p).1
         }
     }
+    const DF_READS_Y: bool = false;
 }
 
 /// `xⁿ` for a constant integer `n`, stored as the operation's scalar parameter (exact for
@@ -57,6 +58,7 @@ impl<T: Real> Unary<T> for Powi {
             rules::powi(x, exponent(p)).1
         }
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

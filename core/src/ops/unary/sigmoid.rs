@@ -28,6 +28,7 @@ impl<T: Real> Unary<T> for Sigmoid {
     fn df(_: T, y: T, _: T) -> T {
         y * (T::one() - y)
     }
+    const DF_READS_X: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -16,6 +16,7 @@ impl<T: Real> Unary<T> for Sin {
     fn df(x: T, _: T, _: T) -> T {
         rules::sin(x).1
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -27,6 +27,7 @@ impl<T: Real> Unary<T> for Softplus {
     fn df(x: T, _: T, _: T) -> T {
         <super::Sigmoid as Unary<T>>::f(x, T::zero())
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -15,6 +15,7 @@ impl<T: Real> Unary<T> for Square {
     fn df(x: T, _: T, _: T) -> T {
         x + x
     }
+    const DF_READS_Y: bool = false;
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
