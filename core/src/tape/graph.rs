@@ -31,6 +31,10 @@ pub struct Graph<'a, T: 'static, const SCALARS: usize, const NODES: usize> {
     /// the tape mutably, so nothing else can start a new graph on it): read without a
     /// borrow of the tape by every [`Var::id`].
     stamp: (u64, u32),
+    /// Whether the graph replays ([`Tape::replay`]): fixed for its life, as `Inner`'s
+    /// `replay` is `Some`. Read before any borrow, so that recording a leaf and binding
+    /// one again are separate paths.
+    replaying: bool,
 }
 
 impl<T: 'static, const SCALARS: usize, const NODES: usize> core::fmt::Debug
@@ -150,14 +154,13 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
     /// ```
     pub fn replay(&mut self) -> Graph<'_, T, SCALARS, NODES> {
         let started = self.start_replay();
-        let g = Graph::new(self);
-        if let Ok(mut inner) = g.inner.try_borrow_mut() {
-            inner.replay = Some(Replay {
-                next: 0,
-                root: started.unwrap_or(super::node::NONE),
-                done: false,
-            });
-        }
+        let mut g = Graph::new(self);
+        g.inner.get_mut().replay = Some(Replay {
+            next: 0,
+            root: started.unwrap_or(super::node::NONE),
+            done: false,
+        });
+        g.replaying = true;
         g
     }
 
@@ -217,6 +220,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
                 replay: None,
             }),
             poison: Cell::new(None),
+            replaying: false,
         }
     }
 
@@ -279,7 +283,7 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
 
     /// Whether this graph replays a recording ([`Tape::replay`]) rather than records.
     pub fn is_replaying(&self) -> bool {
-        self.inner.try_borrow().is_ok_and(|i| i.replay.is_some())
+        self.replaying
     }
 
     /// The graph's output, once its leaves are bound: `record()` computes it while
@@ -298,8 +302,26 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
 
     /// A leaf that borrows `m`, of `rows` rows: for the leaves of every shape, one copy.
     fn borrowed_leaf(&self, m: &'a [T], rows: usize, tracked: bool) -> Handle {
+        if self.replaying {
+            return self.rebind_borrowed(m, rows, tracked);
+        }
         let h = match self.inner.try_borrow_mut() {
-            Ok(mut inner) if inner.replay.is_none() => inner.borrowed_leaf(m, rows, tracked),
+            Ok(mut inner) => inner.borrowed_leaf(m, rows, tracked),
+            Err(_) => Err(Error::GradsBorrowed),
+        };
+        h.unwrap_or_else(|e| self.failed(e, tracked))
+    }
+
+    /// [`Graph::borrowed_leaf`] on a replaying graph: binds the next recorded leaf again.
+    ///
+    /// Out of line on a host (x86-64, AArch64), so that recording a leaf keeps a short
+    /// path of its own (the 8×20 window's recorded gradient: 15 instructions fewer); in
+    /// line on a microcontroller, whose replay paid a call per leaf for it (about 120
+    /// instructions on the 4-8-3 step).
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(never))]
+    #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
+    fn rebind_borrowed(&self, m: &'a [T], rows: usize, tracked: bool) -> Handle {
+        let h = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.rebind_borrowed(m, rows, tracked),
             Err(_) => Err(Error::GradsBorrowed),
         };
@@ -518,10 +540,9 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
         })
     }
 
+    /// Records an operation (on a graph that records: [`Graph`] refuses it on a replaying
+    /// one before coming here).
     fn push(&mut self, spec: Spec<T>, forward: Option<Forward<'_, T>>) -> Result<Handle, Error> {
-        if self.replay.is_some() {
-            return Err(Error::Unbound);
-        }
         if !spec.replayable {
             self.tape.mark_opaque();
         }
@@ -618,6 +639,10 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
 {
     fn push(&self, spec: Spec<T>, forward: Option<Forward<'_, T>>) -> Handle {
         let tracked = spec.tracked;
+        if self.replaying {
+            // A replay computes the recorded operations itself (`Graph::replayed`).
+            return self.failed(Error::Unbound, tracked);
+        }
         let r = match self.inner.try_borrow_mut() {
             Ok(mut inner) => inner.push(spec, forward),
             Err(_) => Err(Error::GradsBorrowed),
