@@ -211,6 +211,21 @@ fn an_overflow_states_the_whole_graphs_need_in_one_try() {
     assert_eq!(g.needed(), need);
 }
 
+/// A variable the tape had no room for has no value: it reads as NaN, as a matrix and
+/// as a scalar, never as another node's numbers or a zero.
+#[test]
+fn a_value_that_was_not_recorded_reads_as_nan() {
+    let (w0, x0) = (Matrix2::repeat(1.0), Vector2::new(1.0, 2.0));
+    let mut small: Tape<f64, 8, 3> = Tape::new();
+    let g = small.graph();
+    let w = g.param(&w0);
+    let h = (w * g.constant(&x0)).tanh(); // the product fits, the tanh does not
+    let s = h.norm_squared();
+    assert!(h.value().iter().all(|v| v.is_nan()));
+    assert!(s.scalar().is_nan());
+    assert!(w.value() == w0); // what was recorded still reads
+}
+
 #[test]
 fn the_ids_of_another_model_on_the_same_graph_are_refused() {
     type Net = Mlp<f64, 2, 3, 2>;

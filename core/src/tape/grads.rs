@@ -93,6 +93,7 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
 
     /// The value of a scalar.
     pub fn scalar(&self) -> T {
-        self.value()[(0, 0)]
+        // As `value()` (NaN for an invalid variable), without a matrix to copy through.
+        self.graph.read_scalar(self.node).unwrap_or_else(T::nan)
     }
 }

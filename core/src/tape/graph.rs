@@ -689,6 +689,20 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
         true
     }
 
+    fn read_scalar(&self, node: u16) -> Option<T> {
+        let inner = self.inner.try_borrow().ok()?;
+        let (pool, nodes) = inner.tape.pool_and_nodes();
+        let values = Values {
+            refs: &inner.refs,
+            pool,
+            base: 0,
+        };
+        match values.get(nodes, node) {
+            &[x] if (node as usize) < nodes.len() => Some(x),
+            _ => None,
+        }
+    }
+
     fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error> {
         if let Some(e) = self.poison.get() {
             return Err(e);

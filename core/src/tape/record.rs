@@ -87,6 +87,8 @@ pub(crate) trait Record<T> {
     fn source(&self, node: u16) -> usize;
     /// Copies a node's value into `out`; `false` if the node is invalid.
     fn read(&self, node: u16, out: &mut [T]) -> bool;
+    /// The value of a node of one scalar; `None` if the node is invalid.
+    fn read_scalar(&self, node: u16) -> Option<T>;
     /// Runs the reverse sweep from `root` and lends out the gradient region.
     fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error>;
     /// Records a failure.
