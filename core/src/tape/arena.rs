@@ -69,6 +69,10 @@ impl Usage {
     }
 }
 
+/// Whether [`Tape::append`] computes a node's value after storing the node (on a host,
+/// x86-64 and AArch64) or before.
+const VALUE_LAST: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
 /// The most nodes for which a backward pass clears every written flag of the tape, not
 /// only those of the nodes in use (one fixed-size clear the compiler writes in line).
 const SMALL_TABLE: usize = 64;
@@ -522,18 +526,31 @@ impl<T: Real, const SCALARS: usize, const NODES: usize> Tape<T, SCALARS, NODES> 
             .split_at_mut_checked(index)
             .ok_or(Error::Internal)?;
         let slot = slot.first_mut().ok_or(Error::Internal)?;
-        write(out, hi, split, below);
         node.value = vstart as u32;
         node.grad = if tracked {
             self.grad_end as u32
         } else {
             NONE_OFFSET
         };
-        *slot = node;
-        self.len += 1;
-        self.grad_end += grad_len;
-        self.value_len += len;
-        Ok((index as u16, node.grad))
+        // `write` sees only the nodes below (split off above), so the node may be stored
+        // before or after its value is computed. On a host, before: nothing is left to do
+        // after the call, so less is kept across it (the 8×20 window's recorded gradient:
+        // 10 instructions fewer). On the Cortex-M4F that order cost the 4-8-3 step 155.
+        let (index, grad) = (index as u16, node.grad);
+        if VALUE_LAST {
+            *slot = node;
+            self.len += 1;
+            self.grad_end += grad_len;
+            self.value_len += len;
+            write(out, hi, split, below);
+        } else {
+            write(out, hi, split, below);
+            *slot = node;
+            self.len += 1;
+            self.grad_end += grad_len;
+            self.value_len += len;
+        }
+        Ok((index, grad))
     }
 
     /// Appends a leaf that borrows its value (nothing of it is stored in the pool): the
