@@ -613,9 +613,8 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Inner<'a, T, SCALARS
             let Some(written_lower) = written.get_mut(..i) else {
                 continue;
             };
-            if node.grad == NONE_OFFSET {
-                continue;
-            }
+            // A written node is tracked (only a tracked slot is ever written), so its
+            // offset splits the gradients; `NONE_OFFSET` would not.
             let Some((lower, upper)) = grads.split_at_mut_checked(node.grad as usize) else {
                 continue;
             };
