@@ -386,12 +386,8 @@ pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C
         return;
     };
     if !HOST_VECTORS || R >= 8 * LONG_DOT_CHUNKS {
-        // One dot product per column.
         for (gcol, ucol) in gb.iter_mut().zip(up) {
-            for (g, acol) in gcol.iter_mut().zip(a) {
-                let d = dot(acol, ucol);
-                *g = if write { d } else { *g + d };
-            }
+            dot_per_column(gcol, a, ucol, write);
         }
         return;
     }
@@ -411,10 +407,16 @@ pub(crate) fn matmul_backward_b<T: Real, const R: usize, const K: usize, const C
                 *g = if write { d } else { *g + d };
             }
         }
-        for (g, acol) in g1.iter_mut().zip(a1) {
-            let d = dot(acol, ucol);
-            *g = if write { d } else { *g + d };
-        }
+        dot_per_column(g1, a1, ucol, write);
+    }
+}
+
+/// `g[k] (+)= ⟨A[:, k], ḡ⟩`, one [`dot`] per column of `A`.
+#[inline(always)]
+fn dot_per_column<T: Real, const R: usize>(g: &mut [T], a: &[[T; R]], up: &[T; R], write: bool) {
+    for (g, acol) in g.iter_mut().zip(a) {
+        let d = dot(acol, up);
+        *g = if write { d } else { *g + d };
     }
 }
 

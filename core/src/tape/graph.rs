@@ -328,6 +328,23 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Graph<'a, T, SCALARS
         h.unwrap_or_else(|e| self.failed(e, tracked))
     }
 
+    /// `f` of node `node`'s value, for [`Record::read`] and [`Record::read_scalar`];
+    /// `None` if the node is not recorded or the tape cannot be read.
+    #[inline(always)]
+    fn with_value<R>(&self, node: u16, f: impl FnOnce(&[T]) -> R) -> Option<R> {
+        let inner = self.inner.try_borrow().ok()?;
+        let (pool, nodes) = inner.tape.pool_and_nodes();
+        if node as usize >= nodes.len() {
+            return None;
+        }
+        let values = Values {
+            refs: &inner.refs,
+            pool,
+            base: 0,
+        };
+        Some(f(values.get(nodes, node)))
+    }
+
     /// Records why a node was not recorded, and hands out the invalid variable's handle.
     #[cold]
     #[inline(never)]
@@ -666,40 +683,24 @@ impl<'a, T: Real, const SCALARS: usize, const NODES: usize> Record<T>
     }
 
     fn read(&self, node: u16, out: &mut [T]) -> bool {
-        let Ok(inner) = self.inner.try_borrow() else {
-            return false;
-        };
-        let (pool, nodes) = inner.tape.pool_and_nodes();
-        if node as usize >= nodes.len() {
-            return false;
-        }
-        let values = Values {
-            refs: &inner.refs,
-            pool,
-            base: 0,
-        };
-        let v = values.get(nodes, node);
-        if v.len() != out.len() {
-            return false;
-        }
-        for (o, &x) in out.iter_mut().zip(v) {
-            *o = x;
-        }
-        true
+        self.with_value(node, |v| {
+            if v.len() != out.len() {
+                return false;
+            }
+            for (o, &x) in out.iter_mut().zip(v) {
+                *o = x;
+            }
+            true
+        })
+        .unwrap_or(false)
     }
 
     fn read_scalar(&self, node: u16) -> Option<T> {
-        let inner = self.inner.try_borrow().ok()?;
-        let (pool, nodes) = inner.tape.pool_and_nodes();
-        let values = Values {
-            refs: &inner.refs,
-            pool,
-            base: 0,
-        };
-        match values.get(nodes, node) {
-            &[x] if (node as usize) < nodes.len() => Some(x),
+        self.with_value(node, |v| match v {
+            &[x] => Some(x),
             _ => None,
-        }
+        })
+        .flatten()
     }
 
     fn backward(&self, root: u16) -> Result<Ref<'_, [T]>, Error> {
